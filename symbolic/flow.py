@@ -1,0 +1,77 @@
+"""The gradient flow d theta / d tau = -grad L(theta) and its conserved quantities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .moments import Distribution
+from .population_loss import diagonal_parameters, population_loss
+
+__all__ = ["GradientFlow", "gradient_flow", "conserved_quantities"]
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    """The exact population gradient flow of the diagonal model for one law of x_1.
+
+    ``parameters`` is (a_1..a_d, b_1..b_d); ``velocity[k]`` = -dL/d parameters[k];
+    ``conserved`` lists quadratic forms whose time derivative along the flow is 0.
+    """
+
+    law: Distribution
+    loss: sp.Expr
+    parameters: tuple
+    velocity: tuple
+    conserved: tuple
+
+    @property
+    def d(self) -> int:
+        return self.law.d
+
+    def time_derivative(self, quantity: sp.Expr) -> sp.Expr:
+        """d quantity / d tau along the flow (a Lie derivative)."""
+        return sp.expand(sum(sp.diff(quantity, p) * v for p, v in zip(self.parameters, self.velocity)))
+
+
+def gradient_flow(law: Distribution) -> GradientFlow:
+    """The flow of the diagonal model, with every conserved quantity of the form
+    sum_j c_j (a_j^2 - b_j^2), checked by substitution.
+
+    >>> from symbolic.moments import gaussian
+    >>> gradient_flow(gaussian(2)).conserved
+    (a_1**2 + a_2**2 - b_1**2 - b_2**2,)
+    """
+    loss = population_loss(law)
+    a, b = diagonal_parameters(law.d)
+    parameters = a + b
+    velocity = tuple(-sp.diff(loss, p) for p in parameters)
+    flow = GradientFlow(law, loss, parameters, velocity, ())
+    return GradientFlow(law, loss, parameters, velocity, conserved_quantities(flow))
+
+
+def conserved_quantities(flow: GradientFlow) -> tuple[sp.Expr, ...]:
+    """A basis of the conserved quantities sum_j c_j (a_j^2 - b_j^2), c constant.
+
+    Balancedness: the prediction is unchanged by (a_j, b_j) -> (s a_j, b_j / s) for all j at
+    once, so sum_j (a_j^2 - b_j^2) is always conserved; when the law decouples coordinates
+    (e.g. the sparse token), each a_j^2 - b_j^2 is conserved on its own.
+    """
+    a, b = flow.parameters[: flow.d], flow.parameters[flow.d :]
+    weights = sp.symbols(f"w_1:{flow.d + 1}")
+    candidate = sum(w * (x**2 - y**2) for w, x, y in zip(weights, a, b))
+    rate = sp.Poly(flow.time_derivative(candidate), *flow.parameters)
+    solution = sp.linsolve(rate.coeffs(), weights)
+    (general,) = solution
+    free = sorted(set().union(*(sp.sympify(g).free_symbols for g in general)) & set(weights), key=str)
+    basis = []
+    for w in free:
+        choice = {v: int(v == w) for v in free}
+        quantity = sp.expand(candidate.xreplace(dict(zip(weights, [g.xreplace(choice) for g in general]))))
+        if flow.time_derivative(quantity) != 0:  # substitution check of the solved basis
+            raise ArithmeticError(f"{quantity} is not conserved")
+        basis.append(quantity)
+    if flow.d > 1 and len(basis) == 1:
+        basis = [sp.expand(basis[0] / basis[0].coeff(a[0] ** 2))]
+    return tuple(basis)

@@ -1,0 +1,207 @@
+"""The moment algebra of the initial token x_1.
+
+A distribution of x_1 in C^d is known to the toolkit only through its mixed moments
+E[prod_k x_k^alpha_k conj(x_k)^beta_k]. Three kinds are provided:
+
+* :class:`Atoms`: finitely many points with exact rational weights;
+* the built-in families :func:`gaussian`, :func:`sparse`, :func:`full_one` (the paper's);
+* :class:`SymbolicMoments`: every moment a free symbol, for derivations in general.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+__all__ = [
+    "Distribution",
+    "Atoms",
+    "SymbolicMoments",
+    "gaussian",
+    "sparse",
+    "full_one",
+    "sigma",
+    "c",
+    "token",
+    "expectation",
+]
+
+sigma = sp.Symbol("sigma", positive=True)
+c = sp.Symbol("c", positive=True)
+
+
+def token(d: int) -> tuple[sp.Symbol, ...]:
+    """The coordinates x_1, ..., x_d of the initial token as complex symbols."""
+    return sp.symbols(f"x_1:{d + 1}", complex=True)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A law of x_1 in C^d given by its moment function.
+
+    ``moment(alpha, beta)`` returns E[prod_k x_k^alpha_k conj(x_k)^beta_k] for tuples of
+    non-negative integers. ``real`` says x_1 is real almost surely (then only alpha + beta
+    matters). ``parameters`` are the free symbols the moments depend on.
+    """
+
+    name: str
+    d: int
+    moment: Callable[[tuple, tuple], sp.Expr] = field(compare=False)
+    real: bool = True
+    parameters: tuple = ()
+    key: tuple = ()  # identifies the law for caching and equality
+
+    def __hash__(self):
+        return hash((self.name, self.d, self.key))
+
+    def __eq__(self, other):
+        return isinstance(other, Distribution) and (self.name, self.d, self.key) == (
+            other.name,
+            other.d,
+            other.key,
+        )
+
+
+def _check_d(d) -> int:
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        raise ValueError(f"the dimension d must be an integer >= 1, got {d!r}")
+    return d
+
+
+def _double_factorial(n: int) -> int:
+    return math.prod(range(n - 1, 0, -2))  # (n-1)!! for the n-th Gaussian moment
+
+
+def gaussian(d: int, scale: sp.Expr = sigma) -> Distribution:
+    """x_1 ~ N(0, scale^2 I_d), real: E x^n = scale^n (n-1)!! for even n, else 0."""
+    d = _check_d(d)
+    scale = sp.sympify(scale)
+    _check_positive(scale, "sigma")
+
+    def moment(alpha, beta):
+        out = sp.S.One
+        for n in map(sum, zip(alpha, beta)):
+            if n % 2:
+                return sp.S.Zero
+            out *= scale**n * _double_factorial(n)
+        return out
+
+    return Distribution("gaussian", d, moment, True, (scale,) if scale.is_Symbol else (), (scale,))
+
+
+def sparse(d: int, scale: sp.Expr = c) -> Distribution:
+    """The paper's Example 4.1: x_1 = s c e_k, k uniform on 1..d, s uniform on {-1, +1}."""
+    d = _check_d(d)
+    scale = sp.sympify(scale)
+    _check_positive(scale, "c")
+
+    def moment(alpha, beta):
+        degrees = [a + b for a, b in zip(alpha, beta)]
+        active = [n for n in degrees if n]
+        if not active:
+            return sp.S.One
+        if len(active) > 1 or active[0] % 2:
+            return sp.S.Zero
+        return scale ** active[0] / d
+
+    return Distribution("sparse", d, moment, True, (scale,) if scale.is_Symbol else (), (scale,))
+
+
+def full_one(d: int) -> Distribution:
+    """x_1 = (1, ..., 1), deterministic."""
+    d = _check_d(d)
+    return Distribution("full-one", d, lambda alpha, beta: sp.S.One, True, (), ())
+
+
+class Atoms:
+    """Constructor of a finite distribution: x_1 = points[n] with probability weights[n].
+
+    Weights must be exact non-negative rationals summing to 1; points are d-vectors of exact
+    numbers (complex allowed, e.g. ``1 + 2*I`` or the string ``"1+2*I"``).
+
+    >>> law = Atoms([[1, 0], [0, 2]], ["1/2", "1/2"])
+    >>> law.moment((2, 0), (0, 0)), law.d, law.real
+    (1/2, 2, True)
+    """
+
+    def __new__(cls, points, weights, name: str = "atoms") -> Distribution:
+        points = [tuple(_exact(v) for v in p) for p in points]
+        weights = [_exact(w) for w in weights]
+        if not points:
+            raise ValueError("a finite distribution needs at least one atom")
+        if len(points) != len(weights):
+            raise ValueError(f"{len(points)} atoms but {len(weights)} weights")
+        d = len(points[0])
+        if d < 1 or any(len(p) != d for p in points):
+            lengths = sorted({len(p) for p in points})
+            raise ValueError(f"all atoms must have the same length d >= 1, got lengths {lengths}")
+        if any(not w.is_real or w < 0 for w in weights):
+            raise ValueError(f"weights must be non-negative, got {weights}")
+        if sum(weights) != 1:
+            raise ValueError(f"weights must sum to 1 exactly, they sum to {sum(weights)}")
+        real = all(v.is_real for p in points for v in p)
+
+        def moment(alpha, beta):
+            return sp.nsimplify(
+                sum(
+                    w * sp.Mul(*(v**a * sp.conjugate(v) ** b for v, a, b in zip(p, alpha, beta)))
+                    for p, w in zip(points, weights)
+                )
+            )
+
+        return Distribution(name, d, moment, real, (), (tuple(points), tuple(weights)))
+
+
+def _exact(value) -> sp.Expr:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"non-finite number {value!r}")
+        value = sp.Rational(str(value))  # the decimal the user wrote, not its binary image
+    try:
+        out = sp.sympify(value, rational=True)
+    except (sp.SympifyError, TypeError) as error:
+        raise ValueError(f"not a number: {value!r}") from error
+    if not out.is_number or out.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        raise ValueError(f"not a finite number: {value!r}")
+    return sp.nsimplify(out)
+
+
+def _check_positive(value: sp.Expr, name: str) -> None:
+    if value.is_number and not (value.is_finite and value.is_positive):
+        raise ValueError(f"{name} must be a finite positive number, got {value}")
+
+
+def SymbolicMoments(d: int, name: str = "m", real: bool = True) -> Distribution:
+    """Every mixed moment is its own symbol, e.g. E[x_1^2 x_2^4] -> m_{2,4}.
+
+    Moments of odd total degree in a coordinate are kept (no symmetry is assumed).
+    """
+    d = _check_d(d)
+    cache: dict = {}
+
+    def moment(alpha, beta):
+        key = (alpha, beta if not real else (0,) * d)
+        if real:
+            key = (tuple(a + b for a, b in zip(alpha, beta)), (0,) * d)
+        if not any(key[0]) and not any(key[1]):
+            return sp.S.One
+        if key not in cache:
+            label = ",".join(map(str, key[0])) + ("" if real else ";" + ",".join(map(str, key[1])))
+            cache[key] = sp.Symbol(f"{name}_{{{label}}}", real=real)
+        return cache[key]
+
+    return Distribution(f"symbolic-{name}", d, moment, real, (), (name, real))
+
+
+def expectation(expr: sp.Expr, law: Distribution) -> sp.Expr:
+    """E over x_1 ~ law of a polynomial in the token coordinates and their conjugates."""
+    xs = token(law.d)
+    bars = [sp.conjugate(x) for x in xs]
+    poly = sp.Poly(sp.expand(expr), *xs, *bars)
+    total = sp.S.Zero
+    for exponents, coefficient in poly.terms():
+        total += coefficient * law.moment(exponents[: law.d], exponents[law.d :])
+    return total

@@ -1,0 +1,248 @@
+"""Stationary points, the closed-form limit, the trajectory and the local rate of the flow.
+
+From the paper's diagonal initialization (a_j = a_0, b_j = b_0 for all j) and a law whose
+moments are invariant under permuting coordinates, the flow stays on the symmetric manifold
+a_j = a, b_j = b (the permutations are symmetries of L). There the loss depends on the
+product p = a b only (checked, not assumed):
+
+    L = d f(p),  f(p) = (alpha p^2 - 2 beta p + gamma) / 2,                 (eq-reduced-loss)
+
+so a' = -b f'(p), b' = -a f'(p), a^2 - b^2 = C is conserved and
+
+    p' = -sqrt(C^2 + 4 p^2) (alpha p - beta).                              (eq-reduced-flow)
+
+The mesa-optimizer is p* = beta / alpha (thm-emergence): the flow reaches it from every
+(a_0, b_0) except the origin and the half-line a_0 = -b_0 != 0, which flows into the strict
+saddle at the origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .flow import GradientFlow, gradient_flow
+from .moments import Distribution
+from .population_loss import T
+
+__all__ = [
+    "NotExchangeableError",
+    "ReducedFlow",
+    "Limit",
+    "reduced_flow",
+    "ab_limit",
+    "emergence_limit",
+    "stationary_points",
+    "a",
+    "b",
+    "p",
+    "a_0",
+    "b_0",
+    "tau",
+    "epsilon",
+]
+
+a, b = sp.symbols("a b", real=True)
+p = sp.Symbol("p", real=True)
+a_0, b_0 = sp.symbols("a_0 b_0", real=True)
+tau = sp.Symbol("tau", nonnegative=True)
+epsilon = sp.Symbol("epsilon", positive=True)
+
+
+class NotExchangeableError(ValueError):
+    """The law's moments are not invariant under permuting coordinates: no reduced flow."""
+
+
+@dataclass(frozen=True)
+class ReducedFlow:
+    """The flow on the symmetric manifold a_j = a, b_j = b (eq-reduced-flow)."""
+
+    flow: GradientFlow
+    alpha: sp.Expr
+    beta: sp.Expr
+    gamma: sp.Expr
+
+    @property
+    def ab_star(self) -> sp.Expr:
+        """p* = beta / alpha, the step-size product of the mesa-optimizer."""
+        return sp.simplify(self.beta / self.alpha)
+
+    def loss(self) -> sp.Expr:
+        """f(p) with L = d f(p) on the symmetric manifold."""
+        return (self.alpha * p**2 - 2 * self.beta * p + self.gamma) / 2
+
+    def p_velocity(self, C: sp.Expr = sp.S.Zero) -> sp.Expr:
+        """dp/dtau on the hyperbola a^2 - b^2 = C."""
+        return -sp.sqrt(C**2 + 4 * p**2) * (self.alpha * p - self.beta)
+
+    def local_rate(self, C: sp.Expr) -> sp.Expr:
+        """-d p'/d p at p*: the exponential rate of convergence along p."""
+        return sp.simplify(sp.sqrt(C**2 + 4 * self.ab_star**2) * self.alpha)
+
+    def trajectory(self, a_init, b_init) -> sp.Expr | None:
+        """p(tau) in closed form on a balanced start (C = 0, a_0 = b_0 != 0): a logistic curve.
+
+        None where SymPy has no explicit inverse (C != 0; see :meth:`time_to_reach`).
+        """
+        C, p_init = sp.nsimplify(a_init) ** 2 - sp.nsimplify(b_init) ** 2, sp.nsimplify(a_init * b_init)
+        if C != 0 or not p_init > 0:
+            return None
+        star = self.ab_star
+        return star / (1 + (star / p_init - 1) * sp.exp(-2 * self.beta * tau))
+
+    def time_to_reach(self, a_init, b_init, eps) -> sp.Expr:
+        """The time at which |p - p*| = eps |p*| first holds, as an exact integral of
+        1 / p' evaluated in closed form by SymPy."""
+        a_init, b_init = sp.nsimplify(a_init), sp.nsimplify(b_init)
+        C, p_init = a_init**2 - b_init**2, a_init * b_init
+        star = self.ab_star
+        target = star * (1 - eps) if p_init < star else star * (1 + eps)
+        q = sp.Symbol("q", real=True)
+        integrand = 1 / self.p_velocity(C).subs(p, q)
+        return sp.integrate(integrand, (q, p_init, target))
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Where the flow from (a_0, b_0) ends: a mesa-optimizer or the saddle at the origin."""
+
+    ab: sp.Expr
+    a: sp.Expr
+    b: sp.Expr
+    kind: str  # "mesa-optimizer" or "saddle"
+    conserved: sp.Expr  # C = a^2 - b^2, the same at both ends
+    rate: sp.Expr  # local exponential rate of convergence of p (0 at the saddle: sublinear)
+
+
+def reduced_flow(law: Distribution) -> ReducedFlow:
+    """Reduce the diagonal flow to eq-reduced-flow; raise :class:`NotExchangeableError`
+    when the law's moments are not permutation invariant."""
+    flow = gradient_flow(law)
+    d = law.d
+    A, B = flow.parameters[:d], flow.parameters[d:]
+    for perm in _generators(d):
+        swapped = flow.loss.xreplace(
+            {**{A[j]: A[k] for j, k in enumerate(perm)}, **{B[j]: B[k] for j, k in enumerate(perm)}}
+        )
+        if sp.expand(swapped - flow.loss) != 0:
+            raise NotExchangeableError(
+                f"the moments of {law.name} are not invariant under permuting coordinates; "
+                "the flow leaves the symmetric manifold, so no closed form is given"
+            )
+    symmetric = {**{x: a for x in A}, **{y: b for y in B}}
+    per_coordinate = sp.expand(flow.loss.xreplace(symmetric) / d)
+    f = sp.expand(per_coordinate.subs(b, p / a))
+    if f.has(a):
+        raise ArithmeticError("the reduced loss does not depend on a b alone")
+    poly = sp.Poly(f, p)
+    if poly.degree() > 2:
+        raise ArithmeticError("the reduced loss is not quadratic in a b")
+    alpha, half_beta, gamma = (2 * poly.coeff_monomial(p**2), -poly.coeff_monomial(p), 2 * poly.coeff_monomial(1))
+    reduced = ReducedFlow(flow, sp.simplify(alpha), sp.simplify(half_beta), sp.simplify(gamma))
+    # substitution check: the first coordinate's velocity on the manifold is -b f'(p)
+    velocity = flow.velocity[0].xreplace(symmetric)
+    if sp.expand(velocity + b * sp.diff(reduced.loss(), p).subs(p, a * b)) != 0:
+        raise ArithmeticError("the symmetric manifold is not invariant")
+    return reduced
+
+
+def _generators(d: int):
+    """A transposition and a d-cycle generate every permutation of coordinates."""
+    if d < 2:
+        return []
+    transposition = [1, 0] + list(range(2, d))
+    cycle = list(range(1, d)) + [0]
+    return [transposition, cycle]
+
+
+def emergence_limit(law: Distribution, a_init, b_init, *, T_value=None) -> Limit:
+    """The limit of the flow from the diagonal initialization (a_init, b_init).
+
+    ``T_value`` substitutes the sequence length; left None, the answer is a function of T.
+    """
+    a_init, b_init = _exact_real(a_init, "a0"), _exact_real(b_init, "b0")
+    if a_init == 0 and b_init == 0:
+        raise ValueError(
+            "(a0, b0) = (0, 0) is a stationary point (every gradient vanishes there: the "
+            "prediction is identically 0), so the flow never leaves it"
+        )
+    reduced = reduced_flow(law)
+    C = a_init**2 - b_init**2
+    star = reduced.ab_star if T_value is None else reduced.ab_star.subs(T, T_value)
+    if C == 0 and a_init == -b_init:
+        zero = sp.S.Zero
+        return Limit(zero, zero, zero, "saddle", C, zero)
+    sign = sp.sign(a_init) if C > 0 else sp.sign(b_init) if C < 0 else sp.sign(a_init)
+    a_limit = sign * sp.sqrt((C + sp.sqrt(C**2 + 4 * star**2)) / 2)
+    b_limit = sign * sp.sqrt((-C + sp.sqrt(C**2 + 4 * star**2)) / 2)
+    rate = reduced.local_rate(C)
+    if T_value is not None:
+        rate = rate.subs(T, T_value)
+    return Limit(star, a_limit, b_limit, "mesa-optimizer", C, rate)
+
+
+def ab_limit(law: Distribution) -> sp.Expr:
+    """p* = lim a(tau) b(tau) from any start that reaches the mesa-optimizer (thm-emergence).
+
+    >>> from symbolic.moments import gaussian, sigma
+    >>> ab_limit(gaussian(2))
+    (T - 2)/(sigma**2*(5*T + harmonic(T - 2) - 10))
+    """
+    return reduced_flow(law).ab_star
+
+
+def stationary_points(law: Distribution, values: dict) -> list[dict]:
+    """Every stationary point of the reduced flow, and of the diagonal flow with s of the d
+    coordinates active (a_j b_j = p_s for j active, a_j = b_j = 0 otherwise), classified by
+    the inertia of the exact Hessian of L in all 2d diagonal parameters at a balanced
+    representative (a_j = b_j). ``values`` substitutes T and the law's parameters.
+
+    Kinds: "strict saddle" (a negative Hessian eigenvalue: almost every start escapes it) or
+    "minimum" (no negative eigenvalue; the zero eigenvalues are the conserved directions,
+    along which L is constant).
+    """
+    flow = gradient_flow(law)
+    loss = flow.loss.subs(values)
+    if loss.free_symbols - set(flow.parameters):
+        missing = sorted(map(str, loss.free_symbols - set(flow.parameters)))
+        raise ValueError(f"give values for {missing} to classify the stationary points")
+    d = law.d
+    A, B = flow.parameters[:d], flow.parameters[d:]
+    gradient = [sp.diff(loss, x) for x in flow.parameters]
+    hessian = sp.hessian(loss, flow.parameters)
+    points = [_classified("origin", sp.S.Zero, {x: 0 for x in flow.parameters}, gradient, hessian, flow)]
+    for active in range(1, d + 1):
+        off = {**{x: 0 for x in A[active:]}, **{y: 0 for y in B[active:]}}
+        on = {**{x: a for x in A[:active]}, **{y: b for y in B[:active]}}
+        f = sp.Poly(sp.expand(loss.xreplace(off).xreplace(on).subs(b, p / a)), p)
+        product = -f.coeff_monomial(p) / (2 * f.coeff_monomial(p**2))
+        root = sp.sqrt(product)
+        point = {**{x: root for x in A[:active]}, **{y: root for y in B[:active]}, **off}
+        points.append(_classified(f"{active} of {d} coordinates active", product, point, gradient, hessian, flow))
+    return points
+
+
+def _classified(name, product, point, gradient, hessian, flow) -> dict:
+    if any(sp.simplify(g.xreplace(point)) != 0 for g in gradient):  # substitution check
+        raise ArithmeticError(f"the point '{name}' is not stationary")
+    characteristic = hessian.xreplace(point).charpoly(sp.Symbol("mu"))
+    zero = min(k for (k,), c in characteristic.terms() if c != 0)
+    positive = characteristic.count_roots(0, None) - (1 if zero else 0) * 0
+    positive = sum(1 for r in characteristic.real_roots() if r > 0)
+    negative = sum(1 for r in characteristic.real_roots() if r < 0)
+    kind = "strict saddle" if negative else "minimum"
+    return {
+        "name": name,
+        "ab": product,
+        "kind": kind,
+        "inertia": {"negative": negative, "zero": zero, "positive": positive},
+        "conserved_directions": len(flow.conserved),
+    }
+
+
+def _exact_real(value, name: str) -> sp.Expr:
+    out = sp.nsimplify(sp.sympify(str(value)) if isinstance(value, float) else value, rational=True)
+    if not (out.is_real and out.is_finite):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return out
