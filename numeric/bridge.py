@@ -1,0 +1,88 @@
+"""The one bridge from symbolic to numeric code: every formula crosses here, via lambdify.
+
+Numeric code never retypes a formula; it asks this module for a compiled version of an
+expression from :mod:`symbolic`, with T and the law's parameters fixed to given values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from symbolic.flow import gradient_flow
+from symbolic.moments import Distribution
+
+__all__ = ["CompiledFlow", "compile_flow", "evaluate"]
+
+
+@dataclass(frozen=True)
+class CompiledFlow:
+    """The diagonal flow of one law at fixed T, compiled: every function takes the state
+    y = (a_1..a_d, b_1..b_d) as a 1-d array (or a sequence of mpf for ``module="mpmath"``)."""
+
+    d: int
+    loss: Callable
+    gradient: Callable
+    hessian: Callable
+    conserved: Callable
+
+
+def _frozen(values: dict) -> tuple:
+    return tuple(sorted(((str(k), sp.nsimplify(v)) for k, v in values.items()), key=lambda kv: kv[0]))
+
+
+def compile_flow(law: Distribution, values: dict, *, module: str = "numpy") -> CompiledFlow:
+    """Compile the flow of ``law`` with ``values`` (e.g. {T: 100, sigma: 1}) substituted."""
+    return _compile(law, _frozen(values), module)
+
+
+@lru_cache(maxsize=64)
+def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
+    flow = gradient_flow(law)
+    by_name = {s.name: s for s in flow.loss.free_symbols}
+    substitution = {by_name[k]: v for k, v in values if k in by_name}
+    loss = flow.loss.xreplace(substitution)
+    loss = loss.xreplace({h: h.doit() for h in loss.atoms(sp.harmonic)})
+    unknown = loss.free_symbols - set(flow.parameters)
+    if unknown:
+        raise ValueError(f"give values for {sorted(map(str, unknown))}")
+    y = sp.MatrixSymbol("y", 2 * law.d, 1)
+    state = {p: y[k, 0] for k, p in enumerate(flow.parameters)}
+    gradient = [sp.diff(loss, p) for p in flow.parameters]
+    hessian = sp.hessian(loss, flow.parameters)
+    conserved = list(flow.conserved)
+
+    def build(expr, shape):
+        f = sp.lambdify(y, sp.sympify(expr).xreplace(state) if not isinstance(expr, list) else
+                        [e.xreplace(state) for e in expr], modules=module, cse=True)
+        if module == "mpmath":
+            return lambda v: f(mpmath.matrix(list(v)))
+        return lambda v: np.asarray(f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float).reshape(shape)
+
+    hessian_f = sp.lambdify(y, hessian.xreplace(state), modules=module, cse=True)
+    return CompiledFlow(
+        law.d,
+        build(loss, ()),
+        build(gradient, (2 * law.d,)),
+        (lambda v: hessian_f(mpmath.matrix(list(v))))
+        if module == "mpmath"
+        else (lambda v: np.asarray(hessian_f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float)),
+        build(conserved, (len(conserved),)),
+    )
+
+
+def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
+    """A closed form at ``values``: a float, or an mpf with ``dps`` digits."""
+    names = {s.name: s for s in sp.sympify(expr).free_symbols}
+    out = sp.sympify(expr).xreplace({names[str(k)]: sp.nsimplify(v) for k, v in values.items() if str(k) in names})
+    out = out.xreplace({h: h.doit() for h in out.atoms(sp.harmonic)})
+    if out.free_symbols:
+        raise ValueError(f"give values for {sorted(map(str, out.free_symbols))}")
+    if dps is None:
+        return float(out)
+    return mpmath.mpf(sp.N(out, dps + 5).evalf(dps + 5).__str__())
