@@ -12,7 +12,14 @@ from symbolic.moments import Distribution
 
 from .bridge import compile_flow
 
-__all__ = ["FlowDidNotConverge", "FlowSolution", "integrate_flow", "HighPrecisionLimit", "refine_limit"]
+__all__ = [
+    "FlowDidNotConverge",
+    "FlowSolution",
+    "integrate_flow",
+    "descend_population",
+    "HighPrecisionLimit",
+    "refine_limit",
+]
 
 
 class FlowDidNotConverge(RuntimeError):
@@ -125,6 +132,16 @@ def integrate_flow(
         atol,
         method,
     )
+
+
+def descend_population(law: Distribution, a0: float, b0: float, *, values: dict, eta: float, steps: int) -> np.ndarray:
+    """Gradient descent with step eta on the exact population loss (the reference's update
+    without its sampling): the states after 0..steps steps, shape (steps + 1, 2d)."""
+    flow = compile_flow(law, values)
+    states = [_diagonal_start(law.d, a0, b0)]
+    for _ in range(steps):
+        states.append(states[-1] - eta * flow.gradient(states[-1]))
+    return np.array(states)
 
 
 @dataclass(frozen=True)

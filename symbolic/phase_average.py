@@ -119,35 +119,68 @@ class PositionSum:
 
 
 def _count_solutions(constraints, box, position) -> sp.Expr:
-    """Number of index tuples in ``box`` where every affine constraint vanishes."""
+    """Number of index tuples in ``box`` where every affine constraint vanishes, for every
+    position >= 2. Solved indices must be +-(one free index) + offset, or a single point."""
     indices = [i for i, _, _ in box]
-    size = {i: hi - lo + 1 for i, lo, hi in box}
+    ranges = {i: (lo, hi) for i, lo, hi in box}
     if not constraints:
-        return sp.Mul(*size.values())
+        return sp.Mul(*(hi - lo + 1 for lo, hi in ranges.values()))
     solutions = sp.linsolve(constraints, indices)
     if solutions == sp.S.EmptySet:
         return sp.S.Zero
     (solution,) = solutions
-    shifted = sp.Symbol("s", integer=True, nonnegative=True)  # position = s + 2 >= 2
-    ranges = {i: (lo, hi) for i, lo, hi in box}
-    free = [i for i, v in zip(indices, solution) if v == i]
-    count = sp.Mul(*(size[i] for i in free))
+    shifted = sp.Symbol("s", integer=True, nonnegative=True)
+
+    def sign(x):  # +1, 0 or -1 if x has that sign for every position >= 2, else None
+        x = sp.expand(sp.sympify(x).subs(position, shifted + 2))
+        if x.is_zero:
+            return 0
+        if x.is_nonnegative:
+            return 1
+        if x.is_nonpositive:
+            return -1
+        return None
+
+    def larger(x, y, pick_max):
+        s_ = sign(x - y)
+        if s_ is None:
+            raise NotImplementedError(f"the count of solutions changes form with the position: {x} vs {y}")
+        return (x if s_ >= 0 else y) if pick_max else (y if s_ >= 0 else x)
+
+    free = {i: list(ranges[i]) for i, v in zip(indices, solution) if v == i}
     for index, value in zip(indices, solution):
         if value == index:
             continue
         lo, hi = ranges[index]
-        driver = [f for f in free if value.has(f)]
-        if not driver:  # a single point: inside the box or not, for every position >= 2
-            inside = [(value - lo).subs(position, shifted + 2), (hi - value).subs(position, shifted + 2)]
-            if all(x.is_nonnegative for x in inside):
-                continue
-            if any(x.is_negative for x in inside):
+        drivers = [f for f in free if value.has(f)]
+        if not drivers:  # a single point: inside the box or not
+            inside = [sign(value - lo), sign(hi - value)]
+            if None in inside:
+                raise NotImplementedError(f"cannot decide whether {index} = {value} lies in [{lo}, {hi}]")
+            if min(inside) < 0:
                 return sp.S.Zero
-            raise NotImplementedError(f"cannot decide whether {index} = {value} lies in [{lo}, {hi}]")
-        (f,) = driver
-        offset = sp.simplify(value - f)
-        if offset != 0 or ranges[f] != (lo, hi):
+            continue
+        if len(drivers) > 1:
             raise NotImplementedError(f"unsupported index coupling {index} = {value}")
+        (f,) = drivers
+        slope = sp.diff(value, f)
+        offset = sp.expand(value - slope * f)
+        if slope == 1:
+            bounds = (lo - offset, hi - offset)
+        elif slope == -1:
+            bounds = (offset - hi, offset - lo)
+        else:
+            raise NotImplementedError(f"unsupported index coupling {index} = {value}")
+        free[f] = [larger(free[f][0], bounds[0], True), larger(free[f][1], bounds[1], False)]
+    count = sp.S.One
+    for lo, hi in free.values():
+        width = hi - lo + 1
+        s_ = sign(width)
+        if s_ is None:
+            raise NotImplementedError(f"the count {width} changes sign with the position")
+        if s_ <= 0:
+            return sp.S.Zero
+        count *= width
     return count
 
 

@@ -1,0 +1,36 @@
+"""Every registered claim, in the order the report lists them."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .check import Check, claim_fields
+from .claims import conserved, emergence, gd_step, population_loss
+
+__all__ = ["CLAIMS", "run_claim", "claim_table"]
+
+CLAIMS: tuple[Callable[..., Check], ...] = (
+    gd_step.prediction_is_one_gd_step,
+    population_loss.population_loss_matches_phase_quadrature,
+    population_loss.population_loss_matches_monte_carlo,
+    emergence.ab_limit_gaussian,
+    emergence.ab_limit_sparse,
+    emergence.ab_limit_full_one_masked,
+    emergence.ab_limit_high_precision,
+    emergence.finite_sample_training_follows_population_descent,
+    conserved.balance_conserved_by_exact_flow,
+    conserved.balance_conserved_by_full_model,
+)
+
+
+def run_claim(claim: Callable[..., Check], *, quick: bool = False) -> tuple[Check, float]:
+    """Run one claim; return its Check and the wall time in seconds."""
+    start = time.perf_counter()
+    check = claim(quick=quick)
+    return check, time.perf_counter() - start
+
+
+def claim_table() -> list[dict]:
+    """Claim name, module, and the four docstring fields, for every registered claim."""
+    return [{"name": c.__name__, "module": c.__module__, **claim_fields(c)} for c in CLAIMS]

@@ -1,0 +1,55 @@
+"""Whether the diagonal model is invariant under the flow of the full prediction blocks.
+
+Two facts, both exact:
+
+* Block invariance (thm-block-invariance): the phases give every term of y_t a total phase
+  degree; only the prediction blocks (lower-left of W^KQ, left of W^PV) produce degree t,
+  the degree of the target x_{t+1}. Terms of other degrees are orthogonal to the target and
+  to each other, and enter the loss quadratically, so at zero they have zero gradient: the
+  other blocks stay zero under the flow, for every law of x_1.
+* Within the prediction blocks, the off-diagonal entries stay zero if and only if their
+  gradient vanishes on the diagonal manifold; :func:`off_diagonal_gradient` gives it exactly.
+  (The general moment condition for this is the subject of the emergence-condition work.)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .moments import Distribution
+from .population_loss import diagonal_parameters, population_loss, prediction_block_symbols
+
+__all__ = ["off_diagonal_gradient", "MAX_D_OFF_DIAGONAL"]
+
+MAX_D_OFF_DIAGONAL = 3  # the general prediction-block loss takes ~5 s at d = 3, minutes at d = 5
+
+
+def off_diagonal_gradient(law: Distribution) -> dict[str, sp.Expr]:
+    """dL/dA_jk and dL/dB_jk (j != k) on the diagonal manifold A = diag(a), B = diag(b), for
+    the entries where it is not identically zero. Empty means the diagonal model is invariant.
+
+    >>> from symbolic.moments import gaussian, full_one
+    >>> off_diagonal_gradient(gaussian(2)), sorted(off_diagonal_gradient(full_one(2)))
+    ({}, ['A_12', 'A_21', 'B_12', 'B_21'])
+    """
+    if law.d > MAX_D_OFF_DIAGONAL:
+        raise NotImplementedError(
+            f"the exact off-diagonal gradient is derived for d <= {MAX_D_OFF_DIAGONAL} only (d = {law.d})"
+        )
+    A, B = prediction_block_symbols(law.d)
+    a, b = diagonal_parameters(law.d)
+    diagonal = {}
+    for j in range(law.d):
+        for k in range(law.d):
+            diagonal[A[j, k]] = a[j] if j == k else 0
+            diagonal[B[j, k]] = b[j] if j == k else 0
+    loss = population_loss(law, parameters="prediction-blocks")
+    out = {}
+    for M in (A, B):
+        for j in range(law.d):
+            for k in range(law.d):
+                if j != k:
+                    g = sp.factor(sp.diff(loss, M[j, k]).xreplace(diagonal))
+                    if g != 0:
+                        out[str(M[j, k])] = g
+    return out
