@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import mpmath
 import numpy as np
@@ -44,6 +45,21 @@ class FlowSolution:
     rtol: float
     atol: float
     method: str
+    interpolant: Callable | None = field(default=None, repr=False, compare=False)
+
+    def states_at(self, tau) -> np.ndarray:
+        """The state at times ``tau`` (dense output); past the end, the stationary limit."""
+        tau = np.atleast_1d(np.asarray(tau, dtype=float))
+        out = np.tile(self.limit, (len(tau), 1))
+        inside = tau < self.tau[-1]
+        if np.any(inside):
+            out[inside] = self.interpolant(tau[inside]).T
+        return out
+
+    def ab_at(self, tau) -> np.ndarray:
+        """The mean of a_j b_j at times ``tau``."""
+        states = self.states_at(tau)
+        return np.mean(states[:, : self.d] * states[:, self.d :], axis=1)
 
     @property
     def d(self) -> int:
@@ -110,7 +126,9 @@ def integrate_flow(
 
     stationary.terminal = True
     stationary.direction = -1
-    result = solve_ivp(velocity, (0.0, tau_max), y0, method=method, rtol=rtol, atol=atol, events=stationary)
+    result = solve_ivp(
+        velocity, (0.0, tau_max), y0, method=method, rtol=rtol, atol=atol, events=stationary, dense_output=True
+    )
     if result.status == -1:
         raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
     if result.status != 1:
@@ -131,6 +149,7 @@ def integrate_flow(
         rtol,
         atol,
         method,
+        result.sol,
     )
 
 

@@ -1,6 +1,17 @@
-"""Theorem checks: each claim of the paper as a function returning a :class:`Check`."""
+"""Theorem checks: each claim of the paper as a function returning a :class:`Check`.
+
+The registry (and with it every claim module) loads on first use, so that the command line
+starts quickly for jobs that run no claim.
+"""
 
 from .check import Check, claim_fields
-from .registry import CLAIMS, claim_table, run_claim
 
 __all__ = ["Check", "claim_fields", "CLAIMS", "claim_table", "run_claim"]
+
+
+def __getattr__(name):
+    if name in ("CLAIMS", "claim_table", "run_claim"):
+        from . import registry
+
+        return getattr(registry, name)
+    raise AttributeError(name)

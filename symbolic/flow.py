@@ -32,7 +32,20 @@ class GradientFlow:
 
     def time_derivative(self, quantity: sp.Expr) -> sp.Expr:
         """d quantity / d tau along the flow (a Lie derivative)."""
-        return sp.expand(sum(sp.diff(quantity, p) * v for p, v in zip(self.parameters, self.velocity)))
+        gens = _generators(self.parameters, quantity, *self.velocity)
+        q = sp.Poly(quantity, *gens)
+        total = sum((q.diff(p) * sp.Poly(v, *gens) for p, v in zip(self.parameters, self.velocity)), sp.Poly(0, *gens))
+        return total.as_expr()
+
+
+def _generators(parameters, *exprs) -> tuple:
+    """The parameters, then every other symbol and harmonic number as a polynomial generator,
+    so that the coefficients are plain rationals (fast arithmetic)."""
+    others = set()
+    for expr in exprs:
+        others |= expr.free_symbols | expr.atoms(sp.harmonic)
+    others -= set(parameters)
+    return tuple(parameters) + tuple(sorted(others, key=str))
 
 
 def gradient_flow(law: Distribution) -> GradientFlow:
@@ -46,7 +59,8 @@ def gradient_flow(law: Distribution) -> GradientFlow:
     loss = population_loss(law)
     a, b = diagonal_parameters(law.d)
     parameters = a + b
-    velocity = tuple(-sp.diff(loss, p) for p in parameters)
+    poly = sp.Poly(loss, *_generators(parameters, loss))  # rational coefficients: fast diff
+    velocity = tuple(-poly.diff(p).as_expr() for p in parameters)
     flow = GradientFlow(law, loss, parameters, velocity, ())
     return GradientFlow(law, loss, parameters, velocity, conserved_quantities(flow))
 
@@ -61,7 +75,7 @@ def conserved_quantities(flow: GradientFlow) -> tuple[sp.Expr, ...]:
     a, b = flow.parameters[: flow.d], flow.parameters[flow.d :]
     weights = sp.symbols(f"w_1:{flow.d + 1}")
     candidate = sum(w * (x**2 - y**2) for w, x, y in zip(weights, a, b))
-    rate = sp.Poly(flow.time_derivative(candidate), *flow.parameters)
+    rate = sp.Poly(sp.expand(flow.time_derivative(candidate)), *flow.parameters)
     solution = sp.linsolve(rate.coeffs(), weights)
     (general,) = solution
     free = sorted(set().union(*(sp.sympify(g).free_symbols for g in general)) & set(weights), key=str)

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from ._cache import disk_cached
 from .moments import Distribution, expectation, token
 from .phase_average import PositionSum, sum_over_positions
 
@@ -107,18 +108,17 @@ def position_loss(W_KQ: sp.Matrix, W_PV: sp.Matrix) -> sp.Expr:
     return sp.expand(loss)
 
 
-@lru_cache(maxsize=None)
+@disk_cached
 def _diagonal_position_loss(d: int) -> sp.Expr:
     a, b = diagonal_parameters(d)
     return position_loss(*embed_prediction_blocks(sp.diag(*a), sp.diag(*b)))
 
 
-@lru_cache(maxsize=None)
+@disk_cached
 def _prediction_block_position_loss(d: int) -> sp.Expr:
     return position_loss(*embed_prediction_blocks(*prediction_block_symbols(d)))
 
 
-@lru_cache(maxsize=None)
 def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Expr:
     """The exact population loss L as a closed form in the parameters, T and the law's moments.
 
@@ -127,14 +127,19 @@ def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Ex
     prediction blocks A, B (see :func:`prediction_block_symbols`), other blocks zero.
 
     >>> from symbolic.moments import full_one
-    >>> population_loss(full_one(1))
-    (T - 2)*(a_1**2*b_1**2 - 2*a_1*b_1 + 1)/2
+    >>> sp.factor(population_loss(full_one(1)))
+    (T - 2)*(a_1*b_1 - 1)**2/2
     """
+    if parameters not in ("diagonal", "prediction-blocks"):
+        raise ValueError(f"parameters must be 'diagonal' or 'prediction-blocks', got {parameters!r}")
+    return _population_loss(law, parameters)
+
+
+@disk_cached(key=lambda law, parameters: (law.name, law.d, law.key, law.real, parameters))
+def _population_loss(law: Distribution, parameters: str) -> sp.Expr:
     if parameters == "diagonal":
         per_position = _diagonal_position_loss(law.d)
-    elif parameters == "prediction-blocks":
-        per_position = _prediction_block_position_loss(law.d)
     else:
-        raise ValueError(f"parameters must be 'diagonal' or 'prediction-blocks', got {parameters!r}")
+        per_position = _prediction_block_position_loss(law.d)
     averaged = expectation(per_position, law)
-    return sp.factor_terms(sp.collect(sum_over_positions(averaged, t, 2, T - 1), T))
+    return sp.expand(sum_over_positions(averaged, t, 2, T - 1))

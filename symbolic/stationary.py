@@ -66,7 +66,7 @@ class ReducedFlow:
     @property
     def ab_star(self) -> sp.Expr:
         """p* = beta / alpha, the step-size product of the mesa-optimizer."""
-        return sp.simplify(self.beta / self.alpha)
+        return sp.factor(self.beta / self.alpha)
 
     def loss(self) -> sp.Expr:
         """f(p) with L = d f(p) on the symmetric manifold."""
@@ -78,7 +78,7 @@ class ReducedFlow:
 
     def local_rate(self, C: sp.Expr) -> sp.Expr:
         """-d p'/d p at p*: the exponential rate of convergence along p."""
-        return sp.simplify(sp.sqrt(C**2 + 4 * self.ab_star**2) * self.alpha)
+        return sp.sqrt(C**2 + 4 * self.ab_star**2) * self.alpha
 
     def trajectory(self, a_init, b_init) -> sp.Expr | None:
         """p(tau) in closed form on a balanced start (C = 0, a_0 = b_0 != 0): a logistic curve.
@@ -139,7 +139,7 @@ def reduced_flow(law: Distribution) -> ReducedFlow:
     if poly.degree() > 2:
         raise ArithmeticError("the reduced loss is not quadratic in a b")
     alpha, half_beta, gamma = (2 * poly.coeff_monomial(p**2), -poly.coeff_monomial(p), 2 * poly.coeff_monomial(1))
-    reduced = ReducedFlow(flow, sp.simplify(alpha), sp.simplify(half_beta), sp.simplify(gamma))
+    reduced = ReducedFlow(flow, sp.factor(alpha), sp.factor(half_beta), sp.factor(gamma))
     # substitution check: the first coordinate's velocity on the manifold is -b f'(p)
     velocity = flow.velocity[0].xreplace(symmetric)
     if sp.expand(velocity + b * sp.diff(reduced.loss(), p).subs(p, a * b)) != 0:

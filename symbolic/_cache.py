@@ -1,0 +1,66 @@
+"""A disk cache for derived expressions, so a derivation is paid for once per machine.
+
+Entries are keyed by the function, its arguments' repr, the SymPy version and a hash of the
+source of :mod:`symbolic` itself: any change to a derivation invalidates every entry. The
+folder is ``$MESACHECK_CACHE`` (``off`` disables the cache), else ``~/.cache/mesacheck``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+import sympy as sp
+
+_SOURCE = Path(__file__).parent
+
+
+@functools.lru_cache(maxsize=1)
+def _fingerprint() -> str:
+    digest = hashlib.sha256(sp.__version__.encode())
+    for path in sorted(_SOURCE.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _folder() -> Path | None:
+    setting = os.environ.get("MESACHECK_CACHE", "")
+    if setting.lower() == "off":
+        return None
+    return Path(setting) if setting else Path.home() / ".cache" / "mesacheck"
+
+
+def disk_cached(function=None, *, key=None):
+    """Memoize ``function`` in memory and on disk. ``key(*args)`` must identify the arguments
+    faithfully by its repr (default: the arguments themselves)."""
+    if function is None:
+        return functools.partial(disk_cached, key=key)
+
+    @functools.lru_cache(maxsize=None)
+    def wrapper(*args):
+        folder = _folder()
+        if folder is None:
+            return function(*args)
+        identity = key(*args) if key else args
+        digest = hashlib.sha256(repr((function.__qualname__, identity, _fingerprint())).encode()).hexdigest()[:32]
+        path = folder / f"{function.__name__}-{digest}.pickle"
+        try:
+            with path.open("rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass
+        value = function(*args)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            with temporary.open("wb") as handle:
+                pickle.dump(value, handle)
+            temporary.replace(path)  # atomic: parallel test workers never read half a file
+        except OSError:
+            pass  # a read-only home still computes, only slower
+        return value
+
+    return functools.wraps(function)(wrapper)
