@@ -30,6 +30,7 @@ class CompiledFlow:
     gradient: Callable
     hessian: Callable
     conserved: Callable
+    gradient_scale: Callable  # sum of |terms| of each gradient entry: its rounding error is ~eps times this
 
 
 def _frozen(values: dict) -> tuple:
@@ -56,6 +57,7 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     poly = sp.Poly(loss, *flow.parameters)  # polynomial arithmetic: 10x faster than Expr.diff
     gradient_poly = [poly.diff(p) for p in flow.parameters]
     gradient = [g.as_expr() for g in gradient_poly]
+    magnitudes = [sp.Poly.from_dict({m: abs(c) for m, c in g.terms()}, *flow.parameters).as_expr() for g in gradient_poly]
     hessian = sp.Matrix([[g.diff(q).as_expr() for q in flow.parameters] for g in gradient_poly])
     conserved = list(flow.conserved)
 
@@ -75,6 +77,7 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
         if module == "mpmath"
         else (lambda v: np.asarray(hessian_f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float)),
         build(conserved, (len(conserved),)),
+        (lambda f: lambda v: f(np.abs(np.asarray(v, dtype=float))))(build(magnitudes, (2 * law.d,))),
     )
 
 

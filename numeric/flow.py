@@ -93,7 +93,8 @@ def integrate_flow(
     start: np.ndarray | None = None,
 ) -> FlowSolution:
     """Integrate d theta/d tau = -grad L from the diagonal initialization (a0, b0) until the
-    state is stationary to relative precision ``xtol`` (a terminal event), or raise.
+    state is stationary to relative precision ``xtol``, or the gradient reaches the floor that
+    double-precision rounding allows (a terminal event), or raise.
 
     Stationarity is measured by the Newton step: |H(y)^+ grad L(y)| / |y|, the distance to the
     nearest stationary point as the local quadratic model sees it (H^+ ignores the flat,
@@ -121,8 +122,11 @@ def integrate_flow(
     def velocity(_, y):
         return -flow.gradient(y)
 
+    def at_rounding_floor(y):  # the gradient is as small as double precision can resolve
+        return np.linalg.norm(flow.gradient(y)) <= 1e4 * np.finfo(float).eps * np.linalg.norm(flow.gradient_scale(y))
+
     def stationary(_, y):
-        return newton_step(y) - xtol
+        return -1.0 if at_rounding_floor(y) else newton_step(y) - xtol
 
     stationary.terminal = True
     stationary.direction = -1

@@ -19,6 +19,7 @@ CLAIMS: tuple[Callable[..., Check], ...] = (
     emergence.ab_limit_full_one_masked,
     emergence.ab_limit_high_precision,
     emergence.finite_sample_training_follows_population_descent,
+    emergence.finite_sample_masked_training_follows_population_descent,
     conserved.balance_conserved_by_exact_flow,
     conserved.balance_conserved_by_full_model,
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import sympy as sp
+from scipy.stats import t as student_t
 
 from numeric.bridge import evaluate
 from numeric.flow import descend_population, integrate_flow, refine_limit
@@ -22,6 +23,7 @@ __all__ = [
     "ab_limit_full_one_masked",
     "ab_limit_high_precision",
     "finite_sample_training_follows_population_descent",
+    "finite_sample_masked_training_follows_population_descent",
 ]
 
 # The paper's setting (spec, "Published simulation settings").
@@ -136,36 +138,61 @@ def ab_limit_high_precision(quick: bool = False) -> Check:
     )
 
 
+def _finite_sample_check(name, statement, law, population_law, values, eta, mask, quick) -> Check:
+    d, length = law.d, values[T]
+    steps, m, seeds = (100, 500, 8) if quick else (150, 2_000, 8)
+    runs = [simulate_training(law, T=length, a0=A0, b0=B0, eta=eta, steps=steps, m=m, m_test=100, seed=s,
+                              log_every=steps, mask=mask) for s in range(seeds)]
+    finite = np.array([run.ab[-1] for run in runs])
+    population = descend_population(population_law, A0, B0, values=values, eta=eta, steps=steps)
+    standard_error = float(np.std(finite, ddof=1) / np.sqrt(seeds))
+    quantile = float(student_t.ppf(1 - 5e-5, seeds - 1))  # two-sided false-alarm rate 1e-4
+    return Check(
+        claim=name,
+        statement=statement,
+        kind="equal",
+        predicted=float(np.mean(population[-1, :d] * population[-1, d:])),
+        measured=float(np.mean(finite)),
+        rtol=0.0,
+        atol=quantile * standard_error,
+        tolerance=f"{quantile:.1f} standard errors over {seeds} seeds (Student t, false alarm 1e-4)",
+        evidence={"d": d, "T": length, "eta": eta, "steps": steps, "m": m, "seeds": seeds, "mask": mask,
+                  "ab_per_seed": finite.tolist()},
+    )
+
+
 def finite_sample_training_follows_population_descent(quick: bool = False) -> Check:
     """Claim: the reference's finite-sample training (complex parameters, every entry of both
     matrices trainable, no masking) follows gradient descent on the exact population loss of
-    the diagonal model, up to sampling error.
+    the diagonal model, up to sampling error, for the Gaussian token.
 
     Derivation: thm-block-invariance
 
-    Guarantee: the seed-averaged a b after the last step lies within 5 standard errors (over
-    seeds) plus 2% of the population value (the O(1/sqrt(m)) bias of a nonlinear statistic)
-    of the value from gradient descent with the same step on the exact population loss.
+    Guarantee: the seed-averaged a b after the last step agrees with gradient descent (same
+    step size) on the exact population loss within a Student-t bound on the seed-to-seed
+    spread: the other blocks and the off-diagonal entries, which the population flow keeps at
+    zero, stay negligible in finite samples.
 
-    Reference: spec, "Training"; Figure 1.
+    Reference: spec, "Training"; Figure 1 (Gaussian).
     """
-    d, length, eta, steps, m = 3, 20, 2e-3, 150, 2_000
-    seeds = range(3 if quick else 6)
-    law, values = gaussian(d, 1), {T: length, sigma: 1}
-    runs = [simulate_training(law, T=length, a0=A0, b0=B0, eta=eta, steps=steps, m=m, m_test=200,
-                              seed=s, log_every=steps) for s in seeds]
-    finite = np.array([run.ab[-1] for run in runs])
-    population = descend_population(gaussian(d), A0, B0, values=values, eta=eta, steps=steps)
-    predicted = float(np.mean(population[-1, :d] * population[-1, d:]))
-    standard_error = float(np.std(finite, ddof=1) / np.sqrt(len(finite)))
-    return Check(
-        claim="finite_sample_training_follows_population_descent",
-        statement="finite-sample GD (full complex model) tracks exact population GD",
-        kind="equal",
-        predicted=predicted,
-        measured=float(np.mean(finite)),
-        rtol=0.02,
-        atol=5 * standard_error,
-        tolerance=f"5 standard errors over {len(finite)} seeds ({standard_error:.1e}) + 2% bias",
-        evidence={"d": d, "T": length, "eta": eta, "steps": steps, "m": m, "seeds": len(finite)},
-    )
+    return _finite_sample_check(
+        "finite_sample_training_follows_population_descent",
+        "finite-sample GD (full complex model, Gaussian x_1) tracks exact population GD",
+        gaussian(3, 1), gaussian(3), {T: 20, sigma: 1}, 2e-3, False, quick)
+
+
+def finite_sample_masked_training_follows_population_descent(quick: bool = False) -> Check:
+    """Claim: with the reference's masking (--clip), finite-sample training on full-one x_1
+    follows gradient descent on the exact population loss of the diagonal model.
+
+    Derivation: thm-emergence
+
+    Guarantee: as for the Gaussian token; x_1 is deterministic here, so only the phases are
+    sampled and the bound is tight.
+
+    Reference: Section 5 (full-one x_1 with masking).
+    """
+    return _finite_sample_check(
+        "finite_sample_masked_training_follows_population_descent",
+        "finite-sample GD with masking (full-one x_1) tracks exact population GD",
+        full_one(3), full_one(3), {T: 20}, 5e-3, True, quick)
