@@ -96,7 +96,7 @@ def integrate_flow(
     state is stationary to relative precision ``xtol``, or the gradient reaches the floor that
     double-precision rounding allows (a terminal event), or raise.
 
-    Stationarity is measured by the Newton step: |H(y)^+ grad L(y)| / |y|, the distance to the
+    Stationarity is measured by the Newton step: |H(y)^+ grad L(y)| / max(|y|, |y0|), the distance to the
     nearest stationary point as the local quadratic model sees it (H^+ ignores the flat,
     conserved directions). Unlike a bare gradient threshold it does not depend on the scale
     of the loss. ``values`` fixes T and the law's parameters, e.g. {T: 100, sigma: 1}.
@@ -113,8 +113,11 @@ def integrate_flow(
             "gradient vanishes, and the flow never moves"
         )
 
-    def newton_step(y):
-        return np.linalg.norm(np.linalg.pinv(flow.hessian(y), rcond=1e-9) @ flow.gradient(y)) / np.linalg.norm(y)
+    scale = np.linalg.norm(y0)
+
+    def newton_step(y):  # relative to the larger of |y| and |y0|, so a limit at 0 is reachable
+        step = np.linalg.pinv(flow.hessian(y), rcond=1e-9) @ flow.gradient(y)
+        return np.linalg.norm(step) / max(np.linalg.norm(y), scale)
 
     if g0 == 0.0:  # the start is already stationary (e.g. a b = 1/c^2 for the sparse token)
         return FlowSolution(np.zeros(1), y0[None, :], 0.0, 0.0, 0.0, xtol, rtol, atol, method)

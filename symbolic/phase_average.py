@@ -105,6 +105,7 @@ class PositionSum:
         """E over the phases, exact for every position ``position`` >= 2 (a symbol)."""
         total = sp.S.Zero
         for weight, summand, box in self.terms:
+            weight, summand = sp.sympify(weight), sp.sympify(summand)
             if weight.has(*phases):
                 raise ValueError(f"the weight {weight} carries a phase")
             expanded = sp.expand(summand, power_exp=False, power_base=False, mul=True)
