@@ -6,9 +6,9 @@ expression from :mod:`symbolic`, with T and the law's parameters fixed to given 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import mpmath
 import numpy as np
@@ -57,13 +57,22 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     poly = sp.Poly(loss, *flow.parameters)  # polynomial arithmetic: 10x faster than Expr.diff
     gradient_poly = [poly.diff(p) for p in flow.parameters]
     gradient = [g.as_expr() for g in gradient_poly]
-    magnitudes = [sp.Poly.from_dict({m: abs(c) for m, c in g.terms()}, *flow.parameters).as_expr() for g in gradient_poly]
+    magnitudes = [
+        sp.Poly.from_dict({m: abs(c) for m, c in g.terms()}, *flow.parameters).as_expr()
+        for g in gradient_poly
+    ]
     hessian = sp.Matrix([[g.diff(q).as_expr() for q in flow.parameters] for g in gradient_poly])
     conserved = list(flow.conserved)
 
     def build(expr, shape):
-        f = sp.lambdify(y, sp.sympify(expr).xreplace(state) if not isinstance(expr, list) else
-                        [e.xreplace(state) for e in expr], modules=module, cse=True)
+        f = sp.lambdify(
+            y,
+            sp.sympify(expr).xreplace(state)
+            if not isinstance(expr, list)
+            else [e.xreplace(state) for e in expr],
+            modules=module,
+            cse=True,
+        )
         if module == "mpmath":
             return lambda v: f(mpmath.matrix(list(v)))
         return lambda v: np.asarray(f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float).reshape(shape)
@@ -84,7 +93,9 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
 def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
     """A closed form at ``values``: a float, or an mpf with ``dps`` digits."""
     names = {s.name: s for s in sp.sympify(expr).free_symbols}
-    out = sp.sympify(expr).xreplace({names[str(k)]: sp.nsimplify(v) for k, v in values.items() if str(k) in names})
+    out = sp.sympify(expr).xreplace(
+        {names[str(k)]: sp.nsimplify(v) for k, v in values.items() if str(k) in names}
+    )
     out = out.xreplace({h: h.doit() for h in out.atoms(sp.harmonic)})
     if out.free_symbols:
         raise ValueError(f"give values for {sorted(map(str, out.free_symbols))}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import mpmath
 import numpy as np
@@ -126,7 +126,9 @@ def integrate_flow(
         return -flow.gradient(y)
 
     def at_rounding_floor(y):  # the gradient is as small as double precision can resolve
-        return np.linalg.norm(flow.gradient(y)) <= 1e4 * np.finfo(float).eps * np.linalg.norm(flow.gradient_scale(y))
+        return np.linalg.norm(flow.gradient(y)) <= 1e4 * np.finfo(float).eps * np.linalg.norm(
+            flow.gradient_scale(y)
+        )
 
     def stationary(_, y):
         return -1.0 if at_rounding_floor(y) else newton_step(y) - xtol
@@ -134,7 +136,14 @@ def integrate_flow(
     stationary.terminal = True
     stationary.direction = -1
     result = solve_ivp(
-        velocity, (0.0, tau_max), y0, method=method, rtol=rtol, atol=atol, events=stationary, dense_output=True
+        velocity,
+        (0.0, tau_max),
+        y0,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+        events=stationary,
+        dense_output=True,
     )
     if result.status == -1:
         raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
@@ -160,7 +169,9 @@ def integrate_flow(
     )
 
 
-def descend_population(law: Distribution, a0: float, b0: float, *, values: dict, eta: float, steps: int) -> np.ndarray:
+def descend_population(
+    law: Distribution, a0: float, b0: float, *, values: dict, eta: float, steps: int
+) -> np.ndarray:
     """Gradient descent with step eta on the exact population loss (the reference's update
     without its sampling): the states after 0..steps steps, shape (steps + 1, 2d)."""
     flow = compile_flow(law, values)
@@ -180,7 +191,9 @@ class HighPrecisionLimit:
     dps: int
 
 
-def refine_limit(law: Distribution, solution: FlowSolution, *, values: dict, dps: int = 50) -> HighPrecisionLimit:
+def refine_limit(
+    law: Distribution, solution: FlowSolution, *, values: dict, dps: int = 50
+) -> HighPrecisionLimit:
     """Refine the end of a flow to ``dps`` digits: solve grad L = 0 together with the
     conserved quantities held at their starting values (they pin the point on its orbit of
     stationary points), by mpmath's Newton iteration on the (overdetermined) system."""

@@ -29,7 +29,9 @@ __all__ = [
     "simulate_training",
 ]
 
-_CHUNK = 200  # sequences per block: keeps the chunk * T * (2d)^2 prefix sums near cache size (5x faster than 1000)
+_CHUNK = (
+    200  # sequences per block: keeps the chunk * T * (2d)^2 prefix sums near cache size (5x faster than 1000)
+)
 
 
 def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -102,8 +104,10 @@ def predict(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray) -> np.ndarray:
 def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray) -> np.ndarray:
     """sum_{t=2}^{T-1} 1/2 ||y_t - x_{t+1}||^2 for each sequence, shape (m,)."""
     return np.concatenate(
-        [0.5 * np.sum(np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK])[5]) ** 2, axis=(1, 2))
-         for s in range(0, len(X), _CHUNK)]
+        [
+            0.5 * np.sum(np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK])[5]) ** 2, axis=(1, 2))
+            for s in range(0, len(X), _CHUNK)
+        ]
     )
 
 
@@ -199,7 +203,9 @@ def simulate_training(
     rng = np.random.default_rng(seed)
     X_train = sample_sequences(law, T, m, rng)
     X_test = sample_sequences(law, T, m_test, rng)
-    W_KQ, W_PV = diagonal_initialization(law.d, a0, b0) if start is None else (s.astype(complex) for s in start)
+    W_KQ, W_PV = (
+        diagonal_initialization(law.d, a0, b0) if start is None else (s.astype(complex) for s in start)
+    )
     log = {"steps": [], "ab": [], "train_loss": [], "test_loss": [], "ratio": []}
 
     def record(step, train_loss):
@@ -225,6 +231,18 @@ def simulate_training(
             _mask_off_diagonal(W_KQ, W_PV)
         bar.update()
     bar.close()
-    settings = {"law": law.name, "d": law.d, "T": T, "a0": a0, "b0": b0, "eta": eta, "steps": steps,
-                "m": m, "m_test": m_test, "mask": mask, "seed": seed, "key": [str(sp.sympify(k)) for k in law.key[:1]]}
+    settings = {
+        "law": law.name,
+        "d": law.d,
+        "T": T,
+        "a0": a0,
+        "b0": b0,
+        "eta": eta,
+        "steps": steps,
+        "m": m,
+        "m_test": m_test,
+        "mask": mask,
+        "seed": seed,
+        "key": [str(sp.sympify(k)) for k in law.key[:1]],
+    }
     return TrainingRun(**{k: np.asarray(v) for k, v in log.items()}, W_KQ=W_KQ, W_PV=W_PV, settings=settings)

@@ -78,7 +78,9 @@ def _setting(x1, d, T, sigma_value, c_value, atoms) -> _Setting:
         raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 == "gaussian":
         value = sp.nsimplify(str(1.0 if sigma_value is None else sigma_value))
-        return _Setting(gaussian(d), {"sigma": value, "T": T}, gaussian(d, value), f"Gaussian, sigma = {value}")
+        return _Setting(
+            gaussian(d), {"sigma": value, "T": T}, gaussian(d, value), f"Gaussian, sigma = {value}"
+        )
     if x1 == "sparse":
         value = sp.nsimplify(str(1.0 if c_value is None else c_value))
         return _Setting(sparse(d), {"c": value, "T": T}, sparse(d, value), f"sparse, c = {value}")
@@ -91,7 +93,9 @@ def _read_atoms(text: str) -> dict:
         raw = source.read_text() if not text.lstrip().startswith(("{", "[")) and source.exists() else text
         spec = json.loads(raw)
     except (OSError, json.JSONDecodeError) as error:
-        raise click.BadParameter(f"not JSON and not a readable JSON file: {error}", param_hint="--atoms") from error
+        raise click.BadParameter(
+            f"not JSON and not a readable JSON file: {error}", param_hint="--atoms"
+        ) from error
     if isinstance(spec, list):
         spec = {"points": spec, "weights": [f"1/{len(spec)}"] * len(spec)}
     if not isinstance(spec, dict) or set(spec) != {"points", "weights"}:
@@ -106,11 +110,18 @@ def _read_atoms(text: str) -> dict:
 
 def _law_options(function):
     options = [
-        click.option("--x1", type=click.Choice(["gaussian", "sparse", "full-one", "atoms"]), default="gaussian",
-                     show_default=True, help="The law of the initial token x_1."),
+        click.option(
+            "--x1",
+            type=click.Choice(["gaussian", "sparse", "full-one", "atoms"]),
+            default="gaussian",
+            show_default=True,
+            help="The law of the initial token x_1.",
+        ),
         click.option("--sigma", "sigma_value", type=POSITIVE, help="Gaussian scale (default 1)."),
         click.option("--c", "c_value", type=POSITIVE, help="Sparse scale (default 1)."),
-        click.option("--atoms", help='Atoms as JSON {"points": [[...]], "weights": ["1/2", ...]} or a JSON file.'),
+        click.option(
+            "--atoms", help='Atoms as JSON {"points": [[...]], "weights": ["1/2", ...]} or a JSON file.'
+        ),
         click.option("--d", type=int, help="Dimension (default 5; atoms: their length)."),
         click.option("--T", "T", type=int, default=100, show_default=True, help="Sequence length."),
         click.option("--a0", type=FINITE, default=0.1, show_default=True, help="Initial a (W^KQ block)."),
@@ -258,14 +269,18 @@ def limit(x1, sigma_value, c_value, atoms, d, T, a0, b0, mask, tau_max, as_json)
         lines += [
             f"closed form     lim ab = {payload['closed_form']}",
             f"                       = {payload['ab_closed_form']:.15g}   ({closed.kind})",
-            f"integrated flow lim ab = {payload['ab_flow']:.15g}   relative error {payload['relative_error']:.1e}",
+            f"integrated flow lim ab = {payload['ab_flow']:.15g}   "
+            f"relative error {payload['relative_error']:.1e}",
             f"a_limit = {payload['a_limit']:.12g}, b_limit = {payload['b_limit']:.12g}",
             f"as T -> infinity: {sp.sstr(asymptote)} = {payload['ab_T_to_infinity']}",
         ]
     else:
-        lines += [f"no closed form: {reason}", f"integrated flow lim ab = {payload['ab_flow']:.15g}",
-                  f"a_limit = {np.array2string(a_flow, precision=10)}",
-                  f"b_limit = {np.array2string(b_flow, precision=10)}"]
+        lines += [
+            f"no closed form: {reason}",
+            f"integrated flow lim ab = {payload['ab_flow']:.15g}",
+            f"a_limit = {np.array2string(a_flow, precision=10)}",
+            f"b_limit = {np.array2string(b_flow, precision=10)}",
+        ]
     lines.append(
         f"certificate: |grad L| = {solution.gradient_norm:.1e}, Newton step {solution.newton_step:.1e}, "
         f"conserved drift {solution.conserved_drift:.1e}  ({payload['seconds']:.2f} s)"
@@ -294,9 +309,16 @@ def check(quick, only, as_json):
             check_, seconds = run_claim(claim, quick=quick)
             row = check_.as_dict() | {"seconds": seconds, "reference": claim_fields(claim)["reference"]}
         except Exception as error:  # a claim that cannot run has failed, and says why
-            row = {"claim": claim.__name__, "statement": claim_fields(claim)["claim"], "passed": False,
-                   "error": None, "kind": "error", "predicted": None, "measured": None,
-                   "failure": f"{type(error).__name__}: {error}"}
+            row = {
+                "claim": claim.__name__,
+                "statement": claim_fields(claim)["claim"],
+                "passed": False,
+                "error": None,
+                "kind": "error",
+                "predicted": None,
+                "measured": None,
+                "failure": f"{type(error).__name__}: {error}",
+            }
         results.append(row)
     failed = [r["claim"] for r in results if not r["passed"]]
     if as_json:
@@ -321,8 +343,17 @@ def _table(rows: list[dict]) -> str:
     for r in rows:
         tolerance = "-" if r.get("kind") in ("error", None) else f"rtol {r['rtol']:.0e}, atol {r['atol']:.1e}"
         verdict = "PASS" if r["passed"] else "FAIL" + (f" ({r['failure']})" if "failure" in r else "")
-        body.append((r["claim"], r["kind"], _fmt(r["predicted"]), _fmt(r["measured"]), _fmt(r["error"]),
-                     tolerance, verdict))
+        body.append(
+            (
+                r["claim"],
+                r["kind"],
+                _fmt(r["predicted"]),
+                _fmt(r["measured"]),
+                _fmt(r["error"]),
+                tolerance,
+                verdict,
+            )
+        )
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in (header, *body)]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -334,16 +365,41 @@ def _table(rows: list[dict]) -> str:
 @_law_options
 @click.option("--eta", type=POSITIVE, default=1e-4, show_default=True, help="Gradient-descent step size.")
 @click.option("--steps", type=click.IntRange(min=0), default=150, show_default=True)
-@click.option("--m", type=click.IntRange(min=1), default=10_000, show_default=True, help="Training sequences.")
-@click.option("--m-test", type=click.IntRange(min=1), default=10_000, show_default=True, help="Test sequences.")
+@click.option(
+    "--m", type=click.IntRange(min=1), default=10_000, show_default=True, help="Training sequences."
+)
+@click.option(
+    "--m-test", type=click.IntRange(min=1), default=10_000, show_default=True, help="Test sequences."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--log-every", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write the log (.json or .csv).")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True), help="Save a PNG of ab against the exact flow.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False, writable=True), help="Save a PNG of ab against the exact flow."
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def simulate(x1, sigma_value, c_value, atoms, d, T, a0, b0, mask, eta, steps, m, m_test, seed, log_every, out,
-             plot, progress, as_json):
+def simulate(
+    x1,
+    sigma_value,
+    c_value,
+    atoms,
+    d,
+    T,
+    a0,
+    b0,
+    mask,
+    eta,
+    steps,
+    m,
+    m_test,
+    seed,
+    log_every,
+    out,
+    plot,
+    progress,
+    as_json,
+):
     """Finite-sample training as the reference runs it, beside the exact population flow."""
     from numeric.bridge import evaluate
     from numeric.flow import integrate_flow
@@ -355,8 +411,20 @@ def simulate(x1, sigma_value, c_value, atoms, d, T, a0, b0, mask, eta, steps, m,
     setting = _setting(x1, d, T, sigma_value, c_value, atoms)
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
-    run = simulate_training(setting.sampling_law, T=T, a0=a0, b0=b0, eta=eta, steps=steps, m=m, m_test=m_test,
-                            mask=mask, seed=seed, log_every=log_every, progress=show)
+    run = simulate_training(
+        setting.sampling_law,
+        T=T,
+        a0=a0,
+        b0=b0,
+        eta=eta,
+        steps=steps,
+        m=m,
+        m_test=m_test,
+        mask=mask,
+        seed=seed,
+        log_every=log_every,
+        progress=show,
+    )
     seconds = time.perf_counter() - start
     records = run.as_records()
     flow_ab = limit_ab = None
@@ -375,22 +443,32 @@ def simulate(x1, sigma_value, c_value, atoms, d, T, a0, b0, mask, eta, steps, m,
         regime = "no exact flow: (a0, b0) = (0, 0) is stationary"
     for row, value in zip(records, flow_ab if flow_ab is not None else [None] * len(records)):
         row["ab_exact_flow"] = None if value is None else float(value)
-    payload = {"settings": run.settings, "seconds": seconds, "regime": regime, "ab_population_limit": limit_ab,
-               "ab_final": records[-1]["ab"],
-               "gap_to_population_limit": None if limit_ab is None else records[-1]["ab"] - limit_ab,
-               "log": records}
+    payload = {
+        "settings": run.settings,
+        "seconds": seconds,
+        "regime": regime,
+        "ab_population_limit": limit_ab,
+        "ab_final": records[-1]["ab"],
+        "gap_to_population_limit": None if limit_ab is None else records[-1]["ab"] - limit_ab,
+        "log": records,
+    }
     if out:
         _write_log(Path(out), records)
     if plot:
         _plot(Path(plot), run, eta, setting, flow_ab, limit_ab)
-    lines = [f"{setting.description}, d = {setting.law.d}, T = {T}, m = {m}, eta = {eta:g}, {steps} steps "
-             f"({seconds:.1f} s)", f"{'step':>6} {'ab':>10} {'ab (flow)':>10} {'test loss':>12} {'ratio':>8}"]
+    lines = [
+        f"{setting.description}, d = {setting.law.d}, T = {T}, m = {m}, eta = {eta:g}, {steps} steps "
+        f"({seconds:.1f} s)",
+        f"{'step':>6} {'ab':>10} {'ab (flow)':>10} {'test loss':>12} {'ratio':>8}",
+    ]
     for r in records:
         flow = "-" if r["ab_exact_flow"] is None else f"{r['ab_exact_flow']:.4f}"
         lines.append(f"{r['step']:>6} {r['ab']:>10.4f} {flow:>10} {r['test_loss']:>12.5g} {r['ratio']:>8.4f}")
     if limit_ab is not None:
-            lines.append(f"exact population limit of ab: {limit_ab:.6g}; gap of the last step: "
-                     f"{payload['gap_to_population_limit']:+.3g}")
+        lines.append(
+            f"exact population limit of ab: {limit_ab:.6g}; gap of the last step: "
+            f"{payload['gap_to_population_limit']:+.3g}"
+        )
     _emit(payload, as_json, lines)
 
 
@@ -427,4 +505,3 @@ def _plot(path: Path, run, eta, setting, flow_ab, limit_ab) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
-

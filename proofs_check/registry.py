@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .check import Check, claim_fields
 from .claims import conserved, emergence, gd_step, population_loss

@@ -39,13 +39,15 @@ def disk_cached(function=None, *, key=None):
     if function is None:
         return functools.partial(disk_cached, key=key)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def wrapper(*args):
         folder = _folder()
         if folder is None:
             return function(*args)
         identity = key(*args) if key else args
-        digest = hashlib.sha256(repr((function.__qualname__, identity, _fingerprint())).encode()).hexdigest()[:32]
+        digest = hashlib.sha256(repr((function.__qualname__, identity, _fingerprint())).encode()).hexdigest()[
+            :32
+        ]
         path = folder / f"{function.__name__}-{digest}.pickle"
         try:
             with path.open("rb") as handle:

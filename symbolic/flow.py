@@ -34,7 +34,9 @@ class GradientFlow:
         """d quantity / d tau along the flow (a Lie derivative)."""
         gens = _generators(self.parameters, quantity, *self.velocity)
         q = sp.Poly(quantity, *gens)
-        total = sum((q.diff(p) * sp.Poly(v, *gens) for p, v in zip(self.parameters, self.velocity)), sp.Poly(0, *gens))
+        total = sum(
+            (q.diff(p) * sp.Poly(v, *gens) for p, v in zip(self.parameters, self.velocity)), sp.Poly(0, *gens)
+        )
         return total.as_expr()
 
 

@@ -11,8 +11,8 @@ E[prod_k x_k^alpha_k conj(x_k)^beta_k]. Three kinds are provided:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sympy as sp
 

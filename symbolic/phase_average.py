@@ -16,8 +16,8 @@ symbolic position t, instead of by SymPy's general ``Sum`` machinery.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import cache
 
 import sympy as sp
 
@@ -202,7 +202,7 @@ def sum_over_positions(summand: sp.Expr, position: sp.Symbol, low, high) -> sp.E
     return sp.Add(*(c * _sum_rational(dep, position, low, high) for dep, c in groups.items()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sum_rational(dependent: sp.Expr, position: sp.Symbol, low, high) -> sp.Expr:
     total = sp.S.Zero
     for term in sp.Add.make_args(sp.apart(sp.together(dependent), position)):

@@ -14,8 +14,6 @@ moments are taken (:mod:`symbolic.moments`) and the positions are summed in clos
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
 from ._cache import disk_cached

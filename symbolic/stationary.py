@@ -138,7 +138,11 @@ def reduced_flow(law: Distribution) -> ReducedFlow:
     poly = sp.Poly(f, p)
     if poly.degree() > 2:
         raise ArithmeticError("the reduced loss is not quadratic in a b")
-    alpha, half_beta, gamma = (2 * poly.coeff_monomial(p**2), -poly.coeff_monomial(p), 2 * poly.coeff_monomial(1))
+    alpha, half_beta, gamma = (
+        2 * poly.coeff_monomial(p**2),
+        -poly.coeff_monomial(p),
+        2 * poly.coeff_monomial(1),
+    )
     reduced = ReducedFlow(flow, sp.factor(alpha), sp.factor(half_beta), sp.factor(gamma))
     # substitution check: the first coordinate's velocity on the manifold is -b f'(p)
     velocity = flow.velocity[0].xreplace(symmetric)
@@ -219,7 +223,9 @@ def stationary_points(law: Distribution, values: dict) -> list[dict]:
         product = -f.coeff_monomial(p) / (2 * f.coeff_monomial(p**2))
         root = sp.sqrt(product)
         point = {**{x: root for x in A[:active]}, **{y: root for y in B[:active]}, **off}
-        points.append(_classified(f"{active} of {d} coordinates active", product, point, gradient, hessian, flow))
+        points.append(
+            _classified(f"{active} of {d} coordinates active", product, point, gradient, hessian, flow)
+        )
     return points
 
 

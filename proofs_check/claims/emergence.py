@@ -72,8 +72,13 @@ def ab_limit_gaussian(quick: bool = False) -> Check:
 
     Reference: Theorem 4.1; Figure 1 (Gaussian panels).
     """
-    return _flow_check("ab_limit_gaussian", gaussian(D), {T: LENGTH, sigma: 1},
-                       "lim ab = (T-2)/(sigma^2 (5(T-2) + (d-1) H_{T-2})), Gaussian x_1", "1/(5 sigma^2)")
+    return _flow_check(
+        "ab_limit_gaussian",
+        gaussian(D),
+        {T: LENGTH, sigma: 1},
+        "lim ab = (T-2)/(sigma^2 (5(T-2) + (d-1) H_{T-2})), Gaussian x_1",
+        "1/(5 sigma^2)",
+    )
 
 
 def ab_limit_sparse(quick: bool = False) -> Check:
@@ -86,8 +91,7 @@ def ab_limit_sparse(quick: bool = False) -> Check:
 
     Reference: Theorem 4.1, Example 4.1; Figure 1 (sparse panels).
     """
-    return _flow_check("ab_limit_sparse", sparse(D), {T: LENGTH, c: 1},
-                       "lim ab = 1/c^2, sparse x_1", "1/c^2")
+    return _flow_check("ab_limit_sparse", sparse(D), {T: LENGTH, c: 1}, "lim ab = 1/c^2, sparse x_1", "1/c^2")
 
 
 def ab_limit_full_one_masked(quick: bool = False) -> Check:
@@ -102,8 +106,13 @@ def ab_limit_full_one_masked(quick: bool = False) -> Check:
 
     Reference: Section 5 (full-one x_1, training with masking).
     """
-    return _flow_check("ab_limit_full_one_masked", full_one(D), {T: LENGTH},
-                       "lim ab = (T-2)/((T-2) + (d-1) H_{T-2}), full-one x_1, masked", "none")
+    return _flow_check(
+        "ab_limit_full_one_masked",
+        full_one(D),
+        {T: LENGTH},
+        "lim ab = (T-2)/((T-2) + (d-1) H_{T-2}), full-one x_1, masked",
+        "none",
+    )
 
 
 def ab_limit_high_precision(quick: bool = False) -> Check:
@@ -141,8 +150,22 @@ def ab_limit_high_precision(quick: bool = False) -> Check:
 def _finite_sample_check(name, statement, law, population_law, values, eta, mask, quick) -> Check:
     d, length = law.d, values[T]
     steps, m, seeds = (100, 500, 8) if quick else (150, 2_000, 8)
-    runs = [simulate_training(law, T=length, a0=A0, b0=B0, eta=eta, steps=steps, m=m, m_test=100, seed=s,
-                              log_every=steps, mask=mask) for s in range(seeds)]
+    runs = [
+        simulate_training(
+            law,
+            T=length,
+            a0=A0,
+            b0=B0,
+            eta=eta,
+            steps=steps,
+            m=m,
+            m_test=100,
+            seed=s,
+            log_every=steps,
+            mask=mask,
+        )
+        for s in range(seeds)
+    ]
     finite = np.array([run.ab[-1] for run in runs])
     population = descend_population(population_law, A0, B0, values=values, eta=eta, steps=steps)
     standard_error = float(np.std(finite, ddof=1) / np.sqrt(seeds))
@@ -156,8 +179,16 @@ def _finite_sample_check(name, statement, law, population_law, values, eta, mask
         rtol=0.0,
         atol=quantile * standard_error,
         tolerance=f"{quantile:.1f} standard errors over {seeds} seeds (Student t, false alarm 1e-4)",
-        evidence={"d": d, "T": length, "eta": eta, "steps": steps, "m": m, "seeds": seeds, "mask": mask,
-                  "ab_per_seed": finite.tolist()},
+        evidence={
+            "d": d,
+            "T": length,
+            "eta": eta,
+            "steps": steps,
+            "m": m,
+            "seeds": seeds,
+            "mask": mask,
+            "ab_per_seed": finite.tolist(),
+        },
     )
 
 
@@ -178,7 +209,13 @@ def finite_sample_training_follows_population_descent(quick: bool = False) -> Ch
     return _finite_sample_check(
         "finite_sample_training_follows_population_descent",
         "finite-sample GD (full complex model, Gaussian x_1) tracks exact population GD",
-        gaussian(3, 1), gaussian(3), {T: 20, sigma: 1}, 2e-3, False, quick)
+        gaussian(3, 1),
+        gaussian(3),
+        {T: 20, sigma: 1},
+        2e-3,
+        False,
+        quick,
+    )
 
 
 def finite_sample_masked_training_follows_population_descent(quick: bool = False) -> Check:
@@ -195,4 +232,10 @@ def finite_sample_masked_training_follows_population_descent(quick: bool = False
     return _finite_sample_check(
         "finite_sample_masked_training_follows_population_descent",
         "finite-sample GD with masking (full-one x_1) tracks exact population GD",
-        full_one(3), full_one(3), {T: 20}, 5e-3, True, quick)
+        full_one(3),
+        full_one(3),
+        {T: 20},
+        5e-3,
+        True,
+        quick,
+    )

@@ -60,8 +60,15 @@ def population_loss_matches_monte_carlo(quick: bool = False) -> Check:
         rtol=0.0,
         atol=5 * standard_error,
         tolerance=f"5 Monte Carlo standard errors ({standard_error:.2e}) of {m} sequences",
-        evidence={"law": "gaussian", "sigma": 0.7, "d": d, "T": T, "sequences": m,
-                  "a": a_values, "b": b_values},
+        evidence={
+            "law": "gaussian",
+            "sigma": 0.7,
+            "d": d,
+            "T": T,
+            "sequences": m,
+            "a": a_values,
+            "b": b_values,
+        },
     )
 
 

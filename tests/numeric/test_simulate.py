@@ -36,8 +36,9 @@ def test_sequences_follow_the_unitary_process():
     X = sample_sequences(sparse(3, 2), 6, 50, rng)
     ratio = X[:, 1:] / np.where(X[:, :-1] == 0, 1, X[:, :-1])
     active = X[:, 0] != 0
-    np.testing.assert_allclose(np.abs(ratio[:, :, :][np.broadcast_to(active[:, None, :], ratio.shape)]), 1.0,
-                               rtol=1e-13, atol=0)
+    np.testing.assert_allclose(
+        np.abs(ratio[:, :, :][np.broadcast_to(active[:, None, :], ratio.shape)]), 1.0, rtol=1e-13, atol=0
+    )
     # one coordinate of each sparse token is +-c, the others 0
     assert np.all(np.sum(active, axis=1) == 1)
     np.testing.assert_allclose(np.abs(X[:, 0][active]), 2.0, rtol=0, atol=0)

@@ -30,12 +30,15 @@ def test_position_sum_average_equals_roots_of_unity_average(t_value, shift, powe
     symbolic = product.phase_average([lam], t).subs(t, t_value)
     N = 2 * t_value + 2 * abs(power) + 3
     roots = [sp.exp(2 * sp.pi * sp.I * k / N) for k in range(N)]
-    brute = sum(
-        sp.Add(*[r ** (k + shift) for k in range(2, t_value + 1)])
-        * sp.Add(*[r ** (-(k + shift)) for k in range(2, t_value + 1)])
-        * r**power
-        for r in roots
-    ) / N
+    brute = (
+        sum(
+            sp.Add(*[r ** (k + shift) for k in range(2, t_value + 1)])
+            * sp.Add(*[r ** (-(k + shift)) for k in range(2, t_value + 1)])
+            * r**power
+            for r in roots
+        )
+        / N
+    )
     assert sp.simplify(sp.nsimplify(sp.N(brute, 30), tolerance=1e-20) - symbolic) == 0
 
 
@@ -56,7 +59,8 @@ def test_two_index_box_counts_match_enumeration():
         for t_value in range(2, 7):
             count = product.phase_average([lam], t).subs(t, t_value)
             brute = sum(
-                1 for a, b in itertools.product(range(2, t_value + 1), repeat=2)
+                1
+                for a, b in itertools.product(range(2, t_value + 1), repeat=2)
                 if exponent.subs({i: a, j: b, t: t_value}) == 0
             )
             assert count == brute, (exponent, t_value)

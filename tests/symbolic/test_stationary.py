@@ -102,7 +102,9 @@ def test_time_to_reach_matches_the_integrated_flow():
     """tau_eps from SymPy's exact integral of 1/p' vs the flow's dense output."""
     law, values = gaussian(3), {T: 30, sigma: 1}
     reduced = reduced_flow(law)
-    specific = type(reduced)(reduced.flow, *(x.subs(values) for x in (reduced.alpha, reduced.beta, reduced.gamma)))
+    specific = type(reduced)(
+        reduced.flow, *(x.subs(values) for x in (reduced.alpha, reduced.beta, reduced.gamma))
+    )
     eps = sp.Rational(1, 100)
     tau_eps = float(sp.N(specific.time_to_reach(sp.Rational(1, 2), sp.Rational(3, 2), eps)))
     solution = integrate_flow(law, 0.5, 1.5, values=values)

@@ -1,0 +1,138 @@
+"""The command line: answers, JSON, and clear errors on bad input (exit status, no traceback)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from proofs_check.cli import main
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args))
+    return result
+
+
+def test_limit_json_has_the_documented_fields_and_both_routes_agree():
+    result = run(
+        "limit",
+        "--x1",
+        "gaussian",
+        "--sigma",
+        "1",
+        "--d",
+        "5",
+        "--T",
+        "100",
+        "--a0",
+        "0.1",
+        "--b0",
+        "0.1",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    for key in ("ab_closed_form", "ab_flow", "a_limit", "b_limit", "closed_form_latex", "certificate"):
+        assert key in payload
+    assert abs(payload["ab_flow"] / payload["ab_closed_form"] - 1) < 1e-10
+    assert payload["ab_T_to_infinity"] == pytest.approx(0.2, rel=1e-15)
+
+
+@pytest.mark.parametrize("args", [["--x1", "sparse", "--c", "1"], ["--x1", "full-one", "--mask"]])
+def test_limit_other_families(args):
+    result = run("limit", *args, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert abs(payload["ab_flow"] / payload["ab_closed_form"] - 1) < 1e-10
+
+
+def test_limit_for_user_atoms_inline_and_from_a_file(tmp_path):
+    atoms = '{"points": [[1, 0], [-1, 0], [0, 2], [0, -2]], "weights": ["1/4", "1/4", "1/4", "1/4"]}'
+    inline = run("limit", "--x1", "atoms", "--atoms", atoms, "--T", "20", "--json")
+    assert inline.exit_code == 0, inline.output
+    path = tmp_path / "atoms.json"
+    path.write_text(atoms)
+    from_file = run("limit", "--x1", "atoms", "--atoms", str(path), "--T", "20", "--json")
+    assert json.loads(from_file.output)["ab_flow"] == json.loads(inline.output)["ab_flow"]
+    # coordinates of different scales: no closed form, a per-coordinate answer from the flow
+    assert json.loads(inline.output)["ab_closed_form"] is None
+    assert len(json.loads(inline.output)["a_limit"]) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--d", "0"], "d must be >= 1"),
+        (["--T", "2"], "T must be >= 3"),
+        (["--sigma", "0"], "must be positive"),
+        (["--sigma", "-1"], "must be positive"),
+        (["--x1", "sparse", "--c", "0"], "must be positive"),
+        (["--a0", "nan"], "not a finite number"),
+        (["--b0", "inf"], "not a finite number"),
+        (["--a0", "0", "--b0", "0"], "stationary point"),
+        (["--x1", "full-one"], "pass --mask"),
+        (["--x1", "atoms", "--atoms", '{"points": [[1, 0]], "weights": ["-1"]}'], "non-negative"),
+        (["--x1", "atoms", "--atoms", '{"points": [[1, 0], [0, 1]], "weights": ["1/2", "1/3"]}'], "sum to 1"),
+        (["--x1", "atoms", "--atoms", '{"points": [[1, 0], [1]], "weights": ["1/2", "1/2"]}'], "same length"),
+        (["--x1", "atoms", "--atoms", '{"points": [[1, "nan"]], "weights": ["1"]}'], "finite"),
+        (["--x1", "atoms", "--atoms", "{not json"], "not JSON"),
+        (["--x1", "atoms"], "give the atoms"),
+        (["--tau-max", "1e-6"], "did not reach a stationary point"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_a_non_zero_exit(args, message):
+    result = run("limit", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_check_runs_named_claims_and_reports_json():
+    result = run("check", "--quick", "--only", "ab_limit_sparse", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["passed"] and payload["claims"][0]["claim"] == "ab_limit_sparse"
+
+
+def test_check_rejects_unknown_claims():
+    result = run("check", "--only", "no_such_claim")
+    assert result.exit_code != 0 and "no claim named" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_simulate_writes_its_log_and_a_plot(tmp_path, suffix):
+    log, plot = tmp_path / f"log{suffix}", tmp_path / "ab.png"
+    result = run(
+        "simulate",
+        "--d",
+        "2",
+        "--T",
+        "8",
+        "--m",
+        "40",
+        "--m-test",
+        "20",
+        "--steps",
+        "6",
+        "--eta",
+        "1e-2",
+        "--log-every",
+        "3",
+        "--out",
+        str(log),
+        "--plot",
+        str(plot),
+        "--json",
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert [r["step"] for r in payload["log"]] == [0, 3, 6]
+    assert payload["ab_population_limit"] > 0 and payload["log"][0]["ab_exact_flow"] == pytest.approx(0.01)
+    assert log.stat().st_size > 0 and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_simulate_rejects_a_bad_log_name(tmp_path):
+    result = run("simulate", "--steps", "1", "--out", str(tmp_path / "log.txt"))
+    assert result.exit_code != 0 and ".json or .csv" in result.output
