@@ -142,30 +142,29 @@ def _emit(payload: dict, as_json: bool, lines: list[str]) -> None:
 
 def _require_diagonal_reduction(setting: _Setting, mask: bool) -> str:
     """Say why the diagonal model is exact here, or stop with the reason it is not."""
-    from symbolic.conditions import MAX_D_OFF_DIAGONAL, off_diagonal_gradient
+    from symbolic.conditions import MAX_D_OFF_DIAGONAL, off_diagonal_gradient, sign_symmetric
 
     if mask:
         return "masked: the off-diagonal entries of the prediction blocks are held at 0"
-    if setting.law.name in ("gaussian", "sparse"):
-        return "unmasked: the off-diagonal gradient vanishes on the diagonal manifold for this law"
-    if setting.law.name == "full-one":
-        raise click.UsageError(
-            "for full-one x_1 the off-diagonal entries of the prediction blocks receive a non-zero "
-            "gradient (the emergence condition fails), so the diagonal closed form does not describe "
-            "unmasked training; pass --mask for the reference's masked training (--clip)"
+    if sign_symmetric(setting.law):
+        return (
+            "unmasked: the law is invariant under flipping the sign of any coordinate, so the "
+            "off-diagonal entries of the prediction blocks keep zero gradient"
         )
-    if setting.law.d > MAX_D_OFF_DIAGONAL:
-        raise click.UsageError(
-            f"for atoms with d > {MAX_D_OFF_DIAGONAL} the toolkit cannot yet decide whether the "
-            "off-diagonal entries stay zero; pass --mask to study masked training"
-        )
-    offending = off_diagonal_gradient(setting.law)
-    if offending:
+    if setting.law.d <= MAX_D_OFF_DIAGONAL:
+        offending = off_diagonal_gradient(setting.law)
+        if not offending:
+            return "unmasked: the off-diagonal gradient vanishes on the diagonal manifold (derived exactly)"
         raise click.UsageError(
             "the off-diagonal entries of the prediction blocks receive a non-zero gradient for this law "
-            f"({', '.join(sorted(offending))}); pass --mask for masked training"
+            f"({', '.join(sorted(offending))}): the emergence condition fails and the diagonal closed form "
+            "does not describe unmasked training; pass --mask for the reference's masked training (--clip)"
         )
-    return "unmasked: the off-diagonal gradient vanishes on the diagonal manifold (checked exactly)"
+    raise click.UsageError(
+        f"this law is not sign-symmetric and d > {MAX_D_OFF_DIAGONAL}, where the toolkit cannot yet decide "
+        "whether the off-diagonal entries of the prediction blocks stay zero (for full-one they do not: "
+        "the emergence condition fails); pass --mask for the reference's masked training (--clip)"
+    )
 
 
 class _Group(click.Group):
