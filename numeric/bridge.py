@@ -64,29 +64,21 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     hessian = sp.Matrix([[g.diff(q).as_expr() for q in flow.parameters] for g in gradient_poly])
     conserved = list(flow.conserved)
 
-    def build(expr, shape):
-        f = sp.lambdify(
-            y,
-            sp.sympify(expr).xreplace(state)
-            if not isinstance(expr, list)
-            else [e.xreplace(state) for e in expr],
-            modules=module,
-            cse=True,
-        )
+    def build(exprs, shape):
+        f = sp.lambdify(y, [e.xreplace(state) for e in exprs], modules=module, cse=True)
         if module == "mpmath":
             return lambda v: f(mpmath.matrix(list(v)))
         return lambda v: np.asarray(f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float).reshape(shape)
 
-    hessian_f = sp.lambdify(y, hessian.xreplace(state), modules=module, cse=True)
+    n = 2 * law.d
+    magnitude, loss_vector = build(magnitudes, (n,)), build([loss], (1,))
     return CompiledFlow(
         law.d,
-        build(loss, ()),
-        build(gradient, (2 * law.d,)),
-        (lambda v: hessian_f(mpmath.matrix(list(v))))
-        if module == "mpmath"
-        else (lambda v: np.asarray(hessian_f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float)),
+        lambda v: loss_vector(v)[0],
+        build(gradient, (n,)),
+        build(list(hessian), (n, n)),
         build(conserved, (len(conserved),)),
-        (lambda f: lambda v: f(np.abs(np.asarray(v, dtype=float))))(build(magnitudes, (2 * law.d,))),
+        lambda v: magnitude(np.abs(np.asarray(v, dtype=float))),
     )
 
 

@@ -88,6 +88,4 @@ def conserved_quantities(flow: GradientFlow) -> tuple[sp.Expr, ...]:
         if flow.time_derivative(quantity) != 0:  # substitution check of the solved basis
             raise ArithmeticError(f"{quantity} is not conserved")
         basis.append(quantity)
-    if flow.d > 1 and len(basis) == 1:
-        basis = [sp.expand(basis[0] / basis[0].coeff(a[0] ** 2))]
     return tuple(basis)

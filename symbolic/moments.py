@@ -175,23 +175,20 @@ def _check_positive(value: sp.Expr, name: str) -> None:
 
 
 def SymbolicMoments(d: int, name: str = "m", real: bool = True) -> Distribution:
-    """Every mixed moment is its own symbol, e.g. E[x_1^2 x_2^4] -> m_{2,4}.
-
-    Moments of odd total degree in a coordinate are kept (no symmetry is assumed).
+    """Every mixed moment is its own symbol, e.g. E[x_1^2 x_2^4] -> m_{2,4} (real x_1), or
+    E[x_1 conj(x_1)] -> m_{1,0;1,0} (complex x_1). No symmetry is assumed.
     """
     d = _check_d(d)
-    cache: dict = {}
+    symbols: dict = {}
 
     def moment(alpha, beta):
-        key = (alpha, beta if not real else (0,) * d)
-        if real:
-            key = (tuple(a + b for a, b in zip(alpha, beta)), (0,) * d)
-        if not any(key[0]) and not any(key[1]):
+        key = tuple(a + b for a, b in zip(alpha, beta)) if real else tuple(alpha) + tuple(beta)
+        if not any(key):
             return sp.S.One
-        if key not in cache:
-            label = ",".join(map(str, key[0])) + ("" if real else ";" + ",".join(map(str, key[1])))
-            cache[key] = sp.Symbol(f"{name}_{{{label}}}", real=real)
-        return cache[key]
+        if key not in symbols:
+            label = ",".join(map(str, key[:d])) + ("" if real else ";" + ",".join(map(str, key[d:])))
+            symbols[key] = sp.Symbol(f"{name}_{{{label}}}", real=real)
+        return symbols[key]
 
     return Distribution(f"symbolic-{name}", d, moment, real, (), (name, real))
 

@@ -233,10 +233,10 @@ def _classified(name, product, point, gradient, hessian, flow) -> dict:
     if any(sp.simplify(g.xreplace(point)) != 0 for g in gradient):  # substitution check
         raise ArithmeticError(f"the point '{name}' is not stationary")
     characteristic = hessian.xreplace(point).charpoly(sp.Symbol("mu"))
-    zero = min(k for (k,), c in characteristic.terms() if c != 0)
-    positive = characteristic.count_roots(0, None) - (1 if zero else 0) * 0
-    positive = sum(1 for r in characteristic.real_roots() if r > 0)
-    negative = sum(1 for r in characteristic.real_roots() if r < 0)
+    zero = min(k for (k,), c in characteristic.terms() if c != 0)  # multiplicity of the root 0
+    roots = characteristic.real_roots()  # all real: the Hessian is symmetric
+    positive = sum(1 for r in roots if r > 0)
+    negative = sum(1 for r in roots if r < 0)
     kind = "strict saddle" if negative else "minimum"
     return {
         "name": name,
