@@ -82,13 +82,37 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     )
 
 
+def _harmonic_value(args: tuple, dps: int) -> sp.Expr:
+    """H_n^(k) exactly for moderate n; for large n from mpmath (an exact rational with
+    hundreds of thousands of digits would cost minutes)."""
+    n, order = args if len(args) == 2 else (args[0], sp.S.One)
+    if not n.is_Integer or n <= 2000:
+        return sp.harmonic(*args)
+    with mpmath.workdps(dps + 10):
+        value = (
+            mpmath.harmonic(int(n))
+            if order == 1
+            else mpmath.zeta(int(order)) - mpmath.zeta(int(order), int(n) + 1)
+        )
+        return sp.Float(value, dps + 10)
+
+
 def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
-    """A closed form at ``values``: a float, or an mpf with ``dps`` digits."""
-    names = {s.name: s for s in sp.sympify(expr).free_symbols}
-    out = sp.sympify(expr).xreplace(
-        {names[str(k)]: sp.nsimplify(v) for k, v in values.items() if str(k) in names}
-    )
-    out = out.xreplace({h: h.doit() for h in out.atoms(sp.harmonic)})
+    """A closed form at ``values``: a float, or an mpf with ``dps`` digits.
+
+    >>> evaluate(sp.harmonic(sp.Symbol("n")), {"n": 3})
+    1.8333333333333333
+    """
+    expr = sp.sympify(expr)
+    names = {s.name: s for s in expr.free_symbols}
+    point = {names[str(k)]: sp.nsimplify(v) for k, v in values.items() if str(k) in names}
+    # Harmonic numbers first: SymPy evaluates harmonic(n) eagerly once n is an integer.
+    out = expr.xreplace(
+        {
+            h: _harmonic_value(tuple(a.xreplace(point) for a in h.args), dps or 30)
+            for h in expr.atoms(sp.harmonic)
+        }
+    ).xreplace(point)
     if out.free_symbols:
         raise ValueError(f"give values for {sorted(map(str, out.free_symbols))}")
     if dps is None:
