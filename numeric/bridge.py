@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import itertools
 from functools import lru_cache
 
 import mpmath
@@ -15,9 +16,10 @@ import numpy as np
 import sympy as sp
 
 from symbolic.flow import gradient_flow
+from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition, slot_moment
 from symbolic.moments import Distribution
 
-__all__ = ["CompiledFlow", "compile_flow", "evaluate"]
+__all__ = ["CompiledFlow", "compile_flow", "evaluate", "FullModelArrays", "full_model_arrays"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,68 @@ def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
     if dps is None:
         return float(out)
     return mpmath.mpf(sp.N(out, dps + 5).evalf(dps + 5).__str__())
+
+
+@dataclass(frozen=True)
+class FullModelArrays:
+    """The coefficients of the full model's loss (:mod:`symbolic.full_model`) as arrays:
+    L = 1/2 sum_r z_r^H K z_r - Re sum_r J[r] . z_r + constant, z_r = W^PV[r, :] (x) W^KQ,
+    flattened over (c, a, b) with embedding indices 0..2d-1."""
+
+    d: int
+    T: int
+    K: np.ndarray  # (8 d^3, 8 d^3), Hermitian
+    J: np.ndarray  # (d, 8 d^3)
+    constant: float
+
+
+def full_model_arrays(law: Distribution, T: int, values: dict) -> FullModelArrays:
+    """K, J and the constant of the full loss of ``law`` at length T, with the law's
+    parameters fixed by ``values`` (e.g. {"sigma": 1})."""
+    return _full_model_arrays(law, T, _frozen(values))
+
+
+def _numeric_moment(law: Distribution, values: tuple):
+    memo: dict = {}
+    point = dict(values)
+
+    def moment(coordinates, slots) -> complex:
+        alpha_beta = tuple(sorted((k, s) for k, (_, s) in zip(coordinates, slots)))
+        if alpha_beta not in memo:
+            expr = slot_moment(law, coordinates, slots)
+            names = {str(q): q for q in expr.free_symbols}
+            expr = expr.xreplace({names[k]: v for k, v in point.items() if k in names})
+            if expr.free_symbols:
+                raise ValueError(f"give values for {sorted(map(str, expr.free_symbols))}")
+            memo[alpha_beta] = complex(expr)
+        return memo[alpha_beta]
+
+    return moment
+
+
+def _assemble(d: int, counts: dict, moment, slots) -> np.ndarray:
+    """sum over coordinate tuples k and block tuples of moment(k) * count(partition(k), blocks),
+    as an array indexed (c_1, .., c_n) by embedding index block * d + k."""
+    n = len(slots)
+    blocks_list = list(itertools.product((0, 1), repeat=n))
+    tuples = list(itertools.product(range(d), repeat=n))
+    partitions = sorted({set_partition(k) for k in tuples})
+    table = np.array([[float(counts.get((p, q), 0)) for q in blocks_list] for p in partitions])
+    index = {p: m for m, p in enumerate(partitions)}
+    rows = np.array([index[set_partition(k)] for k in tuples])
+    moments = np.array([moment(k, slots) for k in tuples])
+    values = (moments[:, None] * table[rows]).reshape((d,) * n + (2,) * n)
+    # axes (k_1..k_n, q_1..q_n) -> (q_1, k_1, .., q_n, k_n), so that index = q * d + k
+    order = [axis for m in range(n) for axis in (n + m, m)]
+    return values.transpose(order).reshape((2 * d,) * n)
+
+
+@lru_cache(maxsize=16)
+def _full_model_arrays(law: Distribution, T: int, values: tuple) -> FullModelArrays:
+    d, n = law.d, 2 * law.d
+    moment = _numeric_moment(law, values)
+    K = _assemble(d, phase_counts(T, "quadratic"), moment, QUADRATIC_SLOTS).reshape(n**3, n**3)
+    # J's first slot is the target, a coordinate with no block: keep block 0 of that axis
+    J = _assemble(d, phase_counts(T, "linear"), moment, LINEAR_SLOTS)[:d].reshape(d, n**3)
+    constant = 0.5 * (T - 2) * sum(moment((k, k), (("target", -1), ("i", 1))).real for k in range(d))
+    return FullModelArrays(d, T, K, J, constant)

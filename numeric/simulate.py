@@ -111,18 +111,21 @@ def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray) -> np.nda
     )
 
 
-def loss_and_gradient(W_KQ, W_PV, X):
-    """The reference's loss and its real-and-imaginary gradient (2 dL/d conj W) in each matrix."""
+def loss_and_gradient(W_KQ, W_PV, X, weights=None):
+    """The reference's loss and its real-and-imaginary gradient (2 dL/d conj W) in each matrix:
+    the mean over the sequences X, or the average with ``weights`` (summing to 1)."""
+    if weights is None:
+        weights = np.full(len(X), 1.0 / len(X))
     loss, g_KQ, g_PV = 0.0, np.zeros_like(W_KQ), np.zeros_like(W_PV)
     for s in range(0, len(X), _CHUNK):
         G, E_t, rho, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK])
-        loss += 0.5 * np.sum(np.abs(r) ** 2)
-        scaled = r / rho
+        weight = weights[s : s + _CHUNK, None, None]
+        loss += 0.5 * np.sum(weight * np.abs(r) ** 2)
+        scaled = weight * r / rho
         g_PV += _outer_sum(scaled, w)
         h = (G @ (scaled @ W_PV.conj())[..., None])[..., 0]
         g_KQ += _outer_sum(h, E_t)
-    m = len(X)
-    return loss / m, g_KQ / m, g_PV / m
+    return loss, g_KQ, g_PV
 
 
 def _outer_sum(u, v):

@@ -1,0 +1,235 @@
+"""The exact gradient flow of the full model: every entry of W^KQ and W^PV, complex.
+
+The loss and its gradient come from the exact coefficients K and J assembled by
+:func:`numeric.bridge.full_model_arrays`; the flow is integrated with ``solve_ivp`` on the real
+and imaginary parts of all 6 d^2 entries, with the reference's optional masking of the
+off-diagonal entries of the prediction blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from symbolic.moments import Distribution
+
+from .bridge import FullModelArrays, full_model_arrays
+from .flow import FlowDidNotConverge
+
+__all__ = [
+    "FullModel",
+    "full_model",
+    "FullFlowSolution",
+    "integrate_full_flow",
+    "prediction_block_mask",
+    "random_initialization",
+    "structure_of",
+]
+
+
+@dataclass(frozen=True)
+class FullModel:
+    """The exact population loss of one law at one T, over all parameters."""
+
+    arrays: FullModelArrays
+
+    @property
+    def d(self) -> int:
+        return self.arrays.d
+
+    def _z(self, W_KQ, W_PV):
+        return (W_PV[:, :, None, None] * W_KQ[None, None, :, :]).reshape(self.d, -1)
+
+    def loss(self, W_KQ: np.ndarray, W_PV: np.ndarray) -> float:
+        z = self._z(W_KQ, W_PV)
+        quadratic = np.einsum("ri,ri->", z.conj(), z @ self.arrays.K.T).real
+        return float(0.5 * quadratic - np.sum(self.arrays.J * z).real + self.arrays.constant)
+
+    def gradient(self, W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """2 dL/d conj(W) for each matrix: its real part is dL/d Re W, its imaginary part dL/d Im W
+        (the convention of :func:`numeric.simulate.loss_and_gradient`)."""
+        n = 2 * self.d
+        z = self._z(W_KQ, W_PV)
+        g = (z @ self.arrays.K.T - self.arrays.J.conj()).reshape(self.d, n, n, n)  # 2 dL/d conj z
+        g_PV = np.einsum("rcab,ab->rc", g, W_KQ.conj())
+        g_KQ = np.einsum("rcab,rc->ab", g, W_PV.conj())
+        return g_KQ, g_PV
+
+    # real coordinates: (Re W^KQ, Im W^KQ, Re W^PV, Im W^PV), flattened
+    def pack(self, W_KQ, W_PV) -> np.ndarray:
+        return np.concatenate([W_KQ.real.ravel(), W_KQ.imag.ravel(), W_PV.real.ravel(), W_PV.imag.ravel()])
+
+    def unpack(self, y) -> tuple[np.ndarray, np.ndarray]:
+        n = 2 * self.d
+        q, p = n * n, self.d * n
+        W_KQ = (y[:q] + 1j * y[q : 2 * q]).reshape(n, n)
+        W_PV = (y[2 * q : 2 * q + p] + 1j * y[2 * q + p :]).reshape(self.d, n)
+        return W_KQ, W_PV
+
+    def real_gradient(self, y) -> np.ndarray:
+        return self.pack(*self.gradient(*self.unpack(y)))
+
+    def hessian(self, y) -> np.ndarray:
+        """The exact Hessian in real coordinates. The gradient is a cubic polynomial, so along
+        any direction u, g(y + s u) - g(y - s u) = 2 s H u + 2 s^3 G3[u]; combining s = h and
+        h/2 cancels the cubic term exactly, leaving H u up to rounding."""
+        h = max(1.0, float(np.max(np.abs(y))))
+        columns = []
+        for u in np.eye(len(y)):
+            far = self.real_gradient(y + h * u) - self.real_gradient(y - h * u)
+            near = self.real_gradient(y + 0.5 * h * u) - self.real_gradient(y - 0.5 * h * u)
+            columns.append((8 * near - far) / (6 * h))
+        H = np.array(columns).T
+        return 0.5 * (H + H.T)
+
+
+def full_model(law: Distribution, T: int, values: dict | None = None) -> FullModel:
+    """The exact full-parameter loss of ``law`` at length ``T``."""
+    return FullModel(full_model_arrays(law, T, values or {}))
+
+
+def prediction_block_mask(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the entries the reference's --clip keeps trainable: everything except
+    the off-diagonal entries of the two prediction blocks."""
+    keep_KQ = np.ones((2 * d, 2 * d), dtype=bool)
+    keep_PV = np.ones((d, 2 * d), dtype=bool)
+    off = ~np.eye(d, dtype=bool)
+    keep_KQ[d:, :d][off] = False
+    keep_PV[:, :d][off] = False
+    return keep_KQ, keep_PV
+
+
+def random_initialization(d: int, sigma_w: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every entry of both matrices i.i.d. real N(0, sigma_w^2) (the paper's Figure 5 setting)."""
+    return rng.normal(0.0, sigma_w, (2 * d, 2 * d)).astype(complex), rng.normal(0.0, sigma_w, (d, 2 * d)).astype(
+        complex
+    )
+
+
+@dataclass(frozen=True)
+class FullFlowSolution:
+    """A trajectory of the full flow and its certificate: the final gradient norm and the
+    drift of the conserved quantity ||W^PV||_F^2 - ||W^KQ||_F^2 (the loss only sees products
+    W^PV[r, c] W^KQ[a, b], so the scaling (s W^PV, W^KQ / s) is a symmetry)."""
+
+    tau: np.ndarray
+    W_KQ: np.ndarray  # (n_times, 2d, 2d)
+    W_PV: np.ndarray  # (n_times, d, 2d)
+    loss: np.ndarray
+    gradient_norm: float
+    conserved_drift: float
+    masked: bool
+    rtol: float
+    atol: float
+    gtol: float
+
+    @property
+    def limit(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.W_KQ[-1], self.W_PV[-1]
+
+    @property
+    def ab(self) -> np.ndarray:
+        """The reference's metric: mean over j of Re W^KQ[d+j, j] Re W^PV[j, j]."""
+        d = self.W_PV.shape[1]
+        j = np.arange(d)
+        return np.mean(self.W_KQ[:, d + j, j].real * self.W_PV[:, j, j].real, axis=1)
+
+
+def integrate_full_flow(
+    model: FullModel,
+    W_KQ: np.ndarray,
+    W_PV: np.ndarray,
+    *,
+    mask: bool = False,
+    method: str = "DOP853",
+    rtol: float = 1e-12,
+    atol: float = 1e-14,
+    gtol: float = 1e-11,
+    tau_max: float = 1e7,
+    blow_up: float = 1e6,
+) -> FullFlowSolution:
+    """Integrate d W / d tau = -grad L on all entries (real and imaginary parts) until the
+    gradient norm is below ``gtol``; with ``mask``, the off-diagonal entries of the prediction
+    blocks are held at their starting values (the continuous form of the reference's --clip,
+    which zeroes them after every step). Raises :class:`FlowDidNotConverge` when the budget
+    ``tau_max`` runs out, and when the parameters grow past ``blow_up``."""
+    W_KQ, W_PV = np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex)
+    n = 2 * model.d
+    if W_KQ.shape != (n, n) or W_PV.shape != (model.d, n):
+        raise ValueError(f"W^KQ must be {n} x {n} and W^PV {model.d} x {n} for d = {model.d}")
+    y0 = model.pack(W_KQ, W_PV)
+    if not np.all(np.isfinite(y0)):
+        raise ValueError("the initialization must be finite")
+    if mask:
+        keep_KQ, keep_PV = prediction_block_mask(model.d)
+        if np.any(W_KQ[~keep_KQ]) or np.any(W_PV[~keep_PV]):
+            raise ValueError("with masking, the off-diagonal entries of the prediction blocks must start at 0")
+        keep = model.pack(keep_KQ.astype(complex) * (1 + 1j), keep_PV.astype(complex) * (1 + 1j)) != 0
+    else:
+        keep = np.ones_like(y0, dtype=bool)
+
+    def velocity(_, y):
+        return -model.real_gradient(y) * keep
+
+    def converged(_, y):
+        return np.linalg.norm(model.real_gradient(y) * keep) - gtol
+
+    def exploded(_, y):
+        return blow_up - np.max(np.abs(y))
+
+    converged.terminal = exploded.terminal = True
+    if np.linalg.norm(velocity(0, y0)) <= gtol:
+        states = y0[None, :]
+        tau = np.zeros(1)
+    else:
+        result = solve_ivp(
+            velocity, (0.0, tau_max), y0, method=method, rtol=rtol, atol=atol, events=(converged, exploded)
+        )
+        if result.status == -1:
+            raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
+        if result.t_events[1].size:
+            raise FlowDidNotConverge(
+                f"the flow blows up: an entry exceeds {blow_up:g} in magnitude at tau = {result.t[-1]:.3g}"
+            )
+        if result.status != 1:
+            g = np.linalg.norm(velocity(0, result.y[:, -1]))
+            raise FlowDidNotConverge(
+                f"the full flow did not become stationary by tau = {tau_max:g} (gradient norm {g:.3e} > {gtol:.1e})"
+            )
+        states, tau = result.y.T, result.t
+    matrices = [model.unpack(y) for y in states]
+    conserved = np.array([np.sum(np.abs(P) ** 2) - np.sum(np.abs(Q) ** 2) for Q, P in matrices])
+    return FullFlowSolution(
+        tau,
+        np.array([Q for Q, _ in matrices]),
+        np.array([P for _, P in matrices]),
+        np.array([model.loss(Q, P) for Q, P in matrices]),
+        float(np.linalg.norm(velocity(0, states[-1]))),
+        float(np.max(np.abs(conserved - conserved[0]))),
+        mask,
+        rtol,
+        atol,
+        gtol,
+    )
+
+
+def structure_of(W_KQ: np.ndarray, W_PV: np.ndarray, *, atol: float = 1e-8) -> str:
+    """"diagonal" when only the diagonals of the prediction blocks are non-zero (to ``atol``),
+    "symmetric" when both prediction blocks are alpha I + beta 11^T and the other blocks of
+    the same form, else "general"."""
+    d = W_PV.shape[0]
+    blocks = [W_KQ[:d, :d], W_KQ[:d, d:], W_KQ[d:, :d], W_KQ[d:, d:], W_PV[:, :d], W_PV[:, d:]]
+    off = ~np.eye(d, dtype=bool)
+    others = [blocks[0], blocks[1], blocks[3], blocks[5]]
+    if all(np.all(np.abs(B) <= atol) for B in others) and all(
+        np.all(np.abs(B[off]) <= atol) for B in (blocks[2], blocks[4])
+    ):
+        return "diagonal"
+
+    def identity_plus_ones(B):
+        diagonal, rest = np.diag(B), B[off] if d > 1 else np.zeros(1)
+        return np.ptp(diagonal) <= atol and (d == 1 or np.ptp(rest) <= atol)
+
+    return "symmetric" if all(identity_plus_ones(B) for B in blocks) else "general"

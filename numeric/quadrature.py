@@ -1,0 +1,71 @@
+"""Brute-force population averages by exact quadrature: a route independent of the symbolic
+engine, for cross-checks at small d.
+
+The phases: the per-sequence loss is a trigonometric polynomial in each lambda_k of degree
+below 4T (y_t has degree at most 2(t-1) in one phase, the loss twice that), and the mean over
+an equispaced grid of N >= 4T points integrates such a polynomial exactly. The token: a finite
+law is its own atoms; the Gaussian is replaced by the tensor Gauss-Hermite rule with 4 nodes
+per coordinate, exact for polynomials of degree <= 7 in each coordinate (the loss has degree
+6). The averages are then computed with the finite-sample simulator's own code, weighted.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from symbolic.moments import Distribution
+
+from .simulate import loss_and_gradient, sequence_losses
+
+__all__ = ["token_nodes", "torus_sequences", "quadrature_loss", "quadrature_loss_and_gradient"]
+
+_HERMITE_NODES = 4  # exact through degree 2 * 4 - 1 = 7 per coordinate
+
+
+def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes (n, d) and weights (n,) of a rule that integrates every polynomial of degree <= 6
+    in x_1 exactly under ``law``."""
+    values = {str(k): v for k, v in (values or {}).items()}
+    d = law.d
+    if law.name == "gaussian":
+        scale = float(law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values}))
+        x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)  # weight exp(-x^2 / 2)
+        w = w / w.sum()
+        nodes = np.array(list(itertools.product(x, repeat=d))) * scale
+        weights = np.prod(np.array(list(itertools.product(w, repeat=d))), axis=1)
+        return nodes.astype(complex), weights
+    if law.name == "sparse":
+        scale = float(law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values}))
+        nodes = np.concatenate([np.eye(d), -np.eye(d)]) * scale
+        return nodes.astype(complex), np.full(2 * d, 1.0 / (2 * d))
+    if law.name == "full-one":
+        return np.ones((1, d), dtype=complex), np.ones(1)
+    if len(law.key) == 2 and law.key[0] and isinstance(law.key[0][0], tuple):  # Atoms
+        nodes = np.array([[complex(v) for v in point] for point in law.key[0]])
+        return nodes, np.array([float(w) for w in law.key[1]])
+    raise NotImplementedError(f"no exact quadrature rule for {law.name}")
+
+
+def torus_sequences(nodes: np.ndarray, weights: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every sequence x_t = W^(t-1) x_1 for x_1 a node and W on the grid of N = 4T phases per
+    coordinate, shape (n N^d, T, d), with its quadrature weight."""
+    d, N = nodes.shape[1], 4 * T
+    grid = np.exp(2j * np.pi * np.arange(N) / N)
+    phases = np.array(list(itertools.product(grid, repeat=d)))  # (N^d, d)
+    powers = phases[:, None, :] ** np.arange(T)[None, :, None]
+    X = (powers[None] * nodes[:, None, None, :]).reshape(-1, T, d)
+    return X, np.repeat(weights, len(phases)) / len(phases)
+
+
+def quadrature_loss(law: Distribution, T: int, W_KQ, W_PV, values: dict | None = None) -> float:
+    """The population loss at (W^KQ, W^PV) by exact quadrature."""
+    X, weights = torus_sequences(*token_nodes(law, values), T)
+    return float(np.sum(weights * sequence_losses(W_KQ, W_PV, X)))
+
+
+def quadrature_loss_and_gradient(law: Distribution, T: int, W_KQ, W_PV, values: dict | None = None):
+    """The population loss and its gradient (2 dL/d conj W) by exact quadrature."""
+    X, weights = torus_sequences(*token_nodes(law, values), T)
+    return loss_and_gradient(np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex), X, weights)
