@@ -6,9 +6,9 @@ expression from :mod:`symbolic`, with T and the law's parameters fixed to given 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-import itertools
 from functools import lru_cache
 
 import mpmath

@@ -30,14 +30,18 @@ def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarr
     values = {str(k): v for k, v in (values or {}).items()}
     d = law.d
     if law.name == "gaussian":
-        scale = float(law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values}))
+        scale = float(
+            law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values})
+        )
         x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)  # weight exp(-x^2 / 2)
         w = w / w.sum()
         nodes = np.array(list(itertools.product(x, repeat=d))) * scale
         weights = np.prod(np.array(list(itertools.product(w, repeat=d))), axis=1)
         return nodes.astype(complex), weights
     if law.name == "sparse":
-        scale = float(law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values}))
+        scale = float(
+            law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values})
+        )
         nodes = np.concatenate([np.eye(d), -np.eye(d)]) * scale
         return nodes.astype(complex), np.full(2 * d, 1.0 / (2 * d))
     if law.name == "full-one":
@@ -46,6 +50,11 @@ def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarr
         nodes = np.array([[complex(v) for v in point] for point in law.key[0]])
         return nodes, np.array([float(w) for w in law.key[1]])
     raise NotImplementedError(f"no exact quadrature rule for {law.name}")
+
+
+def _scale(law: Distribution, values: dict) -> float:
+    scale = law.key[0]
+    return float(scale.subs({s: values[str(s)] for s in scale.free_symbols if str(s) in values}))
 
 
 def torus_sequences(nodes: np.ndarray, weights: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,10 +21,19 @@ import itertools
 
 import sympy as sp
 
+from . import full_model
 from .moments import Distribution
 from .population_loss import diagonal_parameters, population_loss, prediction_block_symbols
 
-__all__ = ["off_diagonal_gradient", "sign_symmetric", "MAX_D_OFF_DIAGONAL", "LOSS_DEGREE"]
+__all__ = [
+    "off_diagonal_gradient",
+    "sign_symmetric",
+    "manifold_gradient",
+    "emergence_condition",
+    "equal_diagonal_condition",
+    "MAX_D_OFF_DIAGONAL",
+    "LOSS_DEGREE",
+]
 
 LOSS_DEGREE = 6  # y_t is cubic in x_1, so the loss sees the moments of x_1 up to degree 6
 
@@ -78,4 +87,114 @@ def off_diagonal_gradient(law: Distribution) -> dict[str, sp.Expr]:
                     g = sp.factor(sp.diff(loss, M[j, k]).xreplace(diagonal))
                     if g != 0:
                         out[str(M[j, k])] = g
+    return out
+
+
+def _entry(name: str, row: int, column: int) -> str:
+    return f"{name}[{row + 1},{column + 1}]"
+
+
+def manifold_gradient(law: Distribution, T: int) -> dict[str, sp.Expr]:
+    """The full gradient 2 dL/d conj(W) (real part: dL/d Re W, imaginary part: dL/d Im W) at
+    the diagonal manifold W^KQ = [[0, 0], [diag(a), 0]], W^PV = [diag(b), 0], a and b real,
+    for every entry of both matrices where it is not identically zero (eq-full-loss):
+
+        2 dL/d conj z_r = K z_r - conj(J_r),  z_r[c, a, b] = W^PV[r, c] W^KQ[a, b],
+
+    and the chain rule through z. Entries are named "W_KQ[row,col]" (1-based).
+
+    >>> from symbolic.moments import gaussian
+    >>> sorted(manifold_gradient(gaussian(1), 3))
+    ['W_KQ[2,1]', 'W_PV[1,1]']
+    """
+    d, n = law.d, 2 * law.d
+    a, b = diagonal_parameters(d)
+    support = [(r, d + j, j) for r in range(d) for j in range(d)]  # z_r[r, d+j, j] = b_r a_j
+
+    def g(r, column):  # 2 dL / d conj z_r[column] on the manifold
+        total = -sp.conjugate(full_model.linear_coefficient(law, T, r, column))
+        for rr, aa, bb in support:
+            if rr == r:
+                total += full_model.quadratic_coefficient(law, T, column, (r, aa, bb)) * b[r] * a[bb]
+        return total
+
+    out = {}
+    for r in range(d):
+        for col in range(n):
+            value = sum(g(r, (col, d + j, j)) * a[j] for j in range(d))
+            out[_entry("W_PV", r, col)] = value
+    for row in range(n):
+        for col in range(n):
+            out[_entry("W_KQ", row, col)] = sum(g(r, (r, row, col)) * b[r] for r in range(d))
+    return {k: sp.expand(v) for k, v in out.items() if sp.expand(v) != 0}
+
+
+def _on_manifold(name: str, d: int) -> bool:
+    row, col = (int(v) - 1 for v in name[name.index("[") + 1 : -1].split(","))
+    return (name.startswith("W_KQ") and row == d + col) or (name.startswith("W_PV") and row == col)
+
+
+def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
+    """The exact condition for the diagonal manifold (real a, b) to be invariant under the
+    full flow, at sequence length T: every returned expression must vanish. Keys name the
+    gradient entry and the monomial in (a, b) whose coefficient it is; the real and imaginary
+    parts of off-manifold entries, and the imaginary parts of on-manifold ones, are required.
+
+    Necessary and sufficient: the flow keeps the manifold iff the vector field is tangent to
+    it at every point, i.e. iff these polynomials in (a, b) vanish identically, i.e. iff every
+    coefficient does (thm-emergence-condition). Empty means the condition holds.
+
+    >>> from symbolic.moments import gaussian, full_one
+    >>> emergence_condition(gaussian(2), 4), len(emergence_condition(full_one(2), 4)) > 0
+    ({}, True)
+    """
+    a, b = diagonal_parameters(law.d)
+    out = {}
+    for name, value in manifold_gradient(law, T).items():
+        parts = (
+            [("im", sp.im(value))]
+            if _on_manifold(name, law.d)
+            else [("re", sp.re(value)), ("im", sp.im(value))]
+        )
+        for part, expr in parts:
+            expr = sp.expand(expr)
+            if expr == 0:
+                continue
+            for monomial, coefficient in sp.Poly(expr, *a, *b).terms():
+                coefficient = sp.expand(coefficient)
+                if coefficient != 0:
+                    term = sp.Mul(*(s**e for s, e in zip((*a, *b), monomial)))
+                    out[f"{part} {name} : {term}"] = coefficient
+    return out
+
+
+def equal_diagonal_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
+    """The exact condition for the equal-diagonal plane a_j = a, b_j = b to be invariant under
+    the diagonal flow: dL/da_j and dL/db_j must not depend on j there. Every returned
+    coefficient (of a monomial in a, b, of dL/da_j - dL/da_1 or dL/db_j - dL/db_1) must vanish.
+    Then the model is one step of vanilla GD with the same step for every coordinate; else the
+    step is preconditioned by diag(a_j b_j) (thm-equal-diagonal-condition).
+
+    >>> from symbolic.moments import gaussian, Atoms
+    >>> equal_diagonal_condition(gaussian(3), 5)
+    {}
+    """
+    a_sym, b_sym = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+    a, b = diagonal_parameters(law.d)
+    plane = {**{s: a_sym for s in a}, **{s: b_sym for s in b}}
+    gradient = manifold_gradient(law, T)
+    out = {}
+    for name, rows in (
+        ("W_KQ", [(law.d + j, j) for j in range(law.d)]),
+        ("W_PV", [(j, j) for j in range(law.d)]),
+    ):
+        values = [sp.re(gradient.get(_entry(name, r, c), 0)).xreplace(plane) for r, c in rows]
+        for j in range(1, law.d):
+            difference = sp.expand(values[j] - values[0])
+            if difference == 0:
+                continue
+            for monomial, coefficient in sp.Poly(difference, a_sym, b_sym).terms():
+                if sp.expand(coefficient) != 0:
+                    key = f"{_entry(name, *rows[j])} - {_entry(name, *rows[0])}"
+                    out[f"{key} : {a_sym ** monomial[0] * b_sym ** monomial[1]}"] = sp.expand(coefficient)
     return out

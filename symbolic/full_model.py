@@ -3,7 +3,8 @@
 Write P = W^PV (d x 2d), Q = W^KQ (2d x 2d) and z_r[c, a, b] = P[r, c] Q[a, b]. The prediction
 is linear in z (eq-full-prediction):
 
-    y_t[r] = sum_{c,a,b} z_r[c, a, b] v_t[c, a, b],   v_t[c, a, b] = (1/(t-1)) sum_{i<=t} e_i[c] conj(e_i[a]) e_t[b],
+    y_t[r] = sum_{c,a,b} z_r[c, a, b] v_t[c, a, b],
+    v_t[c, a, b] = (1/(t-1)) sum_{i<=t} e_i[c] conj(e_i[a]) e_t[b],
 
 so the loss is a quadratic form in z (eq-full-loss):
 
@@ -111,7 +112,9 @@ def _count_at(equations, low_i, low_j, t, has_j) -> int:
         return n_j if r % ci == 0 and low_i <= r // ci <= t else 0
     if ci == 0:
         return n_i if r % cj == 0 and low_j <= r // cj <= high_j else 0
-    return sum(1 for j in range(low_j, high_j + 1) if (r - cj * j) % ci == 0 and low_i <= (r - cj * j) // ci <= t)
+    return sum(
+        1 for j in range(low_j, high_j + 1) if (r - cj * j) % ci == 0 and low_i <= (r - cj * j) // ci <= t
+    )
 
 
 @disk_cached
