@@ -22,7 +22,7 @@ import itertools
 import sympy as sp
 
 from . import full_model
-from .moments import Distribution
+from .moments import Atoms, Distribution, SymbolicMoments
 from .population_loss import diagonal_parameters, population_loss, prediction_block_symbols
 
 __all__ = [
@@ -31,6 +31,11 @@ __all__ = [
     "manifold_gradient",
     "emergence_condition",
     "equal_diagonal_condition",
+    "emergence_patterns",
+    "pattern_of",
+    "moment_exponents",
+    "product_law",
+    "pattern_violating_law",
     "MAX_D_OFF_DIAGONAL",
     "LOSS_DEGREE",
 ]
@@ -198,3 +203,76 @@ def equal_diagonal_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
                     key = f"{_entry(name, *rows[j])} - {_entry(name, *rows[0])}"
                     out[f"{key} : {a_sym ** monomial[0] * b_sym ** monomial[1]}"] = sp.expand(coefficient)
     return out
+
+
+def moment_exponents(symbol: sp.Symbol) -> tuple[int, ...]:
+    """The exponents of a moment symbol of :func:`SymbolicMoments` (real), e.g. m_{3,0,1} ->
+    (3, 0, 1)."""
+    body = symbol.name[symbol.name.index("{") + 1 : -1]
+    return tuple(int(v) for v in body.split(","))
+
+
+def pattern_of(exponents) -> tuple[int, ...]:
+    """The pattern of a moment for a general d: its non-zero exponents, largest first
+    (E[x_j^3 x_k x_l^2] -> (3, 2, 1))."""
+    return tuple(sorted((e for e in exponents if e), reverse=True))
+
+
+def emergence_patterns(d: int, T: int) -> list[tuple[int, ...]]:
+    """The moment patterns in the emergence condition of a real token in d coordinates at
+    length T: the condition is that E[prod_k x_k^e_k] = 0 for every exponent vector e of these
+    patterns (each condition is one moment times a positive rational).
+
+    >>> emergence_patterns(3, 5)
+    [(3, 1), (3, 2, 1), (3, 3), (5, 1)]
+    """
+    condition = emergence_condition(SymbolicMoments(d), T)
+    return sorted({pattern_of(moment_exponents(s)) for form in condition.values() for s in form.free_symbols})
+
+
+def product_law(first: Distribution, d: int, name: str | None = None) -> Distribution:
+    """``first`` on the leading coordinates and independent Rademacher signs (+-1) on the other
+    d - first.d: a way to lift a counterexample to any d without adding new violations."""
+    d0 = first.d
+    if d < d0:
+        raise ValueError(f"d = {d} is smaller than the law's {d0} coordinates")
+
+    def moment(alpha, beta):
+        if any((a + b) % 2 for a, b in zip(alpha[d0:], beta[d0:])):
+            return sp.S.Zero
+        return first.moment(alpha[:d0], beta[:d0])
+
+    return Distribution(
+        name or f"{first.name}+signs", d, moment, first.real, first.parameters, ("signs", first, d)
+    )
+
+
+def pattern_violating_law(pattern: tuple[int, ...], d: int | None = None) -> Distribution:
+    """A real law with rational atoms whose only non-zero moment among the emergence patterns
+    (:func:`emergence_patterns`) is E[x_1^p_1 x_2^p_2 ...] for the given pattern, lifted to d
+    coordinates with :func:`product_law`.
+
+    Built by perturbing the uniform law on {-3, -2, -1, 1, 2, 3}^k (sign-symmetric, so every pattern
+    moment vanishes) by the least-norm weight change that sets the target moment to a positive
+    value and keeps every other pattern moment (and the total weight) fixed.
+    """
+    k = len(pattern)
+    target = tuple(pattern)
+    grid = list(itertools.product((-3, -2, -1, 1, 2, 3), repeat=k))
+    rows = [(0,) * k] + sorted(
+        {
+            moment_exponents(s)
+            for form in emergence_condition(SymbolicMoments(k), 4).values()
+            for s in form.free_symbols
+        }
+    )
+    if target not in rows:
+        raise ValueError(f"{pattern} is not an emergence pattern in {k} coordinates")
+    M = sp.Matrix([[sp.Mul(*(x**e for x, e in zip(point, row))) for point in grid] for row in rows])
+    goal = sp.Matrix([1 if row == target else 0 for row in rows])
+    delta = M.T * (M * M.T).LUsolve(goal)
+    base = sp.Rational(1, len(grid))
+    step = min(base / (2 * abs(v)) for v in delta if v != 0)
+    step = sp.Rational(1, 2 ** (int(sp.ceiling(sp.log(1 / step, 2)))))  # a power of 1/2 below it
+    law = Atoms(grid, [base + step * v for v in delta], name=f"violates-{'-'.join(map(str, pattern))}")
+    return law if d is None or d == k else product_law(law, d, name=law.name)

@@ -192,28 +192,29 @@ def full_parameters(d: int) -> tuple[sp.Matrix, sp.Matrix]:
 def full_population_loss(law: Distribution, T: int, W_KQ: sp.Matrix, W_PV: sp.Matrix) -> sp.Expr:
     """The exact population loss at given matrices (symbols or numbers), for a given T.
 
-    Built from K and J entry by entry, so it is meant for small d or for matrices with few
-    non-zero entries; :mod:`numeric.bridge` assembles the same coefficients as arrays.
+    Built from K and J entry by entry, grouping the entries of z by their value, so it is
+    meant for small d or for structured matrices (few distinct entries);
+    :mod:`numeric.bridge` assembles the same coefficients as arrays for fast numerics.
     """
     d, n = law.d, 2 * law.d
+    if W_KQ.shape != (n, n) or W_PV.shape != (d, n):
+        raise ValueError(f"need W^KQ {n} x {n} and W^PV {d} x {n} for d = {d}")
     support = [(a, b) for a in range(n) for b in range(n) if W_KQ[a, b] != 0]
-    value_support = [(r, c) for r in range(d) for c in range(n) if W_PV[r, c] != 0]
-    z = {}
-    for r, c in value_support:
-        for a, b in support:
-            z[r, (c, a, b)] = W_PV[r, c] * W_KQ[a, b]
-    columns = sorted({key for _, key in z})
-    loss = sp.Rational(T - 2, 2) * sum(law.moment(*_unit(law.d, k)) for k in range(d))
+    quadratic: dict = {}
+    linear: dict = {}
     for r in range(d):
-        zr = {key: z[r, key] for key in columns if (r, key) in z}
+        zr = {(c, a, b): W_PV[r, c] * W_KQ[a, b] for c in range(n) if W_PV[r, c] != 0 for a, b in support}
         for row, zrow in zr.items():
+            coefficient = linear_coefficient(law, T, r, row)
+            if coefficient != 0:
+                linear[zrow] = linear.get(zrow, 0) + coefficient
             for column, zcol in zr.items():
                 coefficient = quadratic_coefficient(law, T, row, column)
                 if coefficient != 0:
-                    loss += sp.Rational(1, 2) * sp.conjugate(zrow) * coefficient * zcol
-            coefficient = linear_coefficient(law, T, r, row)
-            if coefficient != 0:
-                loss -= sp.re(coefficient * zrow)
+                    quadratic[zrow, zcol] = quadratic.get((zrow, zcol), 0) + coefficient
+    loss = sp.Rational(T - 2, 2) * sum(law.moment(*_unit(law.d, k)) for k in range(d))
+    loss += sum(sp.conjugate(u) * coefficient * v for (u, v), coefficient in quadratic.items()) / 2
+    loss -= sum(sp.re(coefficient * u) for u, coefficient in linear.items())
     return loss
 
 
