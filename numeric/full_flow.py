@@ -157,7 +157,8 @@ def integrate_full_flow(
     the Hessian spans ~1e3 down to ~1e-3 (d = 5, T = 100), and an explicit method such as
     DOP853 then needs millions of tiny steps to reach ``gtol``; LSODA switches to BDF.
     Raises :class:`FlowDidNotConverge` when the budget
-    ``tau_max`` runs out (unless ``allow_unfinished``: then the state at ``tau_max``), and when the parameters grow past ``blow_up``."""
+    ``tau_max`` runs out (unless ``allow_unfinished``: then the state at ``tau_max``), and
+    when the parameters grow past ``blow_up``."""
     W_KQ, W_PV = np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex)
     n = 2 * model.d
     if W_KQ.shape != (n, n) or W_PV.shape != (model.d, n):

@@ -6,7 +6,16 @@ import time
 from collections.abc import Callable
 
 from .check import Check, claim_fields
-from .claims import conserved, emergence, gd_step, population_loss
+from .claims import (
+    beyond_condition,
+    conserved,
+    emergence,
+    emergence_condition,
+    full_loss,
+    gd_step,
+    population_loss,
+    stability,
+)
 
 __all__ = ["CLAIMS", "run_claim", "claim_table"]
 
@@ -22,6 +31,16 @@ CLAIMS: tuple[Callable[..., Check], ...] = (
     emergence.finite_sample_masked_training_follows_population_descent,
     conserved.balance_conserved_by_exact_flow,
     conserved.balance_conserved_by_full_model,
+    full_loss.full_loss_matches_torus_quadrature,
+    emergence_condition.emergence_patterns_stable_in_d,
+    emergence_condition.emergence_condition_iff_quadrature,
+    emergence_condition.emergence_condition_iff_full_flow,
+    emergence_condition.equal_diagonal_condition_iff_full_flow,
+    stability.off_manifold_directions_do_not_grow,
+    stability.random_initialization_reaches_diagonal_limit,
+    beyond_condition.full_one_masked_limit,
+    beyond_condition.full_one_unmasked_limit,
+    beyond_condition.full_one_not_vanilla_gd,
 )
 
 
