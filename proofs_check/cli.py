@@ -49,10 +49,10 @@ class _Setting:
     description: str
 
 
-def _setting(x1, d, T, sigma_value, c_value, atoms) -> _Setting:
+def _setting(x1, d, T, sigma_value, c_value, atoms, moments=None) -> _Setting:
     import sympy as sp
 
-    from symbolic.moments import Atoms, full_one, gaussian, sparse
+    from symbolic.moments import Atoms, full_one, gaussian, iid, sparse
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
@@ -62,6 +62,19 @@ def _setting(x1, d, T, sigma_value, c_value, atoms) -> _Setting:
         raise click.BadParameter("--sigma goes with --x1 gaussian", param_hint="--sigma")
     if x1 != "sparse" and c_value is not None:
         raise click.BadParameter("--c goes with --x1 sparse", param_hint="--c")
+    if (moments is not None) != (x1 == "iid"):
+        raise click.BadParameter(
+            "--moments goes with --x1 iid, and --x1 iid needs it", param_hint="--moments"
+        )
+    if x1 == "iid":
+        try:
+            spec = json.loads(moments)
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+            law = iid(5 if d is None else d, spec)
+        except (ValueError, json.JSONDecodeError) as error:
+            raise click.BadParameter(str(error), param_hint="--moments") from error
+        return _Setting(law, {"T": T}, law, f"i.i.d. coordinates with moments {spec}")
     if x1 == "atoms":
         if atoms is None:
             raise click.BadParameter("give the atoms as JSON or a JSON file", param_hint="--atoms")
@@ -112,7 +125,7 @@ def _law_options(function):
     options = [
         click.option(
             "--x1",
-            type=click.Choice(["gaussian", "sparse", "full-one", "atoms"]),
+            type=click.Choice(["gaussian", "sparse", "full-one", "atoms", "iid"]),
             default="gaussian",
             show_default=True,
             help="The law of the initial token x_1.",
@@ -121,6 +134,9 @@ def _law_options(function):
         click.option("--c", "c_value", type=POSITIVE, help="Sparse scale (default 1)."),
         click.option(
             "--atoms", help='Atoms as JSON {"points": [[...]], "weights": ["1/2", ...]} or a JSON file.'
+        ),
+        click.option(
+            "--moments", help='For --x1 iid: JSON {"2": 1, "4": 3, "6": 15} (E x^n, n = 1..6; others 0).'
         ),
         click.option("--d", type=int, help="Dimension (default 5; atoms: their length)."),
         click.option("--T", "T", type=int, default=100, show_default=True, help="Sequence length."),
@@ -142,28 +158,20 @@ def _emit(payload: dict, as_json: bool, lines: list[str]) -> None:
 
 def _require_diagonal_reduction(setting: _Setting, mask: bool) -> str:
     """Say why the diagonal model is exact here, or stop with the reason it is not."""
-    from symbolic.conditions import MAX_D_OFF_DIAGONAL, off_diagonal_gradient, sign_symmetric
+    from symbolic.conditions import emergence_condition
 
     if mask:
         return "masked: the off-diagonal entries of the prediction blocks are held at 0"
-    if sign_symmetric(setting.law):
+    offending = emergence_condition(setting.law, int(setting.values["T"]))
+    if not offending:
         return (
-            "unmasked: the law is invariant under flipping the sign of any coordinate, so the "
-            "off-diagonal entries of the prediction blocks keep zero gradient"
-        )
-    if setting.law.d <= MAX_D_OFF_DIAGONAL:
-        offending = off_diagonal_gradient(setting.law)
-        if not offending:
-            return "unmasked: the off-diagonal gradient vanishes on the diagonal manifold (derived exactly)"
-        raise click.UsageError(
-            "the off-diagonal entries of the prediction blocks receive a non-zero gradient for this law "
-            f"({', '.join(sorted(offending))}): the emergence condition fails and the diagonal closed form "
-            "does not describe unmasked training; pass --mask for the reference's masked training (--clip)"
+            "unmasked: the emergence condition holds, so the full flow keeps the diagonal prediction blocks"
         )
     raise click.UsageError(
-        f"this law is not sign-symmetric and d > {MAX_D_OFF_DIAGONAL}, where the toolkit cannot yet decide "
-        "whether the off-diagonal entries of the prediction blocks stay zero (for full-one they do not: "
-        "the emergence condition fails); pass --mask for the reference's masked training (--clip)"
+        f"the emergence condition fails for this law ({len(offending)} non-zero coefficients, e.g. "
+        f"{next(iter(offending))}; see `mesacheck conditions`): the diagonal closed form does not describe "
+        "unmasked training; pass --mask for the reference's masked training (--clip), or use "
+        "`mesacheck flow --full` for the exact full flow"
     )
 
 
@@ -189,7 +197,7 @@ def main():
 @_law_options
 @click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def limit(x1, sigma_value, c_value, atoms, d, T, a0, b0, mask, tau_max, as_json):
+def limit(x1, sigma_value, c_value, atoms, moments, d, T, a0, b0, mask, tau_max, as_json):
     """The limit of a b: closed form against the integrated exact flow."""
     import sympy as sp
 
@@ -199,7 +207,7 @@ def limit(x1, sigma_value, c_value, atoms, d, T, a0, b0, mask, tau_max, as_json)
     from symbolic.stationary import NotExchangeableError, emergence_limit
 
     start = time.perf_counter()
-    setting = _setting(x1, d, T, sigma_value, c_value, atoms)
+    setting = _setting(x1, d, T, sigma_value, c_value, atoms, moments)
     if a0 == 0 and b0 == 0:
         raise click.UsageError(
             "(a0, b0) = (0, 0) is a stationary point: with both prediction blocks zero the prediction is "
@@ -383,6 +391,7 @@ def simulate(
     sigma_value,
     c_value,
     atoms,
+    moments,
     d,
     T,
     a0,
@@ -407,6 +416,10 @@ def simulate(
 
     if out and Path(out).suffix not in (".json", ".csv"):
         raise click.BadParameter("the log must end in .json or .csv", param_hint="--out")
+    if x1 == "iid":
+        raise click.BadParameter(
+            "simulate samples x_1: give a family or atoms, not moments", param_hint="--x1"
+        )
     setting = _setting(x1, d, T, sigma_value, c_value, atoms)
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
@@ -469,6 +482,169 @@ def simulate(
             f"{payload['gap_to_population_limit']:+.3g}"
         )
     _emit(payload, as_json, lines)
+
+
+@main.command()
+@_law_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def conditions(x1, sigma_value, c_value, atoms, moments, d, T, a0, b0, mask, as_json):
+    """Which moment conditions hold: emergence (the full flow keeps the diagonal prediction
+    blocks) and equal diagonal (the learned step is vanilla GD); the offending coefficients
+    when one fails."""
+    import sympy as sp
+
+    from symbolic.conditions import emergence_condition, emergence_patterns, equal_diagonal_condition
+
+    del a0, b0, mask  # shared law options; conditions do not depend on them
+    setting = _setting(x1, d, T, sigma_value, c_value, atoms, moments)
+    law = setting.sampling_law
+    emergence = emergence_condition(law, T)
+    equal = equal_diagonal_condition(law, T) if not emergence else None
+    patterns = emergence_patterns(min(law.d, 3), T) if law.real else None
+    payload = {
+        "law": setting.description,
+        "d": law.d,
+        "T": T,
+        "emergence_condition": {
+            "holds": not emergence,
+            "general_form": "E[x_j^3 x_k] = E[x_j^5 x_k] = E[x_j^3 x_k^3] = E[x_j^3 x_k x_l^2] = 0, "
+            "j, k, l distinct (real x_1)",
+            "patterns": patterns,
+            "offending": {k: str(v) for k, v in emergence.items()},
+        },
+        "equal_diagonal_condition": None
+        if equal is None
+        else {"holds": not equal, "offending": {k: str(v) for k, v in equal.items()}},
+    }
+    lines = [f"{setting.description}, d = {law.d}, T = {T}"]
+    lines.append(f"emergence condition: {'holds' if not emergence else 'FAILS'}")
+    for k, v in list(emergence.items())[:12]:
+        lines.append(f"  coefficient {k} = {sp.sstr(v)} (must be 0)")
+    if len(emergence) > 12:
+        lines.append(f"  ... {len(emergence) - 12} more (see --json)")
+    if equal is None:
+        lines.append("equal-diagonal condition: not applicable (the diagonal model is not invariant)")
+    else:
+        lines.append(
+            "equal-diagonal condition: "
+            + ("holds (vanilla GD)" if not equal else "FAILS (preconditioned step)")
+        )
+        for k, v in list(equal.items())[:12]:
+            lines.append(f"  coefficient {k} = {sp.sstr(v)} (must be 0)")
+    _emit(payload, as_json, lines)
+
+
+@main.command()
+@_law_options
+@click.option("--full", is_flag=True, help="Integrate every entry of W^KQ and W^PV (required for now).")
+@click.option("--init", type=click.Choice(["diagonal", "random"]), default="diagonal", show_default=True)
+@click.option("--sigma-w", type=POSITIVE, default=0.1, show_default=True, help="Scale of --init random.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --init random.")
+@click.option("--tau-max", type=POSITIVE, default=1e5, show_default=True, help="Time budget of the flow.")
+@click.option(
+    "--heatmap", type=click.Path(dir_okay=False), help="Save heatmaps of the learned W^KQ, W^PV (PNG)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def flow(
+    x1,
+    sigma_value,
+    c_value,
+    atoms,
+    moments,
+    d,
+    T,
+    a0,
+    b0,
+    mask,
+    full,
+    init,
+    sigma_w,
+    seed,
+    tau_max,
+    heatmap,
+    as_json,
+):
+    """The exact full-parameter gradient flow: its limit, certificate and structure."""
+    from numeric.full_flow import full_model, integrate_full_flow, random_initialization, structure_of
+    from numeric.simulate import diagonal_initialization
+
+    if not full:
+        raise click.UsageError(
+            "only the full flow is offered here (--full); the diagonal flow is `mesacheck limit`"
+        )
+    if heatmap and Path(heatmap).suffix != ".png":
+        raise click.BadParameter("the heatmap file must end in .png", param_hint="--heatmap")
+    setting = _setting(x1, d, T, sigma_value, c_value, atoms, moments)
+    law = setting.sampling_law
+    if init == "random" and mask:
+        raise click.BadParameter("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
+    start_time = time.perf_counter()
+    model = full_model(law, T)
+    if init == "diagonal":
+        start = diagonal_initialization(law.d, a0, b0)
+    else:
+        start = random_initialization(law.d, sigma_w, np.random.default_rng(seed))
+    solution = integrate_full_flow(model, *start, mask=mask, tau_max=tau_max)
+    W_KQ, W_PV = solution.limit
+    structure = structure_of(W_KQ, W_PV)
+    wall = time.perf_counter() - start_time
+    if heatmap:
+        _heatmaps(
+            Path(heatmap),
+            W_KQ,
+            W_PV,
+            f"{setting.description}, d = {law.d}, T = {T}, {'masked' if mask else 'unmasked'}",
+        )
+    payload = {
+        "law": setting.description,
+        "d": law.d,
+        "T": T,
+        "init": init,
+        "mask": mask,
+        "ab": float(solution.ab[-1]),
+        "loss": float(solution.loss[-1]),
+        "structure": structure,
+        "certificate": {
+            "gradient_norm": solution.gradient_norm,
+            "conserved_drift": solution.conserved_drift,
+            "gtol": solution.gtol,
+            "rtol": solution.rtol,
+        },
+        "tau_end": float(solution.tau[-1]),
+        "W_KQ": [[str(complex(v)) if v.imag else float(v.real) for v in row] for row in W_KQ],
+        "W_PV": [[str(complex(v)) if v.imag else float(v.real) for v in row] for row in W_PV],
+        "heatmap": heatmap,
+        "wall_seconds": wall,
+    }
+    lines = [
+        f"{setting.description}, d = {law.d}, T = {T}, init {init}, {'masked' if mask else 'unmasked'}",
+        f"ab (mean Re W_KQ[d+j,j] Re W_PV[j,j]) = {solution.ab[-1]:.15g}",
+        f"loss = {solution.loss[-1]:.15g}; structure: {structure}",
+        f"certificate: |grad L| = {solution.gradient_norm:.2e}, "
+        f"conserved drift = {solution.conserved_drift:.2e}",
+        f"tau = {solution.tau[-1]:.4g}; wall {wall:.1f} s",
+        *([f"heatmaps in {heatmap}"] if heatmap else []),
+    ]
+    _emit(payload, as_json, lines)
+
+
+def _heatmaps(path: Path, W_KQ, W_PV, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(9, 4), gridspec_kw={"width_ratios": [2, 2]})
+    for axis, matrix, name in zip(axes, (W_KQ, W_PV), ("W^KQ", "W^PV")):
+        values = matrix.real
+        bound = max(float(np.max(np.abs(values))), 1e-12)
+        image = axis.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound)
+        axis.set_title(f"Re {name}")
+        figure.colorbar(image, ax=axis, shrink=0.8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def _write_log(path: Path, records: list[dict]) -> None:

@@ -10,6 +10,7 @@ E[prod_k x_k^alpha_k conj(x_k)^beta_k]. Three kinds are provided:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ __all__ = [
     "c",
     "token",
     "expectation",
+    "iid",
 ]
 
 sigma = sp.Symbol("sigma", positive=True)
@@ -202,3 +204,50 @@ def expectation(expr: sp.Expr, law: Distribution) -> sp.Expr:
     for exponents, coefficient in poly.terms():
         total += coefficient * law.moment(exponents[: law.d], exponents[law.d :])
     return total
+
+
+def iid(d: int, moments: dict) -> Distribution:
+    """Coordinates i.i.d. real with the given moments E x^n for n = 1..6 (missing ones are 0),
+    e.g. {2: 1, 4: 3, 6: 15} (Gaussian-like). The loss only sees moments up to degree 6.
+
+    The moments must be those of some real random variable: the Hankel matrix
+    [E x^(i+j)]_{i,j=0..3} must be positive semi-definite (a negative even moment and
+    E x^4 < (E x^2)^2, Cauchy-Schwarz, are its simplest violations).
+
+    >>> iid(2, {2: 1, 4: 3, 6: 15}).moment((4, 2), (0, 0))
+    3
+    >>> iid(1, {2: 2, 4: 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: inconsistent moments: E x^4 = 1 < (E x^2)^2 = 4 violates Cauchy-Schwarz
+    """
+    d = _check_d(d)
+    m = {0: sp.S.One}
+    for n in range(1, 7):
+        m[n] = _exact(moments.get(n, moments.get(str(n), 0)))
+        if not m[n].is_real:
+            raise ValueError(f"E x^{n} must be real, got {m[n]}")
+    unknown = set(map(str, moments)) - {str(n) for n in range(1, 7)}
+    if unknown:
+        raise ValueError(f"moments are given for n = 1..6 only, got keys {sorted(unknown)}")
+    for n in (2, 4, 6):
+        if m[n] < 0:
+            raise ValueError(f"inconsistent moments: the even moment E x^{n} = {m[n]} is negative")
+    if m[4] < m[2] ** 2:
+        raise ValueError(
+            f"inconsistent moments: E x^4 = {m[4]} < (E x^2)^2 = {m[2] ** 2} violates Cauchy-Schwarz"
+        )
+    hankel = sp.Matrix(4, 4, lambda i, j: m[i + j])
+    for size in range(1, 5):
+        for rows in itertools.combinations(range(4), size):
+            if hankel.extract(list(rows), list(rows)).det() < 0:
+                raise ValueError(
+                    "inconsistent moments: no real random variable has them (the Hankel matrix "
+                    f"[E x^(i+j)] has a negative principal minor on rows {list(rows)})"
+                )
+
+    def moment(alpha, beta):
+        return sp.Mul(*(m[a + b] for a, b in zip(alpha, beta)))
+
+    key = tuple(m[n] for n in range(1, 7))
+    return Distribution("iid", d, moment, True, (), key)
