@@ -136,3 +136,59 @@ def test_simulate_writes_its_log_and_a_plot(tmp_path, suffix):
 def test_simulate_rejects_a_bad_log_name(tmp_path):
     result = run("simulate", "--steps", "1", "--out", str(tmp_path / "log.txt"))
     assert result.exit_code != 0 and ".json or .csv" in result.output
+
+
+def test_conditions_reports_the_offending_moments_of_full_one():
+    result = run("conditions", "--x1", "full-one", "--d", "3", "--T", "6", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["emergence_condition"]["holds"] is False
+    assert payload["emergence_condition"]["offending"]
+
+
+def test_conditions_for_gaussian_hold_both():
+    payload = json.loads(run("conditions", "--x1", "gaussian", "--d", "3", "--T", "6", "--json").output)
+    assert payload["emergence_condition"]["holds"] and payload["equal_diagonal_condition"]["holds"]
+
+
+@pytest.mark.parametrize(
+    "moments, fragment",
+    [('{"2": -1}', "negative"), ('{"2": 2, "4": 1}', "Cauchy-Schwarz"), ("[1]", "JSON object")],
+)
+def test_inconsistent_moments_get_a_clear_error(moments, fragment):
+    result = run("conditions", "--x1", "iid", "--moments", moments)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_mixed_length_atoms_get_a_clear_error():
+    result = run(
+        "conditions", "--x1", "atoms", "--atoms", '{"points": [[1, 2], [1]], "weights": ["1/2", "1/2"]}'
+    )
+    assert result.exit_code == 2 and "same length" in result.output
+
+
+def test_full_flow_reports_limit_certificate_structure_and_heatmap(tmp_path):
+    heatmap = tmp_path / "w.png"
+    result = run(
+        "flow", "--full", "--x1", "full-one", "--d", "2", "--T", "8", "--heatmap", str(heatmap), "--json"
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert (
+        payload["structure"] == "symmetric" and payload["certificate"]["gradient_norm"] <= 1.1e-11
+    )  # the stopping event
+    # crosses gtol = 1e-11 within the solver's root-finding accuracy
+    assert heatmap.stat().st_size > 1000
+
+
+def test_full_flow_that_blows_up_is_reported():
+    # entries of size 1e5 on a quartic loss: the flow runs away and leaves the 1e6 box
+    result = run(
+        "flow", "--full", "--x1", "gaussian", "--d", "1", "--T", "5", "--init", "random", "--sigma-w", "1e5"
+    )
+    assert result.exit_code == 1 and ("blows up" in result.output or "stationary" in result.output)
+
+
+def test_limit_refuses_unmasked_full_one_and_points_to_the_full_flow():
+    result = run("limit", "--x1", "full-one", "--d", "2", "--T", "6")
+    assert result.exit_code == 2 and "flow --full" in result.output
