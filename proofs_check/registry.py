@@ -41,6 +41,7 @@ CLAIMS: tuple[Callable[..., Check], ...] = (
     beyond_condition.full_one_masked_limit,
     beyond_condition.full_one_unmasked_limit,
     beyond_condition.full_one_not_vanilla_gd,
+    beyond_condition.asymmetric_violation_leaves_the_diagonal,
 )
 
 

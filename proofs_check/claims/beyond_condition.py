@@ -15,7 +15,13 @@ from symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_sta
 
 from ..check import Check
 
-__all__ = ["full_one_masked_limit", "full_one_unmasked_limit", "full_one_not_vanilla_gd", "unmasked_limit"]
+__all__ = [
+    "full_one_masked_limit",
+    "full_one_unmasked_limit",
+    "full_one_not_vanilla_gd",
+    "asymmetric_violation_leaves_the_diagonal",
+    "unmasked_limit",
+]
 
 D, LENGTH = 5, 100
 STARTS = [(0.1, 0.1), (0.5, 1.5), (2.0, 2.0)]
@@ -151,4 +157,49 @@ def full_one_not_vanilla_gd(quick: bool = False) -> Check:
         atol=1e-12,
         tolerance="entries agree to ~1e-9 (full_one_unmasked_limit); a ratio of them to ~1e-8",
         evidence={"vanilla_gd_would_be": 0.0, "a'/a": predicted},
+    )
+
+
+def asymmetric_violation_leaves_the_diagonal(quick: bool = False) -> Check:
+    """Claim: for a law that violates the emergence condition and has no permutation symmetry
+    (only E[x_1^3 x_2] != 0 among the pattern moments, coordinate 3 an independent sign), the
+    unmasked full flow from (0.1, 0.1) leaves the diagonal manifold, ends in a general
+    structure, and reaches a lower loss than the masked flow, which keeps the diagonal model.
+
+    Derivation: thm-emergence-condition
+
+    Guarantee: the masked limit is a stationary point of the diagonal model only; the unmasked
+    flow's loss is below it by more than the two flows' certified stationarity can explain
+    (gradient norms 1e-11), and its off-diagonal entries exceed 1e-3.
+
+    Reference: the paper's Section 5 (beyond the condition).
+    """
+    from symbolic.conditions import pattern_violating_law
+
+    d, T = 3, 6 if quick else 10
+    law = pattern_violating_law((3, 1), d)
+    model = full_model(law, T)
+    start = diagonal_initialization(d, 0.1, 0.1)
+    masked = integrate_full_flow(model, *start, mask=True, gtol=GTOL)
+    unmasked = integrate_full_flow(model, *start, gtol=GTOL)
+    W_KQ, W_PV = unmasked.limit
+    off = ~np.eye(d, dtype=bool)
+    size = float(max(np.max(np.abs(W_KQ[d:, :d][off])), np.max(np.abs(W_PV[:, :d][off]))))
+    return Check(
+        claim="asymmetric_violation_leaves_the_diagonal",
+        statement="violating law, no permutation symmetry: unmasked loss <= masked loss - 1e-6, d = 3",
+        kind="upper_bound",
+        predicted=float(masked.loss[-1]) - 1e-6,  # strictly below, far beyond the stationarity gap
+        measured=float(unmasked.loss[-1]) + (0.0 if size > 1e-3 else float("inf")),
+        rtol=0.0,
+        atol=0.0,
+        tolerance="a strict decrease of at least 1e-6; certified gradients 1e-11",
+        evidence={
+            "masked_loss": float(masked.loss[-1]),
+            "unmasked_loss": float(unmasked.loss[-1]),
+            "largest_off_diagonal": size,
+            "structure": structure_of(W_KQ, W_PV),
+            "ab_masked": float(masked.ab[-1]),
+            "ab_unmasked": float(unmasked.ab[-1]),
+        },
     )

@@ -44,7 +44,7 @@ def full_loss_matches_torus_quadrature(quick: bool = False) -> Check:
     Reference: spec, "Model" and "Training" (all entries trainable, complex).
     """
     rng = np.random.default_rng(2024)
-    cases = [(1, 12), (2, 8), (3, 4)] if quick else [(1, 12), (2, 12), (3, 6), (3, 8)]
+    cases = [(1, 12), (2, 8), (3, 4)] if quick else [(1, 12), (2, 12), (3, 8), (3, 12)]
     worst, details = 0.0, []
     for d, T in cases:
         law = random_atoms(d, rng)
