@@ -39,6 +39,14 @@ class FullModel:
     def d(self) -> int:
         return self.arrays.d
 
+    @property
+    def real_subspace_invariant(self) -> bool:
+        """Whether real parameters stay real under the flow: K and J are real exactly when
+        every moment they hold is real (each entry is a moment times a rational), and then the
+        gradient 2 dL/d conj W = (z K^T - conj J) conj(W) is real at real W (thm-real-subspace).
+        True for every real law of x_1."""
+        return not np.any(self.arrays.K.imag) and not np.any(self.arrays.J.imag)
+
     def _z(self, W_KQ, W_PV):
         return (W_PV[:, :, None, None] * W_KQ[None, None, :, :]).reshape(self.d, -1)
 
@@ -175,23 +183,39 @@ def integrate_full_flow(
         keep = model.pack(keep_KQ.astype(complex) * (1 + 1j), keep_PV.astype(complex) * (1 + 1j)) != 0
     else:
         keep = np.ones_like(y0, dtype=bool)
+    # Integrate only the coordinates that can move: not the masked ones, and not the imaginary
+    # parts when the real subspace is invariant and the start is real (half the dimension).
+    active = keep.copy()
+    if model.real_subspace_invariant and not np.any(W_KQ.imag) and not np.any(W_PV.imag):
+        active &= _real_coordinates(model, len(y0))
+
+    def full_state(y):
+        state = y0.copy()
+        state[active] = y
+        return state
 
     def velocity(_, y):
-        return -model.real_gradient(y) * keep
+        return -model.real_gradient(full_state(y))[active]
 
     def converged(_, y):
-        return np.linalg.norm(model.real_gradient(y) * keep) - gtol
+        return np.linalg.norm(model.real_gradient(full_state(y)) * keep) - gtol
 
     def exploded(_, y):
         return blow_up - np.max(np.abs(y))
 
     converged.terminal = exploded.terminal = True
-    if np.linalg.norm(velocity(0, y0)) <= gtol:
+    if np.linalg.norm(model.real_gradient(y0) * keep) <= gtol:
         states = y0[None, :]
         tau = np.zeros(1)
     else:
         result = solve_ivp(
-            velocity, (0.0, tau_max), y0, method=method, rtol=rtol, atol=atol, events=(converged, exploded)
+            velocity,
+            (0.0, tau_max),
+            y0[active],
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            events=(converged, exploded),
         )
         if result.status == -1:
             raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
@@ -205,7 +229,7 @@ def integrate_full_flow(
                 f"the full flow did not become stationary by tau = {tau_max:g} "
                 f"(gradient norm {g:.3e} > {gtol:.1e})"
             )
-        states, tau = result.y.T, result.t
+        states, tau = np.array([full_state(y) for y in result.y.T]), result.t
     matrices = [model.unpack(y) for y in states]
     conserved = np.array([np.sum(np.abs(P) ** 2) - np.sum(np.abs(Q) ** 2) for Q, P in matrices])
     return FullFlowSolution(
@@ -213,13 +237,19 @@ def integrate_full_flow(
         np.array([Q for Q, _ in matrices]),
         np.array([P for _, P in matrices]),
         np.array([model.loss(Q, P) for Q, P in matrices]),
-        float(np.linalg.norm(velocity(0, states[-1]))),
+        float(np.linalg.norm(model.real_gradient(states[-1]) * keep)),  # imaginary parts included
         float(np.max(np.abs(conserved - conserved[0]))),
         mask,
         rtol,
         atol,
         gtol,
     )
+
+
+def _real_coordinates(model: FullModel, size: int) -> np.ndarray:
+    """True at the real parts in the packing (Re W^KQ, Im W^KQ, Re W^PV, Im W^PV)."""
+    q, p = (2 * model.d) ** 2, model.d * 2 * model.d
+    return np.concatenate([np.ones(q), np.zeros(q), np.ones(p), np.zeros(p)]).astype(bool)[:size]
 
 
 def structure_of(W_KQ: np.ndarray, W_PV: np.ndarray, *, atol: float = 1e-8) -> str:
