@@ -170,3 +170,15 @@ def test_symmetric_stationary_point_is_stationary_for_the_full_engine():
 def test_inconsistent_moments_are_refused(moments, message):
     with pytest.raises(ValueError, match=message):
         iid(2, moments)
+
+
+def test_real_subspace_is_invariant_exactly_for_real_moments():
+    from symbolic.moments import Atoms
+
+    assert full_model(gaussian(2), 5, {"sigma": 1}).real_subspace_invariant
+    twisted = Atoms([[1 + sp.I, 2], [sp.I, -1]], ["1/2", "1/2"])
+    model = full_model(twisted, 5)
+    assert not model.real_subspace_invariant
+    # at a real point the complex law's gradient has an imaginary part: real W leave the reals
+    W_KQ, W_PV = np.eye(4, dtype=complex), np.ones((2, 4), dtype=complex)
+    assert np.max(np.abs(model.gradient(W_KQ, W_PV)[0].imag)) > 1e-3
