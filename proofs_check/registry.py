@@ -8,6 +8,7 @@ from collections.abc import Callable
 from .check import Check, claim_fields
 from .claims import (
     beyond_condition,
+    capability,
     conserved,
     emergence,
     emergence_condition,
@@ -42,6 +43,13 @@ CLAIMS: tuple[Callable[..., Check], ...] = (
     beyond_condition.full_one_unmasked_limit,
     beyond_condition.full_one_not_vanilla_gd,
     beyond_condition.asymmetric_violation_leaves_the_diagonal,
+    capability.error_limit_is_recovery_residual,
+    capability.trained_step_size_formula,
+    capability.limiting_error_by_quadrature,
+    capability.recovery_iff_quadrature,
+    capability.weakened_conditions_have_counterexamples,
+    capability.gaussian_ratio_and_test_loss_match_simulator,
+    capability.sparse_test_loss_vanishes,
 )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "token",
     "expectation",
     "iid",
+    "ExchangeableMoments",
 ]
 
 sigma = sp.Symbol("sigma", positive=True)
@@ -251,3 +252,21 @@ def iid(d: int, moments: dict) -> Distribution:
 
     key = tuple(m[n] for n in range(1, 7))
     return Distribution("iid", d, moment, True, (), key)
+
+
+def ExchangeableMoments(d: int, name: str = "m") -> Distribution:
+    """A real law whose moments are unchanged by permuting coordinates, otherwise free: the
+    moment E[prod_k x_k^e_k] is the symbol m_{pattern}, the pattern being the non-zero
+    exponents, largest first (E[x_1^2 x_3^4] -> m_{4,2})."""
+    d = _check_d(d)
+    symbols: dict = {}
+
+    def moment(alpha, beta):
+        pattern = tuple(sorted((a + b for a, b in zip(alpha, beta) if a + b), reverse=True))
+        if not pattern:
+            return sp.S.One
+        if pattern not in symbols:
+            symbols[pattern] = sp.Symbol(f"{name}_{{{','.join(map(str, pattern))}}}", real=True)
+        return symbols[pattern]
+
+    return Distribution(f"exchangeable-{name}", d, moment, True, (), (name,))
