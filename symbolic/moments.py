@@ -30,6 +30,7 @@ __all__ = [
     "expectation",
     "iid",
     "ExchangeableMoments",
+    "mixture",
 ]
 
 sigma = sp.Symbol("sigma", positive=True)
@@ -270,3 +271,24 @@ def ExchangeableMoments(d: int, name: str = "m") -> Distribution:
         return symbols[pattern]
 
     return Distribution(f"exchangeable-{name}", d, moment, True, (), (name,))
+
+
+def mixture(first: Distribution, second: Distribution, weight) -> Distribution:
+    """x_1 from ``first`` with probability ``weight``, else from ``second`` (same d)."""
+    weight = _exact(weight)
+    if first.d != second.d:
+        raise ValueError(f"a mixture needs laws of one dimension, got {first.d} and {second.d}")
+    if not (0 <= weight <= 1):
+        raise ValueError(f"the mixture weight must lie in [0, 1], got {weight}")
+
+    def moment(alpha, beta):
+        return weight * first.moment(alpha, beta) + (1 - weight) * second.moment(alpha, beta)
+
+    return Distribution(
+        f"mixture({first.name}, {second.name})",
+        first.d,
+        moment,
+        first.real and second.real,
+        first.parameters + second.parameters,
+        ("mixture", first, second, weight),
+    )

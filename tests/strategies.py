@@ -5,7 +5,14 @@ from __future__ import annotations
 import sympy as sp
 from hypothesis import strategies as st
 
-__all__ = ["rationals", "real_atom_laws", "complex_atom_laws", "initializations"]
+__all__ = [
+    "rationals",
+    "real_atom_laws",
+    "complex_atom_laws",
+    "initializations",
+    "emergent_laws",
+    "recovery_region_laws",
+]
 
 
 def rationals(low: int = -3, high: int = 3, denominator: int = 8):
@@ -43,3 +50,65 @@ def complex_atom_laws(draw, d: int, max_atoms: int = 3):
     ]
     raw = [draw(st.integers(1, 6)) for _ in range(count)]
     return Atoms(points, [sp.Rational(w, sum(raw)) for w in raw])
+
+
+def _positive(low: int = 1, high: int = 16, denominator: int = 8):
+    return st.integers(low, high).map(lambda n: sp.Rational(n, denominator))
+
+
+@st.composite
+def emergent_laws(draw, d: int):
+    """Exchangeable, sign-symmetric laws (the emergence and equal-diagonal conditions hold, so
+    the closed form applies), drawn from the families directly: Gaussian, sparse, Rademacher,
+    uniform on a cube, i.i.d. with random consistent moments, and mixtures of two of them."""
+    from symbolic.moments import gaussian, iid, mixture, sparse
+
+    def family(kind):
+        s = draw(_positive())
+        if kind == "gaussian":
+            return gaussian(d, s)
+        if kind == "sparse":
+            return sparse(d, s)
+        if kind == "rademacher":
+            return iid(d, {2: s**2, 4: s**4, 6: s**6})
+        if kind == "cube":  # uniform on [-s, s]^d
+            return iid(d, {2: s**2 / 3, 4: s**4 / 5, 6: s**6 / 7})
+        # i.i.d. with |x| in {u, v}: a two-point law of |x|, signs symmetric
+        u, v, q = draw(_positive()), draw(_positive()), sp.Rational(draw(st.integers(1, 7)), 8)
+        return iid(d, {n: q * u**n + (1 - q) * v**n for n in (2, 4, 6)})
+
+    kinds = ["gaussian", "sparse", "rademacher", "cube", "two-point"]
+    first = family(draw(st.sampled_from(kinds)))
+    if not draw(st.booleans()):
+        return first
+    return mixture(first, family(draw(st.sampled_from(kinds))), sp.Rational(draw(st.integers(1, 7)), 8))
+
+
+@st.composite
+def recovery_region_laws(draw, recovers: bool):
+    """d = 2 exchangeable sign-symmetric atom laws, drawn inside or outside the recovery
+    condition: inside, |x_j|^2 in {0, kappa} with disjoint supports (x = s sqrt(kappa) e_k with
+    probability q, else 0); outside, the same with two magnitudes, or overlapping supports."""
+    from symbolic.moments import Atoms
+
+    kappa_root = draw(_positive(2, 16, 4))
+    q = sp.Rational(draw(st.integers(1, 4)), 4)
+    points, weights = [], []
+    if recovers or draw(st.booleans()):
+        magnitudes = [kappa_root] if recovers else [kappa_root, kappa_root + sp.Rational(1, 2)]
+        for m in magnitudes:
+            for k in range(2):
+                for s in (1, -1):
+                    point = [0, 0]
+                    point[k] = s * m
+                    points.append(point)
+                    weights.append(q / (4 * len(magnitudes)))
+    else:  # overlapping supports: both coordinates +-sqrt(kappa) together
+        for s1 in (1, -1):
+            for s2 in (1, -1):
+                points.append([s1 * kappa_root, s2 * kappa_root])
+                weights.append(q / 4)
+    if q < 1:
+        points.append([0, 0])
+        weights.append(1 - q)
+    return Atoms(points, weights, name="recovery-region")
