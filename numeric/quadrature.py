@@ -45,12 +45,12 @@ def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarr
         nodes = np.concatenate([np.eye(d), -np.eye(d)]) * scale
         return nodes.astype(complex), np.full(2 * d, 1.0 / (2 * d))
     if len(law.key) == 3 and law.key[0] == "signs":  # symbolic.conditions.product_law
-        first, _ = token_nodes(law.key[1], values), None
+        first_nodes, first_weights = token_nodes(law.key[1], values)
         signs = np.array(list(itertools.product((1.0, -1.0), repeat=d - law.key[1].d)))
         nodes = np.concatenate(
-            [np.repeat(first[0], len(signs), axis=0), np.tile(signs, (len(first[0]), 1))], axis=1
+            [np.repeat(first_nodes, len(signs), axis=0), np.tile(signs, (len(first_nodes), 1))], axis=1
         )
-        return nodes.astype(complex), np.repeat(first[1], len(signs)) / len(signs)
+        return nodes.astype(complex), np.repeat(first_weights, len(signs)) / len(signs)
     if law.name == "full-one":
         return np.ones((1, d), dtype=complex), np.ones(1)
     if len(law.key) == 2 and law.key[0] and isinstance(law.key[0][0], tuple):  # Atoms
