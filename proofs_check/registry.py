@@ -45,6 +45,7 @@ CLAIMS: tuple[Callable[..., Check], ...] = (
     beyond_condition.asymmetric_violation_leaves_the_diagonal,
     capability.error_limit_is_recovery_residual,
     capability.trained_step_size_formula,
+    capability.recovery_condition_in_moments,
     capability.limiting_error_by_quadrature,
     capability.recovery_iff_quadrature,
     capability.weakened_conditions_have_counterexamples,

@@ -33,6 +33,7 @@ __all__ = [
     "gaussian_ratio_and_test_loss_match_simulator",
     "sparse_test_loss_vanishes",
     "limiting_error_by_quadrature",
+    "recovery_condition_in_moments",
 ]
 
 LENGTH = 100
@@ -338,4 +339,44 @@ def limiting_error_by_quadrature(quick: bool = False) -> Check:
         rtol=1e-9,  # differences of quadrature sums ~1e-14 relative, amplified ~100x by extrapolation
         atol=1e-12,
         tolerance="rounding of quadrature sums amplified by the two-point extrapolation",
+    )
+
+
+def recovery_condition_in_moments(quick: bool = False) -> Check:
+    """Claim: for an exchangeable real token, (i) as T grows R(p) -> (m_2 m_6 - m_4^2)/m_6,
+    which vanishes iff m_4^2 = m_2 m_6 (Cauchy-Schwarz equality: |x_j|^2 is 0 or one value
+    kappa); (ii) under that equality (m_n = q kappa^(n/2)) the residual at finite T is a
+    positive multiple of m_{4,2}^2, so recovery at T holds iff also m_{4,2} = 0.
+
+    Derivation: thm-recovery
+
+    Guarantee: both are exact identities in free symbolic moments (d = 2, 3): the residual
+    minus each stated form is expanded to 0, and the multiplier in (ii) is a square over a
+    square, positive wherever m_6 > 0.
+
+    Reference: Theorem 4.2 (the recovery condition, both directions).
+    """
+    mismatches = 0
+    q, kappa, H_ = sp.symbols("q kappa H", positive=True)
+    for d in (2,) if quick else (2, 3):
+        law = ExchangeableMoments(d)
+        m = {n: law.moment((n,) + (0,) * (d - 1), (0,) * d) for n in (2, 4, 6)}
+        m42 = law.moment((4, 2) + (0,) * (d - 2), (0,) * d)
+        condition = recovery_condition(law)
+        mismatches += sp.simplify(condition.residual_infinity - (m[2] * m[6] - m[4] ** 2) / m[6]) != 0
+        equality = {m[2]: q * kappa, m[4]: q * kappa**2, m[6]: q * kappa**3}
+        residual = sp.factor(condition.residual_T.xreplace(equality))
+        numerator, denominator = sp.fraction(sp.factor(residual / m42**2))
+        positive = numerator.xreplace({H(T - 2): H_}).is_positive  # H_{T-2} >= 1 for T >= 3
+        square = denominator.is_Pow and denominator.exp % 2 == 0
+        mismatches += numerator.has(m42) or not positive or not square
+    return Check(
+        claim="recovery_condition_in_moments",
+        statement="R(oo) = (m_2 m_6 - m_4^2)/m_6; under m_4^2 = m_2 m_6, R(p(T)) = (positive) m_{4,2}^2",
+        kind="vanishes",
+        predicted=0.0,
+        measured=float(mismatches),
+        rtol=0.0,
+        atol=0.0,
+        tolerance="exact: symbolic identities",
     )
