@@ -60,11 +60,16 @@ def _positive(low: int = 1, high: int = 16, denominator: int = 8):
 def emergent_laws(draw, d: int):
     """Exchangeable, sign-symmetric laws (the emergence and equal-diagonal conditions hold, so
     the closed form applies), drawn from the families directly: Gaussian, sparse, Rademacher,
-    uniform on a cube, i.i.d. with random consistent moments, and mixtures of two of them."""
-    from symbolic.moments import gaussian, iid, mixture, sparse
+    uniform on a cube, i.i.d. with random consistent moments, sparse with random phases
+    (complex), and mixtures of two of them."""
+    from symbolic.moments import Atoms, gaussian, iid, mixture, sparse
 
     def family(kind):
         s = draw(_positive())
+        if kind == "sparse-phases":  # x = s u e_k, u a uniform fourth root of unity: complex
+            units = (1, sp.I, -1, -sp.I)
+            points = [[s * u if m == k else 0 for m in range(d)] for k in range(d) for u in units]
+            return Atoms(points, [sp.Rational(1, len(points))] * len(points), name="sparse-phases")
         if kind == "gaussian":
             return gaussian(d, s)
         if kind == "sparse":
@@ -77,7 +82,7 @@ def emergent_laws(draw, d: int):
         u, v, q = draw(_positive()), draw(_positive()), sp.Rational(draw(st.integers(1, 7)), 8)
         return iid(d, {n: q * u**n + (1 - q) * v**n for n in (2, 4, 6)})
 
-    kinds = ["gaussian", "sparse", "rademacher", "cube", "two-point"]
+    kinds = ["gaussian", "sparse", "rademacher", "cube", "two-point", "sparse-phases"]
     first = family(draw(st.sampled_from(kinds)))
     if not draw(st.booleans()):
         return first
