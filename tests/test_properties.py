@@ -97,3 +97,20 @@ def test_p4_scaling_the_token_by_s_scales_the_limit_by_one_over_s_squared(d, len
 
 def test_p2_sparse_recovers_at_every_scale():
     assert recovery_condition(sparse(3)).holds_as_T_grows
+
+
+@settings(max_examples=max(4, settings().max_examples // 3))
+@given(recovers=st.booleans(), data=st.data(), seed=st.integers(0, 2**16))
+def test_p2_finite_sample_error_at_long_test_length_vanishes_iff_recovery(recovers, data, seed):
+    """The simulator's own prediction, at the trained parameters, on m = 400 sampled test
+    sequences of length 200 (twice the training length)."""
+    from numeric.simulate import predict, sample_sequences
+
+    law = data.draw(recovery_region_laws(recovers))
+    p_value = evaluate(recovery_condition(law).p_T, {"T": 100})
+    a = float(np.sqrt(p_value))
+    W_KQ, W_PV = diagonal_initialization(2, a, p_value / a)
+    X = sample_sequences(law, 200, 400, np.random.default_rng(seed))
+    error = np.mean(np.sum(np.abs(predict(W_KQ, W_PV, X)[:, -1] - X[:, -1]) ** 2, axis=1))
+    # recovering laws: rounding only (~1e-30); the others: at least the limiting error ~1e-3
+    assert (error <= 1e-20) == recovers
