@@ -146,7 +146,7 @@ def integrate_flow(
         dense_output=True,
         # SciPy's first-step guess ignores curvature; on a steep quartic it can overshoot until
         # the cubic gradient overflows. The local time scale 1/||H(y0)|| is a safe start.
-        first_step=min(1.0, 0.1 / max(np.linalg.norm(flow.hessian(y0), 2), 1e-300)),
+        first_step=min(1.0, tau_max, 0.1 / max(np.linalg.norm(flow.hessian(y0), 2), 1e-300)),
     )
     if result.status == -1:
         raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
