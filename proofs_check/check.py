@@ -66,6 +66,8 @@ class Check:
 
     def as_dict(self) -> dict:
         def plain(v):
+            if isinstance(v, dict):
+                return {str(k): plain(x) for k, x in v.items()}
             if isinstance(v, tuple | list):
                 return [plain(x) for x in v]
             if isinstance(v, bool | int | str) or v is None:
@@ -83,7 +85,7 @@ class Check:
             "atol": self.atol,
             "tolerance": self.tolerance,
             "passed": self.passed,
-            "evidence": {k: plain(v) if not isinstance(v, dict) else v for k, v in self.evidence.items()},
+            "evidence": plain(self.evidence),
         }
 
 

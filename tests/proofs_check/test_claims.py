@@ -72,3 +72,10 @@ def test_claim_table_lists_every_claim_with_its_fields():
     table = claim_table()
     assert [row["name"] for row in table] == [c.__name__ for c in CLAIMS]
     assert all({"claim", "derivation", "guarantee", "reference"} <= set(row) for row in table)
+
+
+def test_as_dict_turns_nested_evidence_into_plain_json():
+    import json
+
+    check = _check(evidence={"cases": [{"d": 1, "errors": [1e-16, 2e-16]}], "ratio": 0.5})
+    assert json.loads(json.dumps(check.as_dict()))["evidence"]["cases"][0]["d"] == 1
