@@ -84,10 +84,11 @@ def _seeded_atoms(seed):
     d=st.integers(1, 3),
     length=st.integers(3, 100),
     s=st.integers(1, 12).map(lambda n: sp.Rational(n, 4)),
-    data=st.data(),
+    u=st.integers(1, 8).map(lambda n: sp.Rational(n, 4)),
 )
-def test_p4_scaling_the_token_by_s_scales_the_limit_by_one_over_s_squared(d, length, s, data):
-    u = data.draw(st.integers(1, 8).map(lambda n: sp.Rational(n, 4)))
+# shrunk from CI: SciPy's first-step guess overshot into overflow on this steep law
+@example(d=2, length=60, s=sp.Rational(3), u=sp.Rational(3, 4))
+def test_p4_scaling_the_token_by_s_scales_the_limit_by_one_over_s_squared(d, length, s, u):
     base = iid(d, {2: u**2, 4: 2 * u**4, 6: 6 * u**6})
     scaled = iid(d, {2: (s * u) ** 2, 4: 2 * (s * u) ** 4, 6: 6 * (s * u) ** 6})
     one = integrate_flow(base, 0.3, 0.2, values={T: length}).ab[-1]
