@@ -532,6 +532,10 @@ def recovery(x1, sigma_value, c_value, atoms, moments, d, T, a0, b0, mask, T_tes
         "residual_at_T": str(condition.residual_T),
         "residual_T_to_infinity": str(condition.residual_infinity),
         "error_limit_t_to_infinity": error,
+        "error_limit_closed_form": str(sp.factor(error_limit(law).subs(p, condition.p_T))),
+        "expected_ratio_closed_form": str(sp.factor(expected_ratio(law).subs(p, condition.p_T))),
+        "expected_ratio_T_to_infinity": str(sp.limit(expected_ratio(law).subs(p, p_inf), T_symbol, sp.oo)),
+        "test_loss_closed_form": str(test_loss(law).subs(p, sp.Symbol("p_T"))),
         "expected_ratio_last_position": ratio,
         "test_loss": loss,
         "test_loss_per_position": loss / (T_test - 2),
@@ -544,7 +548,8 @@ def recovery(x1, sigma_value, c_value, atoms, moments, d, T, a0, b0, mask, T_tes
         f"  residual E[|x_j|^2 (p |x_j|^2 - 1)^2] at p(T): {condition.residual_T}",
         f"  as T grows: {condition.residual_infinity}",
         f"lim_t E||y_t - x_(t+1)||^2 = {error:.6g}",
-        f"expected ratio Re(y_(T_test-1) / x_(T_test)) = {ratio:.6g}",
+        f"expected ratio Re(y_(T_test-1) / x_(T_test)) = {ratio:.6g}"
+        f"   [{sp.factor(expected_ratio(law).subs(p, condition.p_T))}]",
         f"exact expected test loss = {loss:.6g} ({loss / (T_test - 2):.4g} per position)",
     ]
     _emit(payload, as_json, lines)

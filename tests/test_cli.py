@@ -192,3 +192,25 @@ def test_full_flow_that_blows_up_is_reported():
 def test_limit_refuses_unmasked_full_one_and_points_to_the_full_flow():
     result = run("limit", "--x1", "full-one", "--d", "2", "--T", "6")
     assert result.exit_code == 2 and "flow --full" in result.output
+
+
+def test_recovery_reports_gaussian_failure_and_sparse_success():
+    gaussian_payload = json.loads(run("recovery", "--d", "3", "--T", "20", "--json").output)
+    assert (
+        not gaussian_payload["recovery_holds_at_T"]
+        and gaussian_payload["expected_ratio_T_to_infinity"] == "1/5"
+    )
+    sparse_payload = json.loads(run("recovery", "--x1", "sparse", "--d", "3", "--T", "20", "--json").output)
+    assert sparse_payload["recovery_holds_at_T"] and sparse_payload["test_loss"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--T-test", "2"], "test length"),
+        (["--x1", "iid", "--moments", '{"2": 1, "4": 3, "6": 1}'], "moments"),
+    ],
+)
+def test_recovery_bad_input(args, fragment):
+    result = run("recovery", *args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
