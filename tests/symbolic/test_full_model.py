@@ -182,3 +182,25 @@ def test_real_subspace_is_invariant_exactly_for_real_moments():
     # at a real point the complex law's gradient has an imaginary part: real W leave the reals
     W_KQ, W_PV = np.eye(4, dtype=complex), np.ones((2, 4), dtype=complex)
     assert np.max(np.abs(model.gradient(W_KQ, W_PV)[0].imag)) > 1e-3
+
+
+def test_manifold_gradient_agrees_with_the_lattice_engine_off_the_diagonal():
+    """Two symbolic routes: the lattice engine's prediction-block loss (symbolic T, harmonic
+    sums) differentiated in A_jk, B_jk, against the phase-count engine at a fixed T."""
+    from symbolic.conditions import off_diagonal_gradient
+    from symbolic.population_loss import T as T_symbol
+
+    law, T = full_one(2), 7
+    old = off_diagonal_gradient(law)
+    new = manifold_gradient(law, T)
+    names = {"A_12": "W_KQ[3,2]", "A_21": "W_KQ[4,1]", "B_12": "W_PV[1,2]", "B_21": "W_PV[2,1]"}
+    for old_name, new_name in names.items():
+        lattice = sp.expand(old[old_name].subs(T_symbol, T).doit())
+        assert sp.expand(lattice - sp.re(new[new_name])) == 0
+
+
+def test_sign_symmetry_implies_the_emergence_condition():
+    from symbolic.conditions import sign_symmetric
+
+    for law in (gaussian(2), sparse(3), full_one(2), pattern_violating_law((3, 1))):
+        assert (not sign_symmetric(law)) or emergence_condition(law, 5) == {}
