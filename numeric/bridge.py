@@ -17,7 +17,7 @@ import sympy as sp
 
 from symbolic.flow import gradient_flow
 from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition, slot_moment
-from symbolic.moments import Distribution
+from symbolic.moments import Distribution, exact_number
 
 __all__ = ["CompiledFlow", "compile_flow", "evaluate", "FullModelArrays", "full_model_arrays"]
 
@@ -36,7 +36,7 @@ class CompiledFlow:
 
 
 def _frozen(values: dict) -> tuple:
-    return tuple(sorted(((str(k), sp.nsimplify(v)) for k, v in values.items()), key=lambda kv: kv[0]))
+    return tuple(sorted(((str(k), exact_number(v)) for k, v in values.items()), key=lambda kv: kv[0]))
 
 
 def compile_flow(law: Distribution, values: dict, *, module: str = "numpy") -> CompiledFlow:
@@ -107,7 +107,7 @@ def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
     """
     expr = sp.sympify(expr)
     names = {s.name: s for s in expr.free_symbols}
-    point = {names[str(k)]: sp.nsimplify(v) for k, v in values.items() if str(k) in names}
+    point = {names[str(k)]: exact_number(v) for k, v in values.items() if str(k) in names}
     # Harmonic numbers first: SymPy evaluates harmonic(n) eagerly once n is an integer.
     out = expr.xreplace(
         {

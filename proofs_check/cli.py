@@ -50,9 +50,8 @@ class _Setting:
 
 
 def _setting(x1, d, T, sigma_value, c_value, atoms, moments=None) -> _Setting:
-    import sympy as sp
 
-    from symbolic.moments import Atoms, full_one, gaussian, iid, sparse
+    from symbolic.moments import Atoms, exact_number, full_one, gaussian, iid, sparse
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
@@ -90,12 +89,12 @@ def _setting(x1, d, T, sigma_value, c_value, atoms, moments=None) -> _Setting:
     if d < 1:
         raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 == "gaussian":
-        value = sp.nsimplify(str(1.0 if sigma_value is None else sigma_value))
+        value = exact_number(1.0 if sigma_value is None else sigma_value)
         return _Setting(
             gaussian(d), {"sigma": value, "T": T}, gaussian(d, value), f"Gaussian, sigma = {value}"
         )
     if x1 == "sparse":
-        value = sp.nsimplify(str(1.0 if c_value is None else c_value))
+        value = exact_number(1.0 if c_value is None else c_value)
         return _Setting(sparse(d), {"c": value, "T": T}, sparse(d, value), f"sparse, c = {value}")
     return _Setting(full_one(d), {"T": T}, full_one(d), "full-one")
 

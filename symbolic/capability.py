@@ -137,7 +137,7 @@ class RecoveryCondition:
     residual_infinity: sp.Expr
 
     def holds_at(self, T_value: int) -> bool:
-        value = sp.nsimplify(self.residual_T.subs(T, T_value).doit())
+        value = self.residual_T.subs(T, T_value).doit()
         return sp.simplify(value) == 0
 
     @property

@@ -31,6 +31,7 @@ __all__ = [
     "iid",
     "ExchangeableMoments",
     "mixture",
+    "exact_number",
 ]
 
 sigma = sp.Symbol("sigma", positive=True)
@@ -148,8 +149,8 @@ class Atoms:
             raise ValueError(f"weights must sum to 1 exactly, they sum to {sum(weights)}")
         real = all(v.is_real for p in points for v in p)
 
-        def moment(alpha, beta):
-            return sp.nsimplify(
+        def moment(alpha, beta):  # exact: expand, never nsimplify (it may invent surds)
+            return sp.expand(
                 sum(
                     w * sp.Mul(*(v**a * sp.conjugate(v) ** b for v, a, b in zip(p, alpha, beta)))
                     for p, w in zip(points, weights)
@@ -157,6 +158,16 @@ class Atoms:
             )
 
         return Distribution(name, d, moment, real, (), (tuple(points), tuple(weights)))
+
+
+def exact_number(value) -> sp.Expr:
+    """A user's number as an exact SymPy number: a float as the decimal it prints as, exact
+    input unchanged (``nsimplify`` is never used: it can return surds for plain rationals).
+
+    >>> exact_number(0.1), exact_number("21/16"), exact_number(sp.Rational(733776813, 10737418240))
+    (1/10, 21/16, 733776813/10737418240)
+    """
+    return _exact(value)
 
 
 def _exact(value) -> sp.Expr:
@@ -170,7 +181,7 @@ def _exact(value) -> sp.Expr:
         raise ValueError(f"not a number: {value!r}") from error
     if not out.is_number or out.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
         raise ValueError(f"not a finite number: {value!r}")
-    return sp.nsimplify(out)
+    return sp.expand(out)  # never nsimplify: it turns large rationals into surds
 
 
 def _check_positive(value: sp.Expr, name: str) -> None:

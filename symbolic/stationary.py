@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .flow import GradientFlow, gradient_flow
-from .moments import Distribution
+from .moments import Distribution, exact_number
 from .population_loss import T
 
 __all__ = [
@@ -85,7 +85,8 @@ class ReducedFlow:
 
         None where SymPy has no explicit inverse (C != 0; see :meth:`time_to_reach`).
         """
-        C, p_init = sp.nsimplify(a_init) ** 2 - sp.nsimplify(b_init) ** 2, sp.nsimplify(a_init * b_init)
+        a_init, b_init = exact_number(a_init), exact_number(b_init)
+        C, p_init = a_init**2 - b_init**2, a_init * b_init
         if C != 0 or not p_init > 0:
             return None
         star = self.ab_star
@@ -94,7 +95,7 @@ class ReducedFlow:
     def time_to_reach(self, a_init, b_init, eps) -> sp.Expr:
         """The time at which |p - p*| = eps |p*| first holds, as an exact integral of
         1 / p' evaluated in closed form by SymPy."""
-        a_init, b_init = sp.nsimplify(a_init), sp.nsimplify(b_init)
+        a_init, b_init = exact_number(a_init), exact_number(b_init)
         C, p_init = a_init**2 - b_init**2, a_init * b_init
         star = self.ab_star
         target = star * (1 - eps) if p_init < star else star * (1 + eps)
@@ -248,7 +249,10 @@ def _classified(name, product, point, gradient, hessian, flow) -> dict:
 
 
 def _exact_real(value, name: str) -> sp.Expr:
-    out = sp.nsimplify(sp.sympify(str(value)) if isinstance(value, float) else value, rational=True)
+    try:
+        out = exact_number(value)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a finite real number, got {value!r}") from error
     if not (out.is_real and out.is_finite):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
     return out

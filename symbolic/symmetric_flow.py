@@ -23,7 +23,7 @@ import sympy as sp
 
 from ._cache import disk_cached
 from .full_model import full_population_loss
-from .moments import Distribution
+from .moments import Distribution, exact_number
 
 __all__ = [
     "a",
@@ -103,7 +103,7 @@ def symmetric_limit(point: SymmetricStationaryPoint, d: int, conserved) -> dict:
     """The point of the orbit with ||B||_F^2 - ||A||_F^2 = ``conserved``: the scale s with
     A = A_1 / s, B = s B_1 solves s^2 |B_1|^2 - |A_1|^2 / s^2 = conserved. Returns the exact
     (a, a', b, b') as SymPy numbers."""
-    conserved = sp.nsimplify(conserved)
+    conserved = exact_number(conserved)
 
     def frobenius2(diagonal_part, ones_part):  # ||x I + y 11^T||_F^2
         return d * (diagonal_part + ones_part) ** 2 + d * (d - 1) * ones_part**2

@@ -96,11 +96,12 @@ def recovery_region_laws(draw, recovers: bool):
     probability q, else 0); outside, the same with two magnitudes, or overlapping supports."""
     from symbolic.moments import Atoms
 
-    kappa_root = draw(_positive(2, 16, 4))
-    q = sp.Rational(draw(st.integers(1, 4)), 4)
+    kappa_root = draw(_positive(2, 64, 16))
+    q = sp.Rational(draw(st.integers(1, 16)), 16)
     points, weights = [], []
     if recovers or draw(st.booleans()):
-        magnitudes = [kappa_root] if recovers else [kappa_root, kappa_root + sp.Rational(1, 2)]
+        second = kappa_root + draw(_positive(1, 32, 16))
+        magnitudes = [kappa_root] if recovers else [kappa_root, second]
         for m in magnitudes:
             for k in range(2):
                 for s in (1, -1):

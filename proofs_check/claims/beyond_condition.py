@@ -9,7 +9,7 @@ import sympy as sp
 from numeric.bridge import evaluate
 from numeric.full_flow import full_model, integrate_full_flow, structure_of
 from numeric.simulate import diagonal_initialization
-from symbolic.moments import full_one
+from symbolic.moments import exact_number, full_one
 from symbolic.stationary import ab_limit
 from symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_stationary_points
 
@@ -34,7 +34,7 @@ def unmasked_limit(a0: float, b0: float) -> dict:
     points = [p for p in symmetric_stationary_points(full_one(D), LENGTH) if p.a != 0 or p.a_prime != 0]
     if len(points) != 1:
         raise ArithmeticError(f"expected one non-trivial stationary orbit, found {len(points)}")
-    conserved = D * (sp.nsimplify(b0) ** 2 - sp.nsimplify(a0) ** 2)
+    conserved = D * (exact_number(b0) ** 2 - exact_number(a0) ** 2)
     return {"point": points[0], **symmetric_limit(points[0], D, conserved)}
 
 
