@@ -19,7 +19,13 @@ from symbolic.moments import Distribution
 
 from .simulate import loss_and_gradient, sequence_losses
 
-__all__ = ["token_nodes", "torus_sequences", "quadrature_loss", "quadrature_loss_and_gradient"]
+__all__ = [
+    "token_nodes",
+    "torus_sequences",
+    "quadrature_loss",
+    "quadrature_loss_and_gradient",
+    "limiting_position_error",
+]
 
 _HERMITE_NODES = 4  # exact through degree 2 * 4 - 1 = 7 per coordinate
 
@@ -85,3 +91,24 @@ def quadrature_loss_and_gradient(law: Distribution, T: int, W_KQ, W_PV, values: 
     """The population loss and its gradient (2 dL/d conj W) by exact quadrature."""
     X, weights = torus_sequences(*token_nodes(law, values), T)
     return loss_and_gradient(np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex), X, weights)
+
+
+def limiting_position_error(law: Distribution, W_KQ, W_PV, values: dict | None = None) -> float:
+    """lim_{t -> oo} E||y_t - x_{t+1}||^2 for the diagonal model (W^KQ, W^PV) by exact quadrature.
+
+    For the diagonal model the error at position t is exactly A + B / (t - 1): the
+    cross-coordinate terms average like the squared modulus of a geometric sum, t - 1 terms over
+    (t - 1)^2. The errors at t = 5 and 7 give A; the one at t = 3 checks the form, and a
+    mismatch raises. Each error is a difference of two quadrature losses (positions 2..t and
+    2..t-1)."""
+    errors = {}
+    for position in (3, 5, 7):
+        errors[position] = 2 * (
+            quadrature_loss(law, position + 1, W_KQ, W_PV, values)
+            - quadrature_loss(law, position, W_KQ, W_PV, values)
+        )
+    A = (6 * errors[7] - 4 * errors[5]) / 2  # (t - 1) e_t at t = 7 and 5
+    predicted_3 = A + (4 * errors[5] - 4 * A) / 2
+    if abs(predicted_3 - errors[3]) > 1e-9 * max(1.0, abs(errors[3])):
+        raise ArithmeticError(f"the error is not A + B/(t-1): {errors}")
+    return A

@@ -63,12 +63,13 @@ def sample_sequences(law: Distribution, T: int, m: int, rng: np.random.Generator
     return powers * x1[:, None, :]
 
 
-def diagonal_initialization(d: int, a0: float, b0: float) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's Assumption 3.1: W^KQ = [[0, 0], [a0 I, 0]], W^PV = [b0 I, 0], complex."""
+def diagonal_initialization(d: int, a0, b0) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's Assumption 3.1: W^KQ = [[0, 0], [diag(a0), 0]], W^PV = [diag(b0), 0], complex;
+    a0 and b0 are numbers (a0 I, b0 I) or d-vectors (any point of the diagonal model)."""
     W_KQ = np.zeros((2 * d, 2 * d), dtype=complex)
-    W_KQ[d:, :d] = a0 * np.eye(d)
+    W_KQ[d:, :d] = np.diag(np.broadcast_to(np.asarray(a0, dtype=complex), d))
     W_PV = np.zeros((d, 2 * d), dtype=complex)
-    W_PV[:, :d] = b0 * np.eye(d)
+    W_PV[:, :d] = np.diag(np.broadcast_to(np.asarray(b0, dtype=complex), d))
     return W_KQ, W_PV
 
 

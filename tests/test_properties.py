@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from numeric.bridge import evaluate
 from numeric.flow import integrate_flow
-from numeric.quadrature import quadrature_loss, quadrature_loss_and_gradient
+from numeric.quadrature import limiting_position_error, quadrature_loss_and_gradient
 from numeric.simulate import diagonal_initialization
 from symbolic.capability import recovery_condition
 from symbolic.conditions import emergence_condition
@@ -32,21 +32,15 @@ def test_p1_integrated_flow_limit_matches_the_closed_form_where_emergence_holds(
     np.testing.assert_allclose(flow, closed, rtol=RTOL, atol=ATOL)
 
 
-def _limiting_error(law, p_value):
-    """lim_t of the per-position error by exact quadrature at t = 5 and 7 (it is A + B/(t-1))."""
-    a = float(np.sqrt(abs(p_value)))
-    W = diagonal_initialization(law.d, a, p_value / a)
-    error = {t: 2 * (quadrature_loss(law, t + 1, *W) - quadrature_loss(law, t, *W)) for t in (5, 7)}
-    return (6 * error[7] - 4 * error[5]) / 2
-
-
 @settings(max_examples=MANY)
 @given(recovers=st.booleans(), data=st.data())
 def test_p2_recovery_condition_holds_iff_the_limiting_error_vanishes(recovers, data):
     law = data.draw(recovery_region_laws(recovers))
     condition = recovery_condition(law)
     p_value = evaluate(condition.p_T, {"T": 100})
-    vanishes = abs(_limiting_error(law, p_value)) <= 1e-10  # quadrature rounding ~1e-14
+    a = float(np.sqrt(p_value))
+    limit = limiting_position_error(law, *diagonal_initialization(2, a, p_value / a))
+    vanishes = abs(limit) <= 1e-10  # quadrature rounding ~1e-14
     assert condition.holds_at(100) == vanishes == recovers
 
 
@@ -58,8 +52,7 @@ def test_p3_emergence_condition_fails_iff_the_gradient_leaves_the_diagonal(law_s
     gradient by brute-force quadrature at a diagonal point with unequal entries."""
     law = _seeded_atoms(law_seed)
     holds = not emergence_condition(law, 4)
-    W_KQ, W_PV = diagonal_initialization(2, 0.0, 0.0)
-    W_KQ[2:, :2], W_PV[:, :2] = np.diag([0.7, 0.4]), np.diag([0.5, 0.9])
+    W_KQ, W_PV = diagonal_initialization(2, [0.7, 0.4], [0.5, 0.9])
     _, g_KQ, g_PV = quadrature_loss_and_gradient(law, 4, W_KQ, W_PV)
     off = np.concatenate([g_KQ[2:, :2][~np.eye(2, dtype=bool)], g_PV[:, :2][~np.eye(2, dtype=bool)]])
     scale = max(np.abs(g_KQ).max(), np.abs(g_PV).max())

@@ -8,7 +8,7 @@ import sympy as sp
 
 from numeric.bridge import evaluate
 from numeric.flow import integrate_flow
-from numeric.quadrature import quadrature_loss
+from numeric.quadrature import limiting_position_error
 from numeric.simulate import diagonal_initialization, predict, sample_sequences, sequence_losses
 from symbolic.capability import (
     error_limit,
@@ -120,23 +120,9 @@ def trained_step_size_formula(quick: bool = False) -> Check:
 
 
 def _limiting_error(law, p_value, values=None):
-    """lim_t E||y_t - x_{t+1}||^2 at a_j b_j = p, by exact torus quadrature at three positions:
-    the error is exactly A + B / (t - 1) (the cross-coordinate terms average like a geometric
-    sum's squared modulus, (t-1) terms over (t-1)^2), so two positions give A and the third
-    checks the form."""
-    d = law.d
+    """lim_t E||y_t - x_{t+1}||^2 at the trained point a_j b_j = p, by exact quadrature."""
     a_value = float(np.sqrt(abs(p_value))) if p_value else 1.0
-    W_KQ, W_PV = diagonal_initialization(d, a_value, p_value / a_value)
-    errors = {}
-    for position in (3, 5, 7):
-        upper = quadrature_loss(law, position + 1, W_KQ, W_PV, values)  # positions 2..t
-        lower = quadrature_loss(law, position, W_KQ, W_PV, values)
-        errors[position] = 2 * (upper - lower)
-    A = (6 * errors[7] - 4 * errors[5]) / 2  # (t-1) e_t at t = 7 and 5
-    predicted_3 = A + (4 * errors[5] - 4 * A) / 2
-    if abs(predicted_3 - errors[3]) > 1e-9 * max(1.0, abs(errors[3])):
-        raise ArithmeticError(f"the error is not A + B/(t-1): {errors}")
-    return A
+    return limiting_position_error(law, *diagonal_initialization(law.d, a_value, p_value / a_value), values)
 
 
 def _laws():
@@ -257,8 +243,7 @@ def gaussian_ratio_and_test_loss_match_simulator(quick: bool = False) -> Check:
     ratio = evaluate(expected_ratio(law).subs(p, p_value), {"sigma": 1, "t": LENGTH - 1})
     loss = evaluate(test_loss(law).subs(p, p_value), {"sigma": 1, "T_test": LENGTH})
     limit = integrate_flow(law, 0.1, 0.1, values=values).limit
-    W_KQ, W_PV = diagonal_initialization(d, 0.0, 0.0)
-    W_KQ[d:, :d], W_PV[:, :d] = np.diag(limit[:d]), np.diag(limit[d:])
+    W_KQ, W_PV = diagonal_initialization(d, limit[:d], limit[d:])
     X = sample_sequences(gaussian(d, 1), LENGTH, m, np.random.default_rng(99))
     y = predict(W_KQ, W_PV, X)[:, -1]
     ratios = np.mean((y / X[:, -1]).real, axis=1)
@@ -305,8 +290,7 @@ def sparse_test_loss_vanishes(quick: bool = False) -> Check:
             "sparse_test_loss_vanishes", "sparse test loss = 0", "vanishes", 0.0, float("inf"), 0, 0, ""
         )
     limit = integrate_flow(law, 0.1, 0.1, values={"T": LENGTH, "c": 1}).limit
-    W_KQ, W_PV = diagonal_initialization(d, 0.0, 0.0)
-    W_KQ[d:, :d], W_PV[:, :d] = np.diag(limit[:d]), np.diag(limit[d:])
+    W_KQ, W_PV = diagonal_initialization(d, limit[:d], limit[d:])
     X = sample_sequences(sparse(d, 1), 3 * LENGTH, 200 if quick else 1000, np.random.default_rng(5))
     measured = float(np.mean(sequence_losses(W_KQ, W_PV, X)))
     return Check(

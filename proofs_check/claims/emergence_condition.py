@@ -36,10 +36,7 @@ def _laws(d: int):
 
 
 def _random_diagonal(d, rng):
-    W_KQ, W_PV = diagonal_initialization(d, 0.0, 0.0)
-    W_KQ[d:, :d] = np.diag(rng.uniform(0.3, 0.9, d))
-    W_PV[:, :d] = np.diag(rng.uniform(0.3, 0.9, d))
-    return W_KQ, W_PV
+    return diagonal_initialization(d, rng.uniform(0.3, 0.9, d), rng.uniform(0.3, 0.9, d))
 
 
 def _off_manifold(W_KQ, W_PV, d):

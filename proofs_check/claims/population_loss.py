@@ -17,14 +17,6 @@ from ..check import Check
 __all__ = ["population_loss_matches_monte_carlo", "population_loss_matches_phase_quadrature"]
 
 
-def _diagonal_matrices(a_values, b_values):
-    d = len(a_values)
-    W_KQ, W_PV = diagonal_initialization(d, 0.0, 0.0)
-    W_KQ[d:, :d] = np.diag(a_values)
-    W_PV[:, :d] = np.diag(b_values)
-    return W_KQ, W_PV
-
-
 def _exact_loss(law, T, a_values, b_values):
     a, b = diagonal_parameters(law.d)
     values = {T_symbol: T, **dict(zip(a, a_values)), **dict(zip(b, b_values))}
@@ -48,7 +40,9 @@ def population_loss_matches_monte_carlo(quick: bool = False) -> Check:
     law = gaussian(d, sp.Rational(7, 10))
     a_values, b_values = [0.3, -0.2, 0.5], [0.4, 0.6, -0.1]
     predicted = _exact_loss(law, T, a_values, b_values)
-    losses = sequence_losses(*_diagonal_matrices(a_values, b_values), sample_sequences(law, T, m, rng))
+    losses = sequence_losses(
+        *diagonal_initialization(len(a_values), a_values, b_values), sample_sequences(law, T, m, rng)
+    )
     standard_error = float(np.std(losses) / np.sqrt(m))
     return Check(
         claim="population_loss_matches_monte_carlo",
@@ -89,7 +83,7 @@ def population_loss_matches_phase_quadrature(quick: bool = False) -> Check:
     law = Atoms(points, ["1/2", "1/3", "1/6"], name="complex-atoms")
     a_values, b_values = [0.8, -0.3, 0.4][:d], [0.5, 0.9, -0.7][:d]
     predicted = _exact_loss(law, T, a_values, b_values)
-    measured = quadrature_loss(law, T, *_diagonal_matrices(a_values, b_values))
+    measured = quadrature_loss(law, T, *diagonal_initialization(len(a_values), a_values, b_values))
     return Check(
         claim="population_loss_matches_phase_quadrature",
         statement="closed-form L = exact torus quadrature over the phases, complex atoms",

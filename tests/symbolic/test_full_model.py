@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from numeric.full_flow import full_model
 from numeric.quadrature import quadrature_loss_and_gradient
+from numeric.simulate import diagonal_initialization
 from symbolic.conditions import (
     emergence_condition,
     emergence_patterns,
@@ -132,10 +133,7 @@ def test_manifold_gradient_matches_the_engine_at_a_random_diagonal_point():
     a_values, b_values = [0.3, -0.7], [0.5, 0.2]
     symbols = {f"a_{j + 1}": a_values[j] for j in range(2)} | {f"b_{j + 1}": b_values[j] for j in range(2)}
     model = full_model(law, T)
-    W_KQ = np.zeros((4, 4), complex)
-    W_KQ[2:, :2] = np.diag(a_values)
-    W_PV = np.zeros((2, 4), complex)
-    W_PV[:, :2] = np.diag(b_values)
+    W_KQ, W_PV = diagonal_initialization(2, a_values, b_values)
     g_KQ, g_PV = model.gradient(W_KQ, W_PV)
     for name, value in gradient.items():
         matrix = g_KQ if name.startswith("W_KQ") else g_PV

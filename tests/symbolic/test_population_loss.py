@@ -42,8 +42,7 @@ def test_loss_equals_exact_phase_quadrature_for_random_atom_laws(law, length, da
     N = 2 * length + 1
     grid = np.exp(2j * np.pi * np.arange(N) / N)
     phases = np.array(list(itertools.product(grid, repeat=d)))
-    W_KQ, W_PV = diagonal_initialization(d, 0, 0)
-    W_KQ[d:, :d], W_PV[:, :d] = np.diag(a_values), np.diag(b_values)
+    W_KQ, W_PV = diagonal_initialization(d, a_values, b_values)
     quadrature = 0.0
     for point, weight in zip(law.key[0], law.key[1]):
         atom = np.array([float(v) for v in point])
