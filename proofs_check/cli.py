@@ -438,12 +438,13 @@ def simulate(
     )
     seconds = time.perf_counter() - start
     records = run.as_records()
-    flow_ab = limit_ab = None
+    flow_ab = limit_ab = flow_curve = None
     if not (a0 == 0 and b0 == 0):
         try:
             regime = _require_diagonal_reduction(setting, mask)
             solution = integrate_flow(setting.law, a0, b0, values=setting.values)
-            flow_ab = solution.ab_at(run.steps * eta)
+            flow_curve = solution.ab_at
+            flow_ab = flow_curve(run.steps * eta)
             try:
                 limit_ab = evaluate(emergence_limit(setting.law, a0, b0).ab, setting.values)
             except NotExchangeableError:
@@ -466,7 +467,7 @@ def simulate(
     if out:
         _write_log(Path(out), records)
     if plot:
-        _plot(Path(plot), run, eta, setting, flow_ab, limit_ab)
+        _plot(Path(plot), run, eta, setting, flow_curve, limit_ab)
     lines = [
         f"{setting.description}, d = {setting.law.d}, T = {T}, m = {m}, eta = {eta:g}, {steps} steps "
         f"({seconds:.1f} s)",
@@ -699,22 +700,9 @@ def flow(
 
 
 def _heatmaps(path: Path, W_KQ, W_PV, title: str) -> None:
-    import matplotlib
+    from .plots import heatmaps
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(9, 4), gridspec_kw={"width_ratios": [2, 2]})
-    for axis, matrix, name in zip(axes, (W_KQ, W_PV), ("W^KQ", "W^PV")):
-        values = matrix.real
-        bound = max(float(np.max(np.abs(values))), 1e-12)
-        image = axis.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound)
-        axis.set_title(f"Re {name}")
-        figure.colorbar(image, ax=axis, shrink=0.8)
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    heatmaps(W_KQ, W_PV, title).savefig(path, dpi=120)
 
 
 def _write_log(path: Path, records: list[dict]) -> None:
@@ -727,26 +715,8 @@ def _write_log(path: Path, records: list[dict]) -> None:
         writer.writerows(records)
 
 
-def _plot(path: Path, run, eta, setting, flow_ab, limit_ab) -> None:
-    import matplotlib
+def _plot(path: Path, run, eta, setting, flow_curve, limit_ab) -> None:
+    from .plots import ab_against_flow
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
-    axis.plot(run.steps, run.ab, "o-", label=f"finite sample (m = {run.settings['m']})")
-    if flow_ab is not None:
-        from numeric.flow import integrate_flow
-
-        solution = integrate_flow(setting.law, run.settings["a0"], run.settings["b0"], values=setting.values)
-        dense = np.linspace(0, run.steps[-1], 400)
-        axis.plot(dense, solution.ab_at(dense * eta), "-", label="exact population flow, tau = eta k")
-    if limit_ab is not None:
-        axis.axhline(limit_ab, ls="--", c="k", lw=1, label=f"exact limit {limit_ab:.4f}")
-    axis.set_xlabel("gradient-descent step k")
-    axis.set_ylabel("ab")
-    axis.set_title(f"{setting.description}, d = {setting.law.d}, T = {run.settings['T']}")
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    title = f"{setting.description}, d = {setting.law.d}, T = {run.settings['T']}"
+    ab_against_flow(run, eta, flow_curve, limit_ab, title).savefig(path, dpi=120)
