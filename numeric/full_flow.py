@@ -79,18 +79,27 @@ class FullModel:
     def real_gradient(self, y) -> np.ndarray:
         return self.pack(*self.gradient(*self.unpack(y)))
 
-    def hessian(self, y) -> np.ndarray:
-        """The exact Hessian in real coordinates. The gradient is a cubic polynomial, so along
-        any direction u, g(y + s u) - g(y - s u) = 2 s H u + 2 s^3 G3[u]; combining s = h and
-        h/2 cancels the cubic term exactly, leaving H u up to rounding."""
+    def hessian_vector(self, y, u) -> np.ndarray:
+        """H(y) u exactly. The gradient is a cubic polynomial, so along u,
+        g(y + s u) - g(y - s u) = 2 s H u + 2 s^3 G3[u]; combining s = h and h/2 cancels the
+        cubic term exactly, leaving H u up to rounding."""
         h = max(1.0, float(np.max(np.abs(y))))
-        columns = []
-        for u in np.eye(len(y)):
-            far = self.real_gradient(y + h * u) - self.real_gradient(y - h * u)
-            near = self.real_gradient(y + 0.5 * h * u) - self.real_gradient(y - 0.5 * h * u)
-            columns.append((8 * near - far) / (6 * h))
-        H = np.array(columns).T
+        far = self.real_gradient(y + h * u) - self.real_gradient(y - h * u)
+        near = self.real_gradient(y + 0.5 * h * u) - self.real_gradient(y - 0.5 * h * u)
+        return (8 * near - far) / (6 * h)
+
+    def hessian(self, y) -> np.ndarray:
+        """The exact Hessian in real coordinates, column by column (:meth:`hessian_vector`)."""
+        H = np.array([self.hessian_vector(y, u) for u in np.eye(len(y))]).T
         return 0.5 * (H + H.T)
+
+    def largest_curvature(self, y) -> float:
+        """The largest eigenvalue of the Hessian at y (Lanczos on Hessian-vector products)."""
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        n = len(y)
+        operator = LinearOperator((n, n), matvec=lambda u: self.hessian_vector(y, u), dtype=float)
+        return float(eigsh(operator, k=1, which="LA", tol=1e-10, return_eigenvectors=False)[0])
 
 
 def full_model(law: Distribution, T: int, values: dict | None = None) -> FullModel:

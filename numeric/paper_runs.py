@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symbolic.capability import expected_ratio, test_loss
+from symbolic.capability import expected_ratio, p, test_loss
 from symbolic.moments import Distribution, gaussian, sparse
 from symbolic.stationary import emergence_limit
 
 from .bridge import evaluate
 from .flow import integrate_flow
-from .simulate import TrainingRun, simulate_training
+from .full_flow import full_model
+from .simulate import TrainingRun, diagonal_initialization, simulate_training
 
 __all__ = ["PublishedRun", "PUBLISHED_RUNS", "PUBLISHED_INITIALIZATIONS", "RunComparison", "reproduce_run"]
 
@@ -71,7 +72,9 @@ class RunComparison:
     published: PublishedRun
     a0: float
     b0: float
-    training: TrainingRun
+    training: TrainingRun | None  # None when finite-sample training diverged
+    diverged: str | None  # the simulator's message when it did
+    edge_of_stability: float  # eta * (largest eigenvalue of the exact full-model Hessian at the start) / 2
     steps: np.ndarray  # dense grid of steps for the exact curves
     ab_flow: np.ndarray
     ratio_flow: np.ndarray  # exact E Re(y_{T-1} / x_T) at a b(eta k)
@@ -82,21 +85,34 @@ class RunComparison:
 def reproduce_run(
     published: PublishedRun, a0: float, b0: float, *, m: int = 10_000, seed: int = 0, log_every: int = 10
 ) -> RunComparison:
-    """Train on m sampled sequences (m test sequences) and integrate the exact flow from (a0, b0)."""
+    """Train on m sampled sequences (m test sequences) and integrate the exact flow from (a0, b0).
+
+    Gradient descent with step eta is stable near a point only where eta times the largest
+    Hessian eigenvalue is below 2; ``edge_of_stability`` reports half that product for the
+    exact population loss of the full model at the start. A finite-sample run that diverges is
+    reported (``diverged``), not raised.
+    """
     law = published.law
     values = {"T": published.T}
-    training = simulate_training(
-        law,
-        T=published.T,
-        a0=a0,
-        b0=b0,
-        eta=published.eta,
-        steps=published.steps,
-        m=m,
-        m_test=m,
-        seed=seed,
-        log_every=log_every,
-    )
+    training, diverged = None, None
+    try:
+        training = simulate_training(
+            law,
+            T=published.T,
+            a0=a0,
+            b0=b0,
+            eta=published.eta,
+            steps=published.steps,
+            m=m,
+            m_test=m,
+            seed=seed,
+            log_every=log_every,
+        )
+    except FloatingPointError as error:
+        diverged = str(error)
+    model = full_model(law, published.T)
+    start = model.pack(*diagonal_initialization(law.d, a0, b0))
+    curvature = model.largest_curvature(start)
     flow = integrate_flow(law, a0, b0, values=values)
     steps = np.linspace(0, published.steps, 101)
     ab = flow.ab_at(steps * published.eta)
@@ -107,9 +123,16 @@ def reproduce_run(
         a0=a0,
         b0=b0,
         training=training,
+        diverged=diverged,
+        edge_of_stability=published.eta * curvature / 2,
         steps=steps,
         ab_flow=ab,
-        ratio_flow=np.array([evaluate(ratio, {**at_end, "p": v}) for v in ab]),
-        test_loss_flow=np.array([evaluate(loss, {**at_end, "p": v}) for v in ab]),
+        ratio_flow=np.polyval(_coefficients_in_p(ratio, at_end), ab),
+        test_loss_flow=np.polyval(_coefficients_in_p(loss, at_end), ab),
         ab_limit=evaluate(emergence_limit(law, a0, b0).ab, values),
     )
+
+
+def _coefficients_in_p(expr: sp.Expr, values: dict) -> list[float]:
+    """The coefficients of a polynomial in p = a b, each evaluated exactly at ``values``."""
+    return [evaluate(c, values) for c in sp.Poly(expr, p).all_coeffs()]

@@ -335,6 +335,29 @@ def check(quick, only, as_json):
     sys.exit(1 if failed else 0)
 
 
+@main.command()
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The book's folder (default: ./book of a mesacheck checkout).",
+)
+@click.option("--full", is_flag=True, help="Run the chapters' claims at full settings (slower).")
+@click.option("--verbose", is_flag=True, help="Show Sphinx's output while it builds.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def book(source, full, verbose, as_json):
+    """Build the Jupyter Book (every chapter executed, warnings as errors) and say where it is."""
+    from .book import build_book
+
+    start = time.perf_counter()
+    try:
+        index = build_book(source, full=full, quiet=not verbose)
+    except (FileNotFoundError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    seconds = time.perf_counter() - start
+    payload = {"index": str(index), "seconds": seconds, "full_settings": full}
+    _emit(payload, as_json, [f"the book is built ({seconds:.0f} s): {index}"])
+
+
 def _fmt(value) -> str:
     if value is None:
         return "-"

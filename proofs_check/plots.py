@@ -49,7 +49,7 @@ def _by_setting(comparisons):
 
 def figure_one(comparisons) -> Figure:
     """a b against the step for each published setting (one panel each) and initialization:
-    finite-sample training (markers), the exact flow rescaled to steps (lines), the exact
+    finite-sample training (markers; none where it diverged), the exact flow rescaled to steps (lines), the exact
     limit from each start (dashed) and the paper's line (dotted)."""
     settings, runs = _by_setting(comparisons)
     columns = 3
@@ -59,7 +59,8 @@ def figure_one(comparisons) -> Figure:
     for axis, setting in zip(axes, settings):
         for colour, c in zip(_COLOURS, runs[setting]):
             start = f"$(a_0, b_0) = ({c.a0:g}, {c.b0:g})$"
-            axis.plot(c.training.steps, c.training.ab, "o", ms=3.5, c=colour, label=f"{start}, sampled")
+            if c.training is not None:
+                axis.plot(c.training.steps, c.training.ab, "o", ms=3.5, c=colour, label=f"{start}, sampled")
             axis.plot(c.steps, c.ab_flow, "-", c=colour, lw=1.2)
             axis.axhline(c.ab_limit, ls="--", c=colour, lw=0.8)
         axis.axhline(setting.paper_line, ls=":", c="k", lw=1.2, label="paper's line")
@@ -79,9 +80,11 @@ def metric_panels(comparisons) -> Figure:
     for axis, setting in zip(axes, settings):
         gaussian = setting.family == "gaussian"
         for colour, c in zip(_COLOURS, runs[setting]):
-            sampled = c.training.ratio if gaussian else c.training.test_loss
             exact = c.ratio_flow if gaussian else c.test_loss_flow
-            axis.plot(c.training.steps, sampled, "o", ms=3.5, c=colour, label=f"({c.a0:g}, {c.b0:g}) sampled")
+            if c.training is not None:
+                sampled = c.training.ratio if gaussian else c.training.test_loss
+                label = f"({c.a0:g}, {c.b0:g}) sampled"
+                axis.plot(c.training.steps, sampled, "o", ms=3.5, c=colour, label=label)
             axis.plot(c.steps, exact, "-", c=colour, lw=1.2)
         if gaussian:
             axis.axhline(0.2, ls=":", c="k", lw=1.2, label="paper's line 0.2")

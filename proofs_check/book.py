@@ -1,0 +1,204 @@
+"""The book's side of the checks: live verdicts in the chapters, the claim map, the build.
+
+* :func:`show_claim` runs one registered claim while a chapter executes and returns its verdict
+  as Markdown; a failing claim raises, so the cell fails and the ``-W`` build fails with it.
+* :func:`claim_map` finds, for every registered claim, the chapter that shows it; the reference
+  chapter tabulates it and refuses to build while a claim is missing from the book.
+* :func:`build_book` runs Jupyter Book 1.x with warnings as errors.
+* :func:`setup` is a small Sphinx extension: it serves MathJax from the installed
+  ``django-static-mathjax`` package (MathJax 3.2.2, PyPI) so that formulas render with no
+  network, and renders docstrings verbatim (they are plain text, not reStructuredText).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import Check
+
+__all__ = ["ClaimFailed", "Verdict", "show_claim", "claim_map", "claims_markdown", "build_book", "setup"]
+
+# Chapters run the claims at the quick settings (the build stays within minutes); `mesacheck book
+# --full` sets this variable and the chapters run them as `mesacheck check` does.
+FULL_SETTINGS = "MESACHECK_BOOK_FULL"
+# Jupyter Book's own build function (what `jupyter-book build` calls), with Sphinx's parallel
+# reading: chapters execute in `jobs` processes at once. Run in a child process, since Sphinx
+# patches docutils globals.
+_BUILD = """
+import sys
+from pathlib import Path
+from jupyter_book.sphinx import build_sphinx
+source, output, jobs, quiet = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+result = build_sphinx(
+    source, output, use_external_toc=True, noconfig=True, path_config=str(source / "_config.yml"),
+    confoverrides={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
+    builder="html", warningiserror=True, keep_going=True, jobs=jobs, quiet=quiet, freshenv=True,
+)
+sys.exit(1 if result else 0)
+"""
+_SHOW = re.compile(r"""show_claim\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+class ClaimFailed(AssertionError):
+    """A registered claim failed while the book was built."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim's Check and how long it took, rendered as Markdown in the book."""
+
+    check: Check
+    seconds: float
+    quick: bool
+
+    def _repr_markdown_(self) -> str:
+        c = self.check.as_dict()
+        verdict = "PASS" if c["passed"] else "FAIL"
+        rows = [
+            "| predicted | measured | error | rtol | atol |",
+            "|---|---|---|---|---|",
+            f"| {_cell(c['predicted'])} | {_cell(c['measured'])} | {c['error']:.3g} "
+            f"| {c['rtol']:.0e} | {c['atol']:.1e} |",
+        ]
+        evidence = "; ".join(f"{k} = {_cell(v)}" for k, v in c["evidence"].items())
+        settings = "quick settings" if self.quick else "full settings"
+        return "\n".join(
+            [
+                f"**Check `{c['claim']}` ({c['kind']}): {verdict}** "
+                f"({settings}, {self.seconds:.1f} s). {_escape(c['statement'])}",
+                "",
+                *rows,
+                "",
+                f"Tolerance: {_escape(c['tolerance'])}",
+                *([""] + [f"Evidence: {evidence}"] if evidence else []),
+            ]
+        )
+
+
+def _escape(text: str) -> str:
+    """Plain text inside Markdown: no accidental emphasis, math or table cells."""
+    return re.sub(r"([*_`$|\\<>\[\]])", r"\\\1", str(text))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_cell(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) + "}"
+    return _escape(value)
+
+
+def show_claim(name: str, *, quick: bool | None = None) -> Verdict:
+    """Run the registered claim ``name`` and return its verdict; raise if it fails."""
+    from .registry import CLAIMS, run_claim
+
+    by_name = {claim.__name__: claim for claim in CLAIMS}
+    if name not in by_name:
+        raise KeyError(f"no registered claim {name!r}")
+    if quick is None:
+        quick = os.environ.get(FULL_SETTINGS, "") in ("", "0")
+    check, seconds = run_claim(by_name[name], quick=quick)
+    if not check.passed:
+        raise ClaimFailed(f"claim {name} failed: {check.as_dict()}")
+    return Verdict(check, seconds, quick)
+
+
+def claim_map(source: Path) -> dict[str, list[str]]:
+    """For each claim name, the chapters (file stems under ``source``) that call show_claim on it."""
+    found: dict[str, list[str]] = {}
+    for chapter in sorted(Path(source).glob("*.md")):
+        for name in _SHOW.findall(chapter.read_text()):
+            found.setdefault(name, []).append(chapter.stem)
+    return found
+
+
+def claims_markdown(source: Path) -> str:
+    """The table of every registered claim: its test, its chapter, its derivation and the paper's
+    reference. Raises if a registered claim appears in no chapter."""
+    from .registry import claim_table
+
+    shown = claim_map(source)
+    missing = [row["name"] for row in claim_table() if row["name"] not in shown]
+    if missing:
+        raise ClaimFailed(f"registered claims missing from the book: {missing}")
+    lines = [
+        "| claim | test | chapter | derivation | paper |",
+        "|---|---|---|---|---|",
+    ]
+    for row in claim_table():
+        chapters = ", ".join(f"{{doc}}`{stem}`" for stem in shown[row["name"]])
+        label = row["derivation"].split()[0].rstrip(".,;")
+        role = "eq" if label.startswith("eq-") else "prf:ref"
+        test = f"`tests/proofs_check/test_claims.py::test_claim[{row['name']}]`"
+        lines.append(
+            f"| `{row['name']}` | {test} | {chapters} | {{{role}}}`{label}` | {_escape(row['reference'])} |"
+        )
+    return "\n".join(lines)
+
+
+def default_source() -> Path:
+    """The book's sources: ./book in the current folder, else next to the installed packages."""
+    for candidate in (Path.cwd() / "book", Path(__file__).resolve().parent.parent / "book"):
+        if (candidate / "_config.yml").is_file():
+            return candidate
+    raise FileNotFoundError("no book/_config.yml here: run from a mesacheck checkout or give --source")
+
+
+def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = True, jobs: int = 2) -> Path:
+    """Build the book with warnings as errors; return the path of its index.html.
+
+    Notebooks execute afresh (no execution cache), so every verdict is live; ``jobs`` chapters
+    execute at once. Raises
+    ``RuntimeError`` with Sphinx's output when the build fails.
+    """
+    if _module_missing("jupyter_book"):
+        raise RuntimeError('the book needs its extra: pip install ".[book]"')
+    source = Path(source) if source is not None else default_source()
+    output = source / "_build"
+    shutil.rmtree(output, ignore_errors=True)
+    env = {**os.environ, FULL_SETTINGS: "1" if full else "0"}
+    command = [sys.executable, "-c", _BUILD, str(source), str(output / "html"), str(jobs), "1" if quiet else "0"]
+    result = subprocess.run(command, env=env, capture_output=quiet, text=True)
+    index = output / "html" / "index.html"
+    if result.returncode != 0 or not index.is_file():
+        raise RuntimeError(f"the book failed to build:\n{result.stdout or ''}\n{result.stderr or ''}")
+    return index
+
+
+def _module_missing(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is None
+
+
+# --- the Sphinx extension -------------------------------------------------------------------
+
+
+def _offline_mathjax(app, config):
+    import mathjax  # django-static-mathjax: MathJax's es5 distribution as package data
+
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    static = Path(app.outdir).parent / "_mathjax"
+    shutil.copytree(es5, static / "mathjax", dirs_exist_ok=True)
+    # html_static_path copies the folder's contents into _static/, so MathJax is _static/mathjax/
+    config.html_static_path = [*config.html_static_path, str(static)]
+    config.mathjax_path = "mathjax/tex-mml-chtml.js"
+
+
+def _verbatim_docstring(app, what, name, obj, options, lines):
+    if lines:
+        lines[:] = ["::", ""] + [f"    {line}" for line in lines] + [""]
+
+
+def setup(app):
+    app.connect("config-inited", _offline_mathjax)
+    app.connect("autodoc-process-docstring", _verbatim_docstring)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

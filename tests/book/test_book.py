@@ -1,0 +1,186 @@
+"""The book: every claim is in it, a failing claim stops it, and in a real browser with the
+network off its math is typeset, its figures load and its cross-references resolve.
+
+The build and the browser need the book extra and Debian's chromium + chromium-driver. Without
+them these tests skip, unless MESACHECK_REQUIRE_BOOK=1 (CI sets it), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from proofs_check import CLAIMS
+from proofs_check.book import ClaimFailed, build_book, claim_map, claims_markdown, show_claim
+from proofs_check.check import Check
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
+REQUIRED = os.environ.get("MESACHECK_REQUIRE_BOOK", "") not in ("", "0")
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+SCREENSHOTS = ("emergence", "simulations")
+
+
+def _missing(reason: str):
+    if REQUIRED:
+        pytest.fail(f"{reason} (MESACHECK_REQUIRE_BOOK=1)")
+    pytest.skip(reason)
+
+
+def test_every_registered_claim_is_shown_in_a_chapter():
+    shown = claim_map(BOOK)
+    assert {c.__name__ for c in CLAIMS} <= set(shown)
+    assert set(shown) <= {c.__name__ for c in CLAIMS}, "a chapter shows a claim that is not registered"
+    assert all(len(chapters) == 1 for chapters in shown.values()), "each claim is shown once"
+
+
+def test_claim_table_refuses_a_book_without_a_claim(tmp_path):
+    (tmp_path / "only.md").write_text('show_claim("prediction_is_one_gd_step")\n')
+    with pytest.raises(ClaimFailed, match="missing from the book"):
+        claims_markdown(tmp_path)
+
+
+def test_a_failing_claim_raises(monkeypatch):
+    def always_fails(quick=False):
+        """Claim: x. Derivation: eq-x. Guarantee: x. Reference: x."""
+        return Check("always_fails", "1 = 2", "equal", 1.0, 2.0, 0.0, 0.0, "none")
+
+    import proofs_check.registry as registry
+
+    monkeypatch.setattr(registry, "CLAIMS", (*registry.CLAIMS, always_fails))
+    with pytest.raises(ClaimFailed, match="always_fails"):
+        show_claim("always_fails")
+    with pytest.raises(KeyError):
+        show_claim("no_such_claim")
+
+
+def test_a_passing_claim_renders_its_numbers():
+    verdict = show_claim("prediction_is_one_gd_step", quick=True)
+    text = verdict._repr_markdown_()
+    assert "PASS" in text and "| predicted | measured |" in text and "Tolerance:" in text
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    if importlib.util.find_spec("jupyter_book") is None:
+        _missing('the book extra is not installed (pip install ".[book]")')
+    return build_book(BOOK).parent
+
+
+@pytest.fixture(scope="session")
+def browser(built_book):
+    if not (CHROMIUM and CHROMEDRIVER) or importlib.util.find_spec("selenium") is None:
+        _missing("Debian's chromium and chromium-driver (and selenium) are needed for the browser check")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--allow-file-access-from-files",
+        # the network off: every host resolves to nothing and every proxy request fails
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=http://127.0.0.1:9",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _chapters(html: Path) -> list[Path]:
+    return sorted(p for p in html.glob("*.html") if p.stem not in ("genindex", "search", "index"))
+
+
+def _open(driver, page: Path) -> None:
+    driver.get(page.as_uri())
+    # MathJax 3 resolves startup.promise once the page is typeset
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "if (!window.MathJax || !MathJax.startup) { done('no MathJax'); return; }"
+        "MathJax.startup.promise.then(() => done('ok'), (e) => done(String(e)));"
+    )
+
+
+def test_math_is_typeset_offline(built_book, browser):
+    for page in _chapters(built_book):
+        _open(browser, page)
+        state = browser.execute_script(
+            "const math = [...document.querySelectorAll('.math')];"
+            "return {math: math.length,"
+            " typeset: math.filter(m => m.querySelector('mjx-container')).length,"
+            " containers: document.querySelectorAll('mjx-container').length,"
+            " text: document.querySelector('main').innerText,"
+            " remote: performance.getEntriesByType('resource').map(e => e.name)"
+            "   .filter(n => !n.startsWith('file:') && !n.startsWith('data:'))};"
+        )
+        assert state["typeset"] == state["math"], f"{page.name}: untypeset math"
+        assert "$$" not in state["text"], f"{page.name}: raw $$ left in the page"
+        assert state["remote"] == [], f"{page.name} asked the network for {state['remote']}"
+        if page.stem in ("setting", "emergence", "capability"):
+            assert state["containers"] > 10, f"{page.name}: expected typeset formulas"
+
+
+def test_every_figure_loads(built_book, browser):
+    figures = 0
+    for page in _chapters(built_book):
+        _open(browser, page)
+        images = browser.execute_script(
+            "return [...document.querySelectorAll('main img')]"
+            ".map(i => ({src: i.src, ok: i.complete && i.naturalWidth > 0}));"
+        )
+        assert all(i["ok"] for i in images), f"{page.name}: broken {[i['src'] for i in images if not i['ok']]}"
+        figures += len(images)
+    assert figures >= 8  # the chapters' glued figures, at the least
+
+
+def test_cross_references_resolve(built_book, browser):
+    targets: dict[Path, set[str]] = {}
+    for page in _chapters(built_book):
+        _open(browser, page)
+        links = browser.execute_script(
+            "return [...document.querySelectorAll('main a.reference.internal, main a.internal')]"
+            ".map(a => a.href);"
+        )
+        for href in links:
+            url = urlparse(href)
+            path = Path(unquote(url.path))
+            assert path.is_file(), f"{page.name}: link to a missing page {href}"
+            if url.fragment:
+                targets.setdefault(path, set()).add(url.fragment)
+        dangling = browser.execute_script("return document.querySelectorAll('main span.xref').length;")
+        assert dangling == 0, f"{page.name}: {dangling} unresolved references"
+    assert targets, "the book has no internal anchors to check"
+    for path, fragments in targets.items():
+        browser.get(path.as_uri())
+        missing = browser.execute_script(
+            "return arguments[0].filter(id => !document.getElementById(id));", sorted(fragments)
+        )
+        assert missing == [], f"{path.name} lacks the anchors {missing}"
+
+
+def test_screenshots_of_the_emergence_and_simulations_chapters(built_book, browser):
+    folder = built_book.parent / "screenshots"
+    folder.mkdir(exist_ok=True)
+    for stem in SCREENSHOTS:
+        _open(browser, built_book / f"{stem}.html")
+        height = browser.execute_script("return document.documentElement.scrollHeight;")
+        browser.set_window_size(1280, min(int(height), 16000))
+        _open(browser, built_book / f"{stem}.html")
+        path = folder / f"{stem}.png"
+        assert browser.save_screenshot(str(path))
+        assert path.stat().st_size > 50_000  # a page of text and figures, not a blank
+    browser.set_window_size(1280, 1000)
