@@ -27,21 +27,9 @@ __all__ = ["ClaimFailed", "Verdict", "show_claim", "claim_map", "claims_markdown
 # Chapters run the claims at the quick settings (the build stays within minutes); `mesacheck book
 # --full` sets this variable and the chapters run them as `mesacheck check` does.
 FULL_SETTINGS = "MESACHECK_BOOK_FULL"
-# Jupyter Book's own build function (what `jupyter-book build` calls), with Sphinx's parallel
-# reading: chapters execute in `jobs` processes at once. Run in a child process, since Sphinx
-# patches docutils globals.
-_BUILD = """
-import sys
-from pathlib import Path
-from jupyter_book.sphinx import build_sphinx
-source, output, jobs, quiet = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
-result = build_sphinx(
-    source, output, use_external_toc=True, noconfig=True, path_config=str(source / "_config.yml"),
-    confoverrides={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
-    builder="html", warningiserror=True, keep_going=True, jobs=jobs, quiet=quiet, freshenv=True,
-)
-sys.exit(1 if result else 0)
-"""
+# `jupyter-book build`, run as a child process (Sphinx patches docutils globals). Sphinx's
+# parallel reading is not available: sphinx_multitoc_numbering does not declare it safe.
+_JUPYTER_BOOK = "from jupyter_book.cli.main import main; main()"
 _SHOW = re.compile(r"""show_claim\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 
 
@@ -152,11 +140,10 @@ def default_source() -> Path:
     raise FileNotFoundError("no book/_config.yml here: run from a mesacheck checkout or give --source")
 
 
-def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = True, jobs: int = 2) -> Path:
+def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = True) -> Path:
     """Build the book with warnings as errors; return the path of its index.html.
 
-    Notebooks execute afresh (no execution cache), so every verdict is live; ``jobs`` chapters
-    execute at once. Raises
+    Notebooks execute afresh (no execution cache), so every verdict is live. Raises
     ``RuntimeError`` with Sphinx's output when the build fails.
     """
     if _module_missing("jupyter_book"):
@@ -165,7 +152,9 @@ def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = 
     output = source / "_build"
     shutil.rmtree(output, ignore_errors=True)
     env = {**os.environ, FULL_SETTINGS: "1" if full else "0"}
-    command = [sys.executable, "-c", _BUILD, str(source), str(output / "html"), str(jobs), "1" if quiet else "0"]
+    command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(source), "-W", "--keep-going"]
+    if quiet:
+        command.append("-q")
     result = subprocess.run(command, env=env, capture_output=quiet, text=True)
     index = output / "html" / "index.html"
     if result.returncode != 0 or not index.is_file():

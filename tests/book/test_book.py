@@ -177,8 +177,8 @@ def test_screenshots_of_the_emergence_and_simulations_chapters(built_book, brows
     folder.mkdir(exist_ok=True)
     for stem in SCREENSHOTS:
         _open(browser, built_book / f"{stem}.html")
-        height = browser.execute_script("return document.documentElement.scrollHeight;")
-        browser.set_window_size(1280, min(int(height), 16000))
+        height = browser.execute_script("return document.querySelector('main').scrollHeight;")
+        browser.set_window_size(1280, min(int(height) + 200, 16000))  # the whole chapter in one PNG
         _open(browser, built_book / f"{stem}.html")
         path = folder / f"{stem}.png"
         assert browser.save_screenshot(str(path))
