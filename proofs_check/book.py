@@ -149,6 +149,8 @@ def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = 
     if _module_missing("jupyter_book"):
         raise RuntimeError('the book needs its extra: pip install ".[book]"')
     source = Path(source) if source is not None else default_source()
+    if not (source / "_config.yml").is_file() or not (source / "_toc.yml").is_file():
+        raise FileNotFoundError(f"{source} is not a book: it needs _config.yml and _toc.yml")
     output = source / "_build"
     shutil.rmtree(output, ignore_errors=True)
     env = {**os.environ, FULL_SETTINGS: "1" if full else "0"}
@@ -158,7 +160,10 @@ def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = 
     result = subprocess.run(command, env=env, capture_output=quiet, text=True)
     index = output / "html" / "index.html"
     if result.returncode != 0 or not index.is_file():
-        raise RuntimeError(f"the book failed to build:\n{result.stdout or ''}\n{result.stderr or ''}")
+        output_lines = f"{result.stdout or ''}\n{result.stderr or ''}".splitlines()
+        causes = [line for line in output_lines if re.search(r"WARNING|ERROR|Error|Traceback", line)]
+        tail = "\n".join(output_lines[-40:])
+        raise RuntimeError("the book failed to build:\n" + "\n".join(causes[:40]) + "\n...\n" + tail)
     return index
 
 

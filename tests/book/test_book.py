@@ -64,6 +64,26 @@ def test_a_passing_claim_renders_its_numbers():
     assert "PASS" in text and "| predicted | measured |" in text and "Tolerance:" in text
 
 
+def test_a_failing_cell_fails_the_build(tmp_path):
+    if importlib.util.find_spec("jupyter_book") is None:
+        _missing('the book extra is not installed (pip install ".[book]")')
+    shutil.copy(BOOK / "_config.yml", tmp_path)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    header = (BOOK / "setting.md").read_text().split("---\n")[1]
+    (tmp_path / "intro.md").write_text(
+        f"---\n{header}---\n\n# A chapter whose claim fails\n\n"
+        "```{code-cell} ipython3\nfrom proofs_check.book import ClaimFailed\n"
+        "raise ClaimFailed('claim x failed')\n```\n"
+    )
+    with pytest.raises(RuntimeError, match="failed to build"):
+        build_book(tmp_path)
+
+
+def test_build_book_refuses_a_folder_that_is_not_a_book(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a book"):
+        build_book(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     if importlib.util.find_spec("jupyter_book") is None:
