@@ -49,8 +49,8 @@ def _by_setting(comparisons):
 
 def figure_one(comparisons) -> Figure:
     """a b against the step for each published setting (one panel each) and initialization:
-    finite-sample training (markers; none where it diverged), the exact flow rescaled to steps (lines), the exact
-    limit from each start (dashed) and the paper's line (dotted)."""
+    finite-sample training (markers; none where it diverged), the exact flow rescaled to steps
+    (lines), the exact limit from each start (dashed) and the paper's line (dotted)."""
     settings, runs = _by_setting(comparisons)
     columns = 3
     rows = -(-len(settings) // columns)
