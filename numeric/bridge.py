@@ -19,7 +19,14 @@ from symbolic.flow import gradient_flow
 from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition, slot_moment
 from symbolic.moments import Distribution, exact_number
 
-__all__ = ["CompiledFlow", "compile_flow", "evaluate", "FullModelArrays", "full_model_arrays"]
+__all__ = [
+    "CompiledFlow",
+    "compile_flow",
+    "evaluate",
+    "FullModelArrays",
+    "full_model_arrays",
+    "normalization",
+]
 
 
 @dataclass(frozen=True)
@@ -180,8 +187,23 @@ def _assemble(d: int, counts: dict, moment, slots) -> np.ndarray:
 def _full_model_arrays(law: Distribution, T: int, values: tuple) -> FullModelArrays:
     d, n = law.d, 2 * law.d
     moment = _numeric_moment(law, values)
-    K = _assemble(d, phase_counts(T, "quadratic"), moment, QUADRATIC_SLOTS).reshape(n**3, n**3)
+    K = _assemble(d, phase_counts(T, "quadratic", law.rho), moment, QUADRATIC_SLOTS).reshape(n**3, n**3)
     # J's first slot is the target, a coordinate with no block: keep block 0 of that axis
-    J = _assemble(d, phase_counts(T, "linear"), moment, LINEAR_SLOTS)[:d].reshape(d, n**3)
+    J = _assemble(d, phase_counts(T, "linear", law.rho), moment, LINEAR_SLOTS)[:d].reshape(d, n**3)
     constant = 0.5 * (T - 2) * sum(moment((k, k), (("target", -1), ("i", 1))).real for k in range(d))
     return FullModelArrays(d, T, K, J, constant)
+
+
+def normalization(law: Distribution, T: int) -> np.ndarray:
+    """rho_t for t = 2..T-1 (the model's normalization under ``law``'s assumptions), as floats.
+
+    >>> from symbolic.moments import gaussian
+    >>> normalization(gaussian(2), 5)
+    array([1., 2., 3.])
+    """
+    from symbolic.moments import position
+
+    values = np.array([float(sp.sympify(law.rho).subs(position, n)) for n in range(2, T)])
+    if not np.all(np.isfinite(values)) or np.any(values == 0):
+        raise ValueError(f"rho_t = {law.rho} must be finite and non-zero at t = 2..{T - 1}")
+    return values

@@ -15,8 +15,9 @@ import itertools
 
 import numpy as np
 
-from symbolic.moments import Distribution
+from symbolic.moments import DEFAULT_RHO, Distribution
 
+from .bridge import normalization
 from .simulate import loss_and_gradient, sequence_losses
 
 __all__ = [
@@ -35,6 +36,8 @@ def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarr
     in x_1 exactly under ``law``."""
     values = {str(k): v for k, v in (values or {}).items()}
     d = law.d
+    if law.nodes is not None:
+        return law.nodes(values)
     if law.name == "gaussian":
         scale = float(
             law.key[0].subs({s: values[str(s)] for s in law.key[0].free_symbols if str(s) in values})
@@ -84,13 +87,14 @@ def torus_sequences(nodes: np.ndarray, weights: np.ndarray, T: int) -> tuple[np.
 def quadrature_loss(law: Distribution, T: int, W_KQ, W_PV, values: dict | None = None) -> float:
     """The population loss at (W^KQ, W^PV) by exact quadrature."""
     X, weights = torus_sequences(*token_nodes(law, values), T)
-    return float(np.sum(weights * sequence_losses(W_KQ, W_PV, X)))
+    return float(np.sum(weights * sequence_losses(W_KQ, W_PV, X, rho=normalization(law, T))))
 
 
 def quadrature_loss_and_gradient(law: Distribution, T: int, W_KQ, W_PV, values: dict | None = None):
     """The population loss and its gradient (2 dL/d conj W) by exact quadrature."""
     X, weights = torus_sequences(*token_nodes(law, values), T)
-    return loss_and_gradient(np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex), X, weights)
+    W_KQ, W_PV = np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex)
+    return loss_and_gradient(W_KQ, W_PV, X, weights, rho=normalization(law, T))
 
 
 def limiting_position_error(law: Distribution, W_KQ, W_PV, values: dict | None = None) -> float:
@@ -100,7 +104,9 @@ def limiting_position_error(law: Distribution, W_KQ, W_PV, values: dict | None =
     cross-coordinate terms average like the squared modulus of a geometric sum, t - 1 terms over
     (t - 1)^2. The errors at t = 5 and 7 give A; the one at t = 3 checks the form, and a
     mismatch raises. Each error is a difference of two quadrature losses (positions 2..t and
-    2..t-1)."""
+    2..t-1). The form holds for the reference's rho_t = t - 1 only."""
+    if law.rho != DEFAULT_RHO:
+        raise NotImplementedError(f"the extrapolation assumes rho_t = t - 1, not {law.rho}")
     errors = {}
     for position in (3, 5, 7):
         errors[position] = 2 * (

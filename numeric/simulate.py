@@ -17,6 +17,8 @@ from tqdm.auto import tqdm
 
 from symbolic.moments import Distribution
 
+from .bridge import normalization
+
 __all__ = [
     "sample_initial_tokens",
     "sample_sequences",
@@ -35,8 +37,14 @@ _CHUNK = (
 
 
 def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -> np.ndarray:
-    """m draws of x_1 from a built-in family or a finite atom distribution, shape (m, d)."""
+    """m draws of x_1 from the law's own sampler, a built-in family or a finite atom
+    distribution, shape (m, d)."""
     d = law.d
+    if law.sampler is not None:
+        x = np.asarray(law.sampler(m, rng))
+        if x.shape != (m, d):
+            raise ValueError(f"the sampler of {law.name} returned shape {x.shape}, expected {(m, d)}")
+        return x
     if law.name == "gaussian":
         return float(law.key[0]) * rng.standard_normal((m, d))
     if law.name == "sparse":
@@ -87,11 +95,12 @@ def _gram(X):
     return np.cumsum(G, axis=1, out=G)[:, 1 : T - 1], E[:, 1 : T - 1]
 
 
-def _forward(W_KQ, W_PV, X, gram=None):
-    """Per position t = 2..T-1: attention output w_t = G_t W^KQ e_t, prediction y_t, residual."""
+def _forward(W_KQ, W_PV, X, gram=None, rho=None):
+    """Per position t = 2..T-1: attention output w_t = G_t W^KQ e_t, prediction y_t, residual.
+    ``rho``: the normalization at t = 2..T-1 (default t - 1)."""
     T = X.shape[1]
     G, E_t = _gram(X) if gram is None else gram
-    rho = np.arange(1, T - 1, dtype=float)[None, :, None]  # rho_t = t - 1
+    rho = (np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float))[None, :, None]
     w = (G @ (E_t @ W_KQ.T)[..., None])[..., 0]
     y = (w @ W_PV.T) / rho
     return G, E_t, rho, w, y, y - X[:, 2:]
@@ -103,34 +112,38 @@ def prediction_blocks(W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, n
     return W_KQ[d:, :d], W_PV[:, :d]
 
 
-def predict(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """y_hat_t for t = 2..T-1 (predicting x_3..x_T), shape (m, T-2, d)."""
-    return np.concatenate([_forward(W_KQ, W_PV, X[s : s + _CHUNK])[4] for s in range(0, len(X), _CHUNK)])
+def predict(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None) -> np.ndarray:
+    """y_hat_t for t = 2..T-1 (predicting x_3..x_T), shape (m, T-2, d). ``rho``: rho_t at
+    t = 2..T-1 (default t - 1; :func:`numeric.bridge.normalization` gives a law's)."""
+    return np.concatenate(
+        [_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[4] for s in range(0, len(X), _CHUNK)]
+    )
 
 
-def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray) -> np.ndarray:
+def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None) -> np.ndarray:
     """sum_{t=2}^{T-1} 1/2 ||y_t - x_{t+1}||^2 for each sequence, shape (m,)."""
     return np.concatenate(
         [
-            0.5 * np.sum(np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK])[5]) ** 2, axis=(1, 2))
+            0.5 * np.sum(np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[5]) ** 2, axis=(1, 2))
             for s in range(0, len(X), _CHUNK)
         ]
     )
 
 
-def loss_and_gradient(W_KQ, W_PV, X, weights=None, grams=None):
+def loss_and_gradient(W_KQ, W_PV, X, weights=None, grams=None, rho=None):
     """The reference's loss and its real-and-imaginary gradient (2 dL/d conj W) in each matrix:
     the mean over the sequences X, or the average with ``weights`` (summing to 1). ``grams``,
-    from :func:`_grams`, saves recomputing the sequences' Gram matrices at every step."""
+    from :func:`_grams`, saves recomputing the sequences' Gram matrices at every step;
+    ``rho`` is the normalization at t = 2..T-1 (default t - 1)."""
     if weights is None:
         weights = np.full(len(X), 1.0 / len(X))
     loss, g_KQ, g_PV = 0.0, np.zeros_like(W_KQ), np.zeros_like(W_PV)
     for n, s in enumerate(range(0, len(X), _CHUNK)):
         gram = None if grams is None else grams[n]
-        G, E_t, rho, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK], gram)
+        G, E_t, rho_t, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK], gram, rho)
         weight = weights[s : s + _CHUNK, None, None]
         loss += 0.5 * np.sum(weight * np.abs(r) ** 2)
-        scaled = weight * r / rho
+        scaled = weight * r / rho_t
         g_PV += _outer_sum(scaled, w)
         h = (G @ (scaled @ W_PV.conj())[..., None])[..., 0]
         g_KQ += _outer_sum(h, E_t)
@@ -164,13 +177,13 @@ def _ab(W_KQ, W_PV) -> float:
     return float(np.mean(np.diag(A).real * np.diag(B).real))
 
 
-def _test_metrics(W_KQ, W_PV, X) -> tuple[float, float]:
+def _test_metrics(W_KQ, W_PV, X, rho=None) -> tuple[float, float]:
     """The test loss, and the reference's ratio: the mean of Re(y_hat_{T-1} / (x_T + 1e-5))
     over sequences and coordinates, from one forward pass."""
     loss, ratios = 0.0, []
     for s in range(0, len(X), _CHUNK):
         chunk = X[s : s + _CHUNK]
-        *_, y, r = _forward(W_KQ, W_PV, chunk)
+        *_, y, r = _forward(W_KQ, W_PV, chunk, rho=rho)
         loss += 0.5 * np.sum(np.abs(r) ** 2)
         ratios.append((y[:, -1] / (chunk[:, -1] + 1e-5)).real)
     return loss / len(X), float(np.mean(np.concatenate(ratios)))
@@ -231,19 +244,20 @@ def simulate_training(
     )
     log = {"steps": [], "ab": [], "train_loss": [], "test_loss": [], "ratio": []}
     grams = _grams(X_train)
+    rho = normalization(law, T)
 
     def record(step, train_loss):
         log["steps"].append(step)
         log["ab"].append(_ab(W_KQ, W_PV))
         log["train_loss"].append(train_loss)
-        test_loss, ratio = _test_metrics(W_KQ, W_PV, X_test)
+        test_loss, ratio = _test_metrics(W_KQ, W_PV, X_test, rho)
         log["test_loss"].append(test_loss)
         log["ratio"].append(ratio)
 
     bar = tqdm(total=steps, disable=not progress, desc="gradient descent", unit="step")
     for step in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
-            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, grams=grams)
+            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, grams=grams, rho=rho)
         if not np.isfinite(loss):
             raise FloatingPointError(f"training diverged at step {step}: lower eta (now {eta:g})")
         if step % log_every == 0 or step == steps:

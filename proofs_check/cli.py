@@ -39,6 +39,9 @@ class _Finite(click.ParamType):
 FINITE, POSITIVE = _Finite(), _Finite(positive=True)
 
 
+_BUILT_IN = ("gaussian", "sparse", "full-one", "atoms", "iid")
+
+
 @dataclass(frozen=True)
 class _Setting:
     """A law of x_1 as the user gave it: symbolic (for closed forms) plus values."""
@@ -55,6 +58,17 @@ def _setting(x1, d, T, sigma_value, c_value, atoms, moments=None) -> _Setting:
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
+    if x1 not in _BUILT_IN:
+        from .extensions import extension_laws
+
+        extensions = extension_laws()
+        if x1 not in extensions:
+            known = ", ".join([*_BUILT_IN, *sorted(extensions)])
+            raise click.BadParameter(f"unknown law {x1!r}; choose one of {known}", param_hint="--x1")
+        if sigma_value is not None or c_value is not None or atoms is not None or moments is not None:
+            raise click.BadParameter(f"an extension's law ({x1}) takes only --d", param_hint="--x1")
+        law = extensions[x1](5 if d is None else d)
+        return _Setting(law, {"T": T}, law, f"{x1} (extension)")
     if atoms is not None and x1 != "atoms":
         raise click.BadParameter("--atoms goes with --x1 atoms", param_hint="--atoms")
     if x1 != "gaussian" and sigma_value is not None:
@@ -124,10 +138,10 @@ def _law_options(function):
     options = [
         click.option(
             "--x1",
-            type=click.Choice(["gaussian", "sparse", "full-one", "atoms", "iid"]),
             default="gaussian",
             show_default=True,
-            help="The law of the initial token x_1.",
+            help="The law of the initial token x_1: gaussian, sparse, full-one, atoms, iid, or the "
+            "NAME of an extension (proofs_check/extensions), e.g. complex-gaussian.",
         ),
         click.option("--sigma", "sigma_value", type=POSITIVE, help="Gaussian scale (default 1)."),
         click.option("--c", "c_value", type=POSITIVE, help="Sparse scale (default 1)."),

@@ -1,4 +1,5 @@
-"""Every registered claim, in the order the report lists them."""
+"""Every registered claim, in the order the report lists them: the paper's, then the
+extensions'."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from .claims import (
     population_loss,
     stability,
 )
+from .extensions import extension_claims
 
-__all__ = ["CLAIMS", "run_claim", "claim_table"]
+__all__ = ["CLAIMS", "PAPER_CLAIMS", "run_claim", "claim_table"]
 
-CLAIMS: tuple[Callable[..., Check], ...] = (
+PAPER_CLAIMS: tuple[Callable[..., Check], ...] = (
     gd_step.prediction_is_one_gd_step,
     population_loss.population_loss_matches_phase_quadrature,
     population_loss.population_loss_matches_monte_carlo,
@@ -52,6 +54,9 @@ CLAIMS: tuple[Callable[..., Check], ...] = (
     capability.gaussian_ratio_and_test_loss_match_simulator,
     capability.sparse_test_loss_vanishes,
 )
+
+# The paper's claims, then every extension's (proofs_check/extensions, found by module name).
+CLAIMS: tuple[Callable[..., Check], ...] = PAPER_CLAIMS + extension_claims()
 
 
 def run_claim(claim: Callable[..., Check], *, quick: bool = False) -> tuple[Check, float]:

@@ -67,7 +67,7 @@ def _on_equal_diagonal(expr: sp.Expr, d: int) -> sp.Expr:
     return out
 
 
-@disk_cached(key=lambda law: (law.name, law.d, law.key, law.real))
+@disk_cached(key=lambda law: law.identity)
 def expected_ratio(law: Distribution) -> sp.Expr:
     """E[y_t[1] / x_{t+1}[1]] at the trained point, as a function of p and the position t
     (the reference's "ratio" metric without its 1e-5), derived from eq-trained-prediction by
@@ -81,16 +81,16 @@ def expected_ratio(law: Distribution) -> sp.Expr:
         a[k] * xs[k] * sp.conjugate(xs[k]) * lams[j] ** (_i - 1 - t) * lams[k] ** (t + 1 - _i)
         for k in range(d)
     )
-    ratio = PositionSum.single(summand, (_i, 2, t), weight=b[j] / (t - 1))
+    ratio = PositionSum.single(summand, (_i, 2, t), weight=b[j] / law.rho)
     averaged = ratio.phase_average(lams, t)
     return sp.simplify(_on_equal_diagonal(expectation(averaged, law), d))
 
 
-@disk_cached(key=lambda law: (law.name, law.d, law.key, law.real))
+@disk_cached(key=lambda law: law.identity)
 def position_error(law: Distribution) -> sp.Expr:
     """E ||y_t - x_{t+1}||^2 at position t of a test sequence, at the trained point a_j b_j = p
     (exact: the per-position loss of eq-population-loss, twice)."""
-    return sp.factor(_on_equal_diagonal(2 * expectation(_diagonal_position_loss(law.d), law), law.d))
+    return sp.factor(_on_equal_diagonal(2 * expectation(_diagonal_position_loss(law.d, law.rho), law), law.d))
 
 
 def error_limit(law: Distribution) -> sp.Expr:

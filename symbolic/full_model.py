@@ -28,7 +28,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ._cache import disk_cached
-from .moments import Distribution
+from .moments import DEFAULT_RHO, Distribution, position
 
 __all__ = [
     "QUADRATIC_SLOTS",
@@ -118,10 +118,11 @@ def _count_at(equations, low_i, low_j, t, has_j) -> int:
 
 
 @disk_cached
-def phase_counts(T: int, kind: str) -> dict:
+def phase_counts(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
     """The exact rational factor of every entry of K (``kind="quadratic"``) or J (``"linear"``):
     {(partition, blocks): sum_{t=2}^{T-1} w_t #{(i, j) whose phases cancel}}, with w_t =
-    1/(t-1)^2 for K and 1/(t-1) for J. Entries that vanish are left out.
+    1/rho_t^2 for K and 1/rho_t for J (rho_t = t - 1 unless an assumption changes it).
+    Entries that vanish are left out.
 
     >>> counts = phase_counts(3, "linear")  # t = 2: E[conj(x_3) v_2], x_3 = lambda^2 x_1
     >>> counts[(0, 0, 0, 0), (0, 0, 1, 0)]  # i = 2, b on x_2: conj(l^2) l^1 conj(l^0) l^1
@@ -131,6 +132,14 @@ def phase_counts(T: int, kind: str) -> dict:
         raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     power = 2 if kind == "quadratic" else 1
+    rho_at = {}
+    for position_t in range(2, T):
+        value = sp.sympify(rho).subs(position, position_t)
+        if not (value.is_Rational and value != 0):
+            raise ValueError(
+                f"rho_t must be a non-zero rational at every t = 2..T-1; rho_{position_t} = {value}"
+            )
+        rho_at[position_t] = Fraction(int(value.p), int(value.q))
     n = len(slots)
     partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
     memo: dict = {}
@@ -143,7 +152,10 @@ def phase_counts(T: int, kind: str) -> dict:
             if system not in memo:
                 equations, low_i, low_j = system
                 memo[system] = sum(
-                    (Fraction(_count_at(equations, low_i, low_j, t, kind == "quadratic"), (t - 1) ** power))
+                    (
+                        Fraction(_count_at(equations, low_i, low_j, t, kind == "quadratic"))
+                        / rho_at[t] ** power
+                    )
                     for t in range(2, T)
                 )
             if memo[system]:
@@ -167,7 +179,7 @@ def _split(index: int, d: int) -> tuple[int, int]:
 def quadratic_coefficient(law: Distribution, T: int, row, column) -> sp.Expr:
     """K[(c, a, b), (c', a', b')] exactly, for embedding indices in 0..2d-1."""
     coordinates, blocks = zip(*(_split(k, law.d) for k in (*row, *column)))
-    count = phase_counts(T, "quadratic").get((set_partition(coordinates), blocks))
+    count = phase_counts(T, "quadratic", law.rho).get((set_partition(coordinates), blocks))
     if not count:
         return sp.S.Zero
     return sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, QUADRATIC_SLOTS)
@@ -176,7 +188,7 @@ def quadratic_coefficient(law: Distribution, T: int, row, column) -> sp.Expr:
 def linear_coefficient(law: Distribution, T: int, r: int, column) -> sp.Expr:
     """J_r[c, a, b] exactly."""
     coordinates, blocks = zip(*((r, 0), *(_split(k, law.d) for k in column)))
-    count = phase_counts(T, "linear").get((set_partition(coordinates), blocks))
+    count = phase_counts(T, "linear", law.rho).get((set_partition(coordinates), blocks))
     if not count:
         return sp.S.Zero
     return sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, LINEAR_SLOTS)

@@ -32,6 +32,7 @@ __all__ = [
     "ExchangeableMoments",
     "mixture",
     "exact_number",
+    "DEFAULT_RHO",
 ]
 
 sigma = sp.Symbol("sigma", positive=True)
@@ -43,13 +44,27 @@ def token(d: int) -> tuple[sp.Symbol, ...]:
     return sp.symbols(f"x_1:{d + 1}", complex=True)
 
 
+position = sp.Symbol("t", integer=True, positive=True)  # the predicting position (population_loss.t)
+DEFAULT_RHO = position - 1  # the reference's normalization rho_t = t - 1
+
+
 @dataclass(frozen=True)
 class Distribution:
-    """A law of x_1 in C^d given by its moment function.
+    """A law of x_1 in C^d given by its moment function, with the model assumptions that go
+    with it: every stage of the pipeline takes one of these, so an assumption that changes
+    anything below is a new Distribution, and no stage needs editing.
 
     ``moment(alpha, beta)`` returns E[prod_k x_k^alpha_k conj(x_k)^beta_k] for tuples of
     non-negative integers. ``real`` says x_1 is real almost surely (then only alpha + beta
     matters). ``parameters`` are the free symbols the moments depend on.
+
+    Optional, for assumptions beyond the paper's (see ``proofs_check/extensions``):
+
+    * ``rho``: the model's normalization rho_t, an expression in the position t (default t - 1);
+    * ``sampler(m, rng)``: m draws of x_1 as an (m, d) array, for the finite-sample simulator
+      (the built-in families and atoms are sampled without one);
+    * ``nodes(values)``: (nodes, weights) of a rule exact for polynomials of degree <= 6 in x_1,
+      for the quadrature cross-checks.
     """
 
     name: str
@@ -58,16 +73,42 @@ class Distribution:
     real: bool = True
     parameters: tuple = ()
     key: tuple = ()  # identifies the law for caching and equality
+    rho: sp.Expr = DEFAULT_RHO
+    sampler: Callable | None = field(default=None, compare=False)
+    nodes: Callable | None = field(default=None, compare=False)
+
+    @property
+    def identity(self) -> tuple:
+        """What identifies the law and its assumptions, for caches: a moment function defined
+        outside :mod:`symbolic` adds a digest of its source file, so editing an extension
+        invalidates what was derived from it."""
+        extra = () if self.rho == DEFAULT_RHO else (str(self.rho),)
+        return (self.name, self.d, self.key, self.real, *extra, *_source_digest(self.moment))
 
     def __hash__(self):
-        return hash((self.name, self.d, self.key))
+        return hash((self.name, self.d, self.key, self.rho))
 
     def __eq__(self, other):
-        return isinstance(other, Distribution) and (self.name, self.d, self.key) == (
+        return isinstance(other, Distribution) and (self.name, self.d, self.key, self.rho) == (
             other.name,
             other.d,
             other.key,
+            other.rho,
         )
+
+
+def _source_digest(function) -> tuple:
+    import hashlib
+    import inspect
+    from pathlib import Path
+
+    try:
+        path = Path(inspect.getfile(function)).resolve()
+    except TypeError:
+        return ()
+    if path.parent == Path(__file__).resolve().parent or not path.is_file():
+        return ()  # symbolic/ itself is in every cache key already
+    return (hashlib.sha256(path.read_bytes()).hexdigest()[:16],)
 
 
 def _check_d(d) -> int:

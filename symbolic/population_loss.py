@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ._cache import disk_cached
-from .moments import Distribution, expectation, token
+from .moments import DEFAULT_RHO, Distribution, expectation, token
 from .phase_average import PositionSum, sum_over_positions
 
 __all__ = [
@@ -68,8 +68,9 @@ def _token_at(position, lams, xs) -> sp.Matrix:
     return sp.Matrix([lam ** (position - 1) * x for lam, x in zip(lams, xs)])
 
 
-def prediction(W_KQ: sp.Matrix, W_PV: sp.Matrix) -> list[PositionSum]:
-    """The coordinates of y_t for a symbolic position t >= 2, as sums over attended positions."""
+def prediction(W_KQ: sp.Matrix, W_PV: sp.Matrix, rho: sp.Expr = DEFAULT_RHO) -> list[PositionSum]:
+    """The coordinates of y_t for a symbolic position t >= 2, as sums over attended positions,
+    divided by the normalization rho_t (the reference's t - 1 unless an assumption changes it)."""
     d = W_PV.shape[0]
     if W_KQ.shape != (2 * d, 2 * d) or W_PV.shape != (d, 2 * d):
         raise ValueError(f"need W_KQ 2d x 2d and W_PV d x 2d, got {W_KQ.shape}, {W_PV.shape}")
@@ -88,33 +89,33 @@ def prediction(W_KQ: sp.Matrix, W_PV: sp.Matrix) -> list[PositionSum]:
         inner(x_i, query[:d, :]) + inner(x_prev, query[d:, :])
     )
     return [
-        PositionSum.single(top[j], (_i, 1, t), weight=1 / (t - 1))
-        + PositionSum.single(rest[j], (_i, 2, t), weight=1 / (t - 1))
+        PositionSum.single(top[j], (_i, 1, t), weight=1 / rho)
+        + PositionSum.single(rest[j], (_i, 2, t), weight=1 / rho)
         for j in range(d)
     ]
 
 
-def position_loss(W_KQ: sp.Matrix, W_PV: sp.Matrix) -> sp.Expr:
+def position_loss(W_KQ: sp.Matrix, W_PV: sp.Matrix, rho: sp.Expr = DEFAULT_RHO) -> sp.Expr:
     """E_phases 1/2 ||y_t - x_{t+1}||^2 at a symbolic position t >= 2, a polynomial in x_1."""
     d = W_PV.shape[0]
     lams, xs = phases(d), token(d)
     target = _token_at(t + 1, lams, xs)
     loss = sp.S.Zero
-    for j, y_j in enumerate(prediction(W_KQ, W_PV)):
+    for j, y_j in enumerate(prediction(W_KQ, W_PV, rho)):
         error = y_j - PositionSum.single(target[j])
         loss += (error * error.conjugate(lams)).phase_average(lams, t) / 2
     return sp.expand(loss)
 
 
 @disk_cached
-def _diagonal_position_loss(d: int) -> sp.Expr:
+def _diagonal_position_loss(d: int, rho: sp.Expr = DEFAULT_RHO) -> sp.Expr:
     a, b = diagonal_parameters(d)
-    return position_loss(*embed_prediction_blocks(sp.diag(*a), sp.diag(*b)))
+    return position_loss(*embed_prediction_blocks(sp.diag(*a), sp.diag(*b)), rho)
 
 
 @disk_cached
-def _prediction_block_position_loss(d: int) -> sp.Expr:
-    return position_loss(*embed_prediction_blocks(*prediction_block_symbols(d)))
+def _prediction_block_position_loss(d: int, rho: sp.Expr = DEFAULT_RHO) -> sp.Expr:
+    return position_loss(*embed_prediction_blocks(*prediction_block_symbols(d)), rho)
 
 
 def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Expr:
@@ -133,11 +134,11 @@ def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Ex
     return _population_loss(law, parameters)
 
 
-@disk_cached(key=lambda law, parameters: (law.name, law.d, law.key, law.real, parameters))
+@disk_cached(key=lambda law, parameters: (law.identity, parameters))
 def _population_loss(law: Distribution, parameters: str) -> sp.Expr:
     if parameters == "diagonal":
-        per_position = _diagonal_position_loss(law.d)
+        per_position = _diagonal_position_loss(law.d, law.rho)
     else:
-        per_position = _prediction_block_position_loss(law.d)
+        per_position = _prediction_block_position_loss(law.d, law.rho)
     averaged = expectation(per_position, law)
     return sp.expand(sum_over_positions(averaged, t, 2, T - 1))

@@ -51,7 +51,7 @@ def symmetric_blocks(d: int, a_value=a, a_prime=a_, b_value=b, b_prime=b_) -> tu
     return W_KQ, W_PV
 
 
-@disk_cached(key=lambda law, T: (law.name, law.d, law.key, law.real, T))
+@disk_cached(key=lambda law, T: (law.identity, T))
 def symmetric_loss(law: Distribution, T: int) -> sp.Expr:
     """The exact loss on the symmetric prediction blocks, a polynomial in a, a', b, b'."""
     return sp.expand(full_population_loss(law, T, *symmetric_blocks(law.d)))
@@ -69,7 +69,7 @@ class SymmetricStationaryPoint:
     loss: sp.Float  # the loss on the orbit, to 40 digits
 
 
-@disk_cached(key=lambda law, T: (law.name, law.d, law.key, law.real, T))
+@disk_cached(key=lambda law, T: (law.identity, T))
 def symmetric_stationary_points(law: Distribution, T: int) -> list[SymmetricStationaryPoint]:
     """Every real stationary orbit with b != 0 of the symmetric flow, in closed form (roots of
     irreducible polynomials over Q, as ``CRootOf``). Each is checked by substitution: the
