@@ -1,0 +1,68 @@
+"""Properties of the anisotropic-Gaussian extension across scale vectors (Hypothesis, ci profile)."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from numeric.bridge import evaluate
+from numeric.flow import integrate_flow
+from numeric.simulate import sample_initial_tokens
+from proofs_check.extensions import anisotropic_gaussian as extension
+from symbolic.conditions import equal_diagonal_condition
+from symbolic.population_loss import T
+
+scale = st.integers(2, 24).map(lambda n: sp.Rational(n, 8))
+
+
+def _steps(scales, length, a0=0.1, b0=0.1):
+    state = integrate_flow(extension.law(len(scales), scales), a0, b0, values={T: length}).limit
+    return state[: len(scales)] * state[len(scales) :]
+
+
+@settings(deadline=None)
+@given(scales=st.lists(scale, min_size=1, max_size=4), length=st.integers(3, 300))
+def test_the_flow_learns_the_hand_derived_steps(scales, length):
+    predicted = [evaluate(p_j, {T: length}) for p_j in extension.limit_formula(scales)]
+    # the integrator runs at rtol 1e-12 (stopping rule xtol 1e-13); 100x margin
+    np.testing.assert_allclose(_steps(scales, length), predicted, rtol=1e-10, atol=1e-13)
+
+
+# each example derives two laws' losses (a few seconds each): a third of the profile's count
+FEWER = max(4, settings().max_examples // 3)
+
+
+@settings(deadline=None, max_examples=FEWER)
+@given(scales=st.lists(scale, min_size=2, max_size=2), length=st.integers(4, 60), data=st.data())
+def test_permuting_the_scales_permutes_the_steps(scales, length, data):
+    order = data.draw(st.permutations(range(len(scales))))
+    permuted = _steps([scales[k] for k in order], length)
+    np.testing.assert_allclose(permuted, _steps(scales, length)[list(order)], rtol=1e-9, atol=1e-13)
+
+
+@settings(deadline=None, max_examples=FEWER)
+@given(scales=st.lists(scale, min_size=1, max_size=2), s=scale, length=st.integers(3, 60))
+def test_scaling_every_coordinate_by_s_scales_every_step_by_one_over_s_squared(scales, s, length):
+    scaled = _steps([s * v for v in scales], length)
+    np.testing.assert_allclose(scaled, _steps(scales, length) / float(s) ** 2, rtol=1e-9, atol=1e-13)
+
+
+@given(first=scale, second=scale, equal=st.booleans())
+def test_vanilla_gd_iff_the_scales_are_equal(first, second, equal):
+    scales = (first, first, first if equal else second)
+    holds = not equal_diagonal_condition(extension.law(3, scales), 8)
+    assert holds == (equal or first == second)
+
+
+@settings(deadline=None)
+@given(seed=st.integers(0, 2**16), scales=st.lists(scale, min_size=2, max_size=2))
+def test_the_sampler_has_the_declared_moments(seed, scales):
+    law = extension.law(2, scales)
+    x = sample_initial_tokens(law, 200_000, np.random.default_rng(seed))
+    for alpha in [(2, 0), (0, 2), (4, 0), (2, 2), (1, 1)]:
+        samples = np.prod(x**alpha, axis=1)
+        exact = float(law.moment(alpha, (0, 0)))
+        standard_error = np.std(samples) / np.sqrt(len(samples))
+        assert abs(samples.mean() - exact) <= 6 * standard_error + 1e-12  # false alarm < 1e-8 each
