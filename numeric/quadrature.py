@@ -65,7 +65,10 @@ def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarr
     if len(law.key) == 2 and law.key[0] and isinstance(law.key[0][0], tuple):  # Atoms
         nodes = np.array([[complex(v) for v in point] for point in law.key[0]])
         return nodes, np.array([float(w) for w in law.key[1]])
-    raise NotImplementedError(f"no exact quadrature rule for {law.name}")
+    raise NotImplementedError(
+        f"no exact quadrature rule for {law.name}: give a built-in family (by its own name), atoms, "
+        "or a law with nodes (see proofs_check/extensions/_template.py)"
+    )
 
 
 def _scale(law: Distribution, values: dict) -> float:

@@ -57,7 +57,10 @@ def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -
         points = np.array([[complex(v) for v in point] for point in law.key[0]])
         weights = np.array([float(w) for w in law.key[1]])
         return points[rng.choice(len(points), size=m, p=weights / weights.sum())]
-    raise ValueError(f"cannot sample from {law.name}: give a built-in family or atoms")
+    raise ValueError(
+        f"cannot sample from {law.name}: give a built-in family (by its own name), atoms, or a law "
+        "with a sampler (see proofs_check/extensions/_template.py)"
+    )
 
 
 def sample_sequences(law: Distribution, T: int, m: int, rng: np.random.Generator) -> np.ndarray:
