@@ -57,7 +57,10 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     by_name = {s.name: s for s in flow.loss.free_symbols}
     substitution = {by_name[k]: v for k, v in values if k in by_name}
     loss = flow.loss.xreplace(substitution)
-    loss = loss.xreplace({h: h.doit() for h in loss.atoms(sp.harmonic)})
+    loss = loss.xreplace({h: _harmonic_value(h.args, _COMPILE_DIGITS) for h in loss.atoms(sp.harmonic)})
+    # exact rationals of thousands of digits (H_n^(k) and their products at large T) cannot be
+    # printed into code; 70 significant digits serve double precision and mpmath at 50 digits
+    loss = loss.xreplace({r: sp.Float(r, _COMPILE_DIGITS + 10) for r in loss.atoms(sp.Rational) if _huge(r)})
     unknown = loss.free_symbols - set(flow.parameters)
     if unknown:
         raise ValueError(f"give values for {sorted(map(str, unknown))}")
@@ -89,6 +92,13 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
         build(conserved, (len(conserved),)),
         lambda v: magnitude(np.abs(np.asarray(v, dtype=float))),
     )
+
+
+_COMPILE_DIGITS = 60
+
+
+def _huge(number: sp.Rational) -> bool:
+    return max(abs(number.p), number.q).bit_length() > 3000  # ~900 decimal digits
 
 
 def _harmonic_value(args: tuple, dps: int) -> sp.Expr:
