@@ -161,7 +161,11 @@ def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = 
     index = output / "html" / "index.html"
     if result.returncode != 0 or not index.is_file():
         output_lines = f"{result.stdout or ''}\n{result.stderr or ''}".splitlines()
-        causes = [line for line in output_lines if re.search(r"WARNING|ERROR|Error|Traceback", line)]
+        causes = [
+            line
+            for line in output_lines
+            if re.search(r"WARNING|ERROR|Error|Traceback", line) and "IPKernelApp" not in line
+        ]
         tail = "\n".join(output_lines[-40:])
         raise RuntimeError("the book failed to build:\n" + "\n".join(causes[:40]) + "\n...\n" + tail)
     return index

@@ -315,6 +315,7 @@ def limit(x1, sigma_value, c_value, atoms, moments, d, T, a0, b0, mask, tau_max,
 def check(quick, only, as_json):
     """Run every registered claim; exit 1 if any fails."""
     from .check import claim_fields
+    from .extensions import extension_modules
     from .registry import CLAIMS, run_claim
 
     claims = [c for c in CLAIMS if not only or c.__name__ in only]
@@ -322,6 +323,7 @@ def check(quick, only, as_json):
     if unknown:
         raise click.BadParameter(f"no claim named {sorted(unknown)}", param_hint="--only")
     results = []
+    sources = {c: module.NAME for module in extension_modules() for c in module.CLAIMS}
     for claim in claims:
         if not as_json:
             click.echo(f"  running {claim.__name__} ...", err=True)
@@ -339,6 +341,7 @@ def check(quick, only, as_json):
                 "measured": None,
                 "failure": f"{type(error).__name__}: {error}",
             }
+        row["source"] = sources.get(claim, "paper")  # the paper's claim, or the extension's NAME
         results.append(row)
     failed = [r["claim"] for r in results if not r["passed"]]
     if as_json:
@@ -381,7 +384,7 @@ def _fmt(value) -> str:
 
 
 def _table(rows: list[dict]) -> str:
-    header = ("claim", "kind", "predicted", "measured", "error", "tolerance", "verdict")
+    header = ("claim", "source", "kind", "predicted", "measured", "error", "tolerance", "verdict")
     body = []
     for r in rows:
         tolerance = "-" if r.get("kind") in ("error", None) else f"rtol {r['rtol']:.0e}, atol {r['atol']:.1e}"
@@ -389,6 +392,7 @@ def _table(rows: list[dict]) -> str:
         body.append(
             (
                 r["claim"],
+                r["source"],
                 r["kind"],
                 _fmt(r["predicted"]),
                 _fmt(r["measured"]),
