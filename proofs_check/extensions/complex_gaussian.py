@@ -46,8 +46,9 @@ _LAGUERRE_NODES = 4  # exact through degree 7 in |x|^2; the loss needs 3
 _PHASE_NODES = 7  # exact for exp(i n phi), |n| <= 6: the loss has degree <= 6 in (x, conj x)
 
 
-def law(d: int = 5, scale=sigma) -> Distribution:
-    """x_1 ~ CN(0, scale^2 I_d): real and imaginary parts independent N(0, scale^2 / 2)."""
+def law(d: int = 5, scale=1) -> Distribution:
+    """x_1 ~ CN(0, scale^2 I_d): real and imaginary parts independent N(0, scale^2 / 2); pass
+    ``scale=sigma`` (symbolic.moments.sigma) for closed forms in sigma."""
     scale = sp.sympify(scale)
     if scale.is_number and not scale.is_positive:
         raise ValueError(f"the scale must be positive, got {scale}")
@@ -101,7 +102,7 @@ def complex_gaussian_limit(quick: bool = False) -> Check:
     Reference: Theorem 4.1, with a complex initial token.
     """
     d, values = 5, {T: 100, sigma: 1}
-    example = law(d)
+    example = law(d, sigma)
     if sp.simplify(ab_limit(example) - limit_formula(d)) != 0:
         return Check("complex_gaussian_limit", "closed form", "equal", 0.0, float("inf"), 0, 0, "")
     predicted = evaluate(limit_formula(d), values)
@@ -196,7 +197,7 @@ def complex_gaussian_does_not_recover(quick: bool = False) -> Check:
     """
     d, m, length = 5, 2000 if quick else 10_000, 100
     example = law(d, 1)
-    p_value = evaluate(ab_limit(law(d)), {T: length, sigma: 1})
+    p_value = evaluate(ab_limit(law(d, sigma)), {T: length, sigma: 1})
     ratio = evaluate(expected_ratio(example).subs(p, p_value), {"t": length - 1})
     loss = evaluate(test_loss(example).subs(p, p_value), {"T_test": length})
     limit = integrate_flow(example, 0.1, 0.1, values={T: length}).limit
