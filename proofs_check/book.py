@@ -20,6 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from .check import Check
 
 __all__ = ["ClaimFailed", "Verdict", "show_claim", "claim_map", "claims_markdown", "build_book", "setup"]
@@ -140,11 +142,14 @@ def default_source() -> Path:
     raise FileNotFoundError("no book/_config.yml here: run from a mesacheck checkout or give --source")
 
 
-def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = True) -> Path:
+def build_book(
+    source: Path | None = None, *, full: bool = False, quiet: bool = True, progress: bool = False
+) -> Path:
     """Build the book with warnings as errors; return the path of its index.html.
 
-    Notebooks execute afresh (no execution cache), so every verdict is live. Raises
-    ``RuntimeError`` with Sphinx's output when the build fails.
+    Notebooks execute afresh (no execution cache), so every verdict is live. ``quiet=False``
+    echoes Sphinx's output; ``progress`` shows a bar over the chapters as they execute. Raises
+    ``RuntimeError`` with the causes and the end of Sphinx's output when the build fails.
     """
     if _module_missing("jupyter_book"):
         raise RuntimeError('the book needs its extra: pip install ".[book]"')
@@ -155,18 +160,30 @@ def build_book(source: Path | None = None, *, full: bool = False, quiet: bool = 
     shutil.rmtree(output, ignore_errors=True)
     env = {**os.environ, FULL_SETTINGS: "1" if full else "0"}
     command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(source), "-W", "--keep-going"]
-    if quiet:
-        command.append("-q")
-    result = subprocess.run(command, env=env, capture_output=quiet, text=True)
+    chapters = sum("kernelspec:" in path.read_text() for path in source.glob("*.md"))
+    lines: list[str] = []
+    with (
+        tqdm(total=chapters, desc="executing chapters", unit="chapter", disable=not progress) as bar,
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as build,
+    ):
+        for line in build.stdout:
+            lines.append(line.rstrip("\n"))
+            if not quiet:
+                print(line, end="", file=sys.stderr)
+            executed = re.search(r"([\w.-]+)\.md: Executed notebook", line)
+            if executed:
+                bar.set_postfix_str(executed.group(1))
+                bar.update()
     index = output / "html" / "index.html"
-    if result.returncode != 0 or not index.is_file():
-        output_lines = f"{result.stdout or ''}\n{result.stderr or ''}".splitlines()
+    if build.returncode != 0 or not index.is_file():
         causes = [
             line
-            for line in output_lines
+            for line in lines
             if re.search(r"WARNING|ERROR|Error|Traceback", line) and "IPKernelApp" not in line
         ]
-        tail = "\n".join(output_lines[-40:])
+        tail = "\n".join(lines[-40:])
         raise RuntimeError("the book failed to build:\n" + "\n".join(causes[:40]) + "\n...\n" + tail)
     return index
 

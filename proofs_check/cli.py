@@ -360,14 +360,16 @@ def check(quick, only, as_json):
 )
 @click.option("--full", is_flag=True, help="Run the chapters' claims at full settings (slower).")
 @click.option("--verbose", is_flag=True, help="Show Sphinx's output while it builds.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def book(source, full, verbose, as_json):
+def book(source, full, verbose, progress, as_json):
     """Build the Jupyter Book (every chapter executed, warnings as errors) and say where it is."""
     from .book import build_book
 
+    show = sys.stderr.isatty() and not verbose if progress is None else progress
     start = time.perf_counter()
     try:
-        index = build_book(source, full=full, quiet=not verbose)
+        index = build_book(source, full=full, quiet=not verbose, progress=show)
     except (FileNotFoundError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     seconds = time.perf_counter() - start
