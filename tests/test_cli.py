@@ -214,3 +214,8 @@ def test_recovery_reports_gaussian_failure_and_sparse_success():
 def test_recovery_bad_input(args, fragment):
     result = run("recovery", *args)
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_book_refuses_a_folder_that_is_not_a_book(tmp_path):
+    result = run("book", "--source", str(tmp_path))
+    assert result.exit_code == 1 and "not a book" in result.output and "Traceback" not in result.output
