@@ -24,3 +24,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow run only with MESACHECK_SLOW=1 (the default run stays within minutes)."""
+    import pytest
+
+    if os.environ.get("MESACHECK_SLOW", "") not in ("", "0"):
+        return
+    skip = pytest.mark.skip(reason="slow: set MESACHECK_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

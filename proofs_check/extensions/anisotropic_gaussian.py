@@ -23,6 +23,12 @@ For the Gaussian scales (Sherman-Morrison), with S = sum_k s_k:
 
 independent of the start, and p_j -> 1 / (5 s_j^2) as T -> infinity: the learned step is one
 step of preconditioned gradient descent, with preconditioner Sigma^{-1} / 5.
+
+This holds while every p_j it gives is positive. A coordinate whose scale is below
+H_{T-2} S / (5 (T - 2) + (d - 1) H_{T-2}) would get p_j <= 0; the flow switches it off instead
+(a_j, b_j -> 0, p_j = 0), and the others solve the same system without it
+(eq-anisotropic-active, :func:`active_coordinates`). At T = 100 that takes a scale below about
+1% of the sum of scales, and the switched-off pair decays at a rate of order s_j^4, very slowly.
 """
 
 from __future__ import annotations
@@ -76,12 +82,38 @@ def law(d: int = 5, scales=None) -> Distribution:
     return Distribution(NAME, d, moment, True, (), (scales,), sampler=sampler, nodes=nodes)
 
 
-def limit_formula(scales) -> list[sp.Expr]:
-    """eq-anisotropic-limit: p_j(T) for each coordinate, written by hand (see the module text)."""
+def limit_formula(scales, active=None) -> list[sp.Expr]:
+    """eq-anisotropic-limit: p_j(T) for each coordinate, written by hand (see the module text),
+    with the coordinates in ``active`` (default: all) solving the linear system and the others
+    switched off (p_j = 0). Valid as the flow's limit when every active p_j is positive: see
+    :func:`active_coordinates`."""
     scales = [sp.sympify(s) for s in scales]
-    d, H, total = len(scales), sp.harmonic(T - 2), sum(scales)
+    active = range(len(scales)) if active is None else active
+    on = [scales[j] for j in active]
+    d, H, total = len(on), sp.harmonic(T - 2), sum(on)
     front = (T - 2) / (5 * (T - 2) - H)
-    return [front * (1 / s**2 - H * total / (s**3 * (5 * (T - 2) + (d - 1) * H))) for s in scales]
+    return [
+        front * (1 / s**2 - H * total / (s**3 * (5 * (T - 2) + (d - 1) * H))) if j in active else sp.S.Zero
+        for j, s in enumerate(scales)
+    ]
+
+
+def active_coordinates(scales, length: int) -> list[int]:
+    """The coordinates the trained model keeps (eq-anisotropic-active): the k largest scales, k
+    the largest with s_(k) (5(T-2) + (k-1) H_{T-2}) > H_{T-2} (s_(1) + ... + s_(k)). A smaller
+    coordinate would get a negative p_j from the linear system; at p_j = 0 its (a_j, b_j) are
+    stable exactly then (the growth rate of the pair is the sign of that p_j), so the flow
+    switches it off."""
+    scales = [sp.sympify(s) for s in scales]
+    H = sp.harmonic(length - 2)
+    order = sorted(range(len(scales)), key=lambda j: -scales[j])
+    kept, total = [], sp.S.Zero
+    for k, j in enumerate(order, start=1):
+        total += scales[j]
+        if not scales[j] * (5 * (length - 2) + (k - 1) * H) > H * total:
+            break
+        kept.append(j)
+    return sorted(kept)
 
 
 def _flow_steps(example: Distribution, length: int) -> np.ndarray:
