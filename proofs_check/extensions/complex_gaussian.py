@@ -26,18 +26,16 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
 from numeric.full_flow import full_model, integrate_full_flow, structure_of
 from numeric.quadrature import quadrature_loss
 from numeric.simulate import diagonal_initialization
 from symbolic.conditions import emergence_condition
 from symbolic.moments import Distribution, sigma
 from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
 
 from ..check import Check
 from ..claims.capability import trained_metrics
+from ._shared import formula_against_flow
 
 NAME = "complex-gaussian"
 CHANGES = "x_1 law"
@@ -101,21 +99,13 @@ def complex_gaussian_limit(quick: bool = False) -> Check:
 
     Reference: Theorem 4.1, with a complex initial token.
     """
-    d, values = 5, {T: 100, sigma: 1}
-    example = law(d, sigma)
-    if sp.simplify(ab_limit(example) - limit_formula(d)) != 0:
-        return Check("complex_gaussian_limit", "closed form", "equal", 0.0, float("inf"), 0, 0, "")
-    predicted = evaluate(limit_formula(d), values)
-    measured = float(integrate_flow(example, 0.1, 0.1, values=values).ab[-1])
-    return Check(
-        claim="complex_gaussian_limit",
-        statement="CN(0, I) x_1: lim ab = (T-2)/(3(T-2) + (d-1) H_{T-2}) -> 1/3 (real: 1/5)",
-        kind="equal",
-        predicted=predicted,
-        measured=measured,
-        rtol=1e-10,  # the integrator runs at rtol 1e-12: 100x tighter
-        atol=1e-14,
-        tolerance="integrator rtol 1e-12; 100x margin",
+    d = 5
+    return formula_against_flow(
+        "complex_gaussian_limit",
+        "CN(0, I) x_1: lim ab = (T-2)/(3(T-2) + (d-1) H_{T-2}) -> 1/3 (real: 1/5)",
+        law(d, sigma),
+        limit_formula(d),
+        {T: 100, sigma: 1},
         evidence={"T_to_infinity": 1 / 3, "real_gaussian_at_T": 0.191905088526},
     )
 

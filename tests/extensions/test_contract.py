@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sympy
 from click.testing import CliRunner
 
 from proofs_check import CLAIMS
@@ -70,3 +71,13 @@ def test_check_lists_extension_claims_beside_the_papers_with_their_source():
     assert sources == {"ab_limit_sparse": "paper", module.CLAIMS[0].__name__: module.NAME}
     table = CliRunner().invoke(main, ["check", "--quick", *only]).output
     assert module.NAME in table and "paper" in table
+
+
+def test_a_hand_formula_that_differs_from_the_library_fails_the_claim():
+    from proofs_check.extensions._shared import formula_against_flow
+    from symbolic.moments import sparse
+    from symbolic.population_loss import T
+
+    wrong = formula_against_flow("x", "s", sparse(2, 1), 1 + 1 / T, {T: 10})
+    assert not wrong.passed and wrong.evidence["library_minus_formula"] != "0"
+    assert formula_against_flow("x", "s", sparse(2, 1), sympy.S.One, {T: 10}).passed
