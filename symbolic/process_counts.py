@@ -1,0 +1,257 @@
+"""Exact averages over W for every setting: the rational factors of the full model's K and J.
+
+Each entry of K and J (:mod:`symbolic.full_model`) is one moment of x_1 times
+
+    c = sum_t omega_t / rho_t^k  sum_{(i, j)} prod_classes E[lambda^n_c conj(lambda)^m_c],
+
+k = 2 for K and 1 for J, where the exponents n_c, m_c of each coordinate class are affine in
+the positions (i, j, t). For the laws of :class:`symbolic.setting.PhaseLaw`:
+
+* circle of radius r: E[lambda^n conj(lambda)^m] = r^(n+m) [n = m]. The solutions of the
+  equations n_c = m_c are a box, a line or a point of the (i, j) box, and on them the modulus
+  r^(sum over slots) = q^(i + j + t + const) with q = r^2, a geometric sum in closed form;
+* N-th roots of unity: [n_c = m_c mod N], counted by residue classes.
+
+The sum over t is then a finite exact sum (no closed form exists for r < 1: sum_t q^t / (t-1)^2
+is a partial Lerch sum), done in exact rationals, for every finite T. The paper's process (unit
+circle, every position) keeps the closed form in T of :func:`symbolic.full_model.phase_counts`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+from ._cache import disk_cached
+from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _system, phase_counts, set_partition
+from .setting import Setting, as_setting
+
+__all__ = ["setting_counts", "target_weight", "brute_force_count"]
+
+
+def setting_counts(setting: Setting, T: int, kind: str) -> dict:
+    """{(partition, blocks): exact rational} for K (``kind="quadratic"``) or J (``"linear"``)
+    under ``setting``, the same contract as :func:`symbolic.full_model.phase_counts`.
+
+    >>> from symbolic.moments import gaussian
+    >>> from symbolic.setting import Setting, roots_of_unity
+    >>> paper = setting_counts(Setting(gaussian(2)), 4, "linear")
+    >>> paper == phase_counts(4, "linear")
+    True
+    >>> real = setting_counts(Setting(gaussian(2), roots_of_unity(2)), 4, "linear")
+    >>> len(real) > len(paper)  # more exponent patterns average to 1 on {+1, -1}
+    True
+    """
+    setting = as_setting(setting)
+    if isinstance(T, bool) or not isinstance(T, int) or T < 3:
+        raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
+    if kind not in ("quadratic", "linear"):
+        raise ValueError(f"kind is 'quadratic' or 'linear', got {kind!r}")
+    if setting.noise.present:
+        raise NotImplementedError(
+            "exact averages over additive noise are not derived yet: only the law of W, rho_t and the "
+            "loss positions can change"
+        )
+    if setting.is_paper_process:
+        return phase_counts(T, kind, setting.rho)
+    return _setting_counts(setting, T, kind)
+
+
+def _weights(setting: Setting, T: int, power: int) -> dict[int, Fraction]:
+    rho = setting.normalization(T)
+    return {t: omega / rho[t] ** power for t, omega in setting.position_weights(T).items()}
+
+
+@disk_cached(key=lambda setting, T, kind: (setting.identity, T, kind))
+def _setting_counts(setting: Setting, T: int, kind: str) -> dict:
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    # exact integer arithmetic throughout: w_t = W_t / L, q^k = a^k b^(M-k) / b^M
+    L = math.lcm(*(w.denominator for w in weights.values()))
+    scaled = {t: w.numerator * (L // w.denominator) for t, w in weights.items()}
+    powers = _ScaledPowers(setting.phases.modulus_squared, 3 * T + 2)
+    n = len(slots)
+    partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
+    memo: dict = {}
+    out = {}
+    for partition in partitions:
+        for blocks in itertools.product((0, 1), repeat=n):
+            if kind == "linear" and blocks[0]:
+                continue  # the target x_{t+1} has no block
+            system = _system(partition, blocks, slots)
+            shift = _modulus_shift(blocks, slots)
+            if (system, shift) not in memo:
+                equations, low_i, low_j = system
+                has_j = kind == "quadratic"
+                numerator = sum(
+                    W * _average_at(setting.phases, powers, equations, low_i, low_j, t, has_j, shift)
+                    for t, W in scaled.items()
+                )
+                memo[system, shift] = Fraction(numerator, L * powers.denominator)
+            if memo[system, shift]:
+                out[partition, blocks] = memo[system, shift]
+    return out
+
+
+class _ScaledPowers:
+    """q^k for 0 <= k <= M as integers over one denominator b^M (q = a / b), with the prefix
+    sums that give a geometric sum over a box of (i, j) in O(1)."""
+
+    def __init__(self, q: Fraction, M: int):
+        a, b = q.numerator, q.denominator
+        self.unit = a == b
+        self.denominator = 1 if self.unit else b**M
+        values = [1] * (M + 1) if self.unit else [a**k * b ** (M - k) for k in range(M + 1)]
+        self.value = values
+        self.prefix = list(itertools.accumulate(values, initial=0))  # prefix[k] = sum_{m<k}
+        self.prefix2 = list(itertools.accumulate(self.prefix, initial=0))
+
+    def box(self, offset: int, i_low: int, i_high: int, j_low: int, j_high: int) -> int:
+        """sum over the box of q^(offset + i + j), scaled by b^M (offset + i + j >= 0 on it)."""
+        P2 = self.prefix2  # sum_i prefix[offset+i+j_high+1] - prefix[offset+i+j_low]
+        high = P2[offset + i_high + j_high + 2] - P2[offset + i_low + j_high + 1]
+        low = P2[offset + i_high + j_low + 1] - P2[offset + i_low + j_low]
+        return high - low
+
+
+def _modulus_shift(blocks, slots) -> int:
+    """The constant of the total modulus exponent sum_slots (time - 1 - block); with the times
+    it is 2i + 2j + 2t + shift for K and 2i + 2t + shift for J (the target x_{t+1} adds t)."""
+    return sum(-(1 + block) for (time, _), block in zip(slots, blocks) if time != "target")
+
+
+def target_weight(setting: Setting, T: int) -> Fraction:
+    """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2."""
+    setting = as_setting(setting)
+    q = setting.phases.modulus_squared
+    return sum(omega * q**t for t, omega in setting.position_weights(T).items())
+
+
+def _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift) -> int:
+    """sum over (i, j) in [low_i, t] x [low_j, t or low_j] of prod_classes E[lambda^n conj
+    lambda^m], scaled by ``powers.denominator``."""
+    if phases.kind == "roots" and phases.N <= 6 * t + 6:  # beyond, n = m mod N forces n = m
+        return _roots_count(equations, low_i, low_j, t, has_j, phases.N)
+    half, odd = divmod(2 * t + shift, 2)
+    total = 0
+    for i_low, i_high, j_low, j_high in _solution_boxes(equations, low_i, low_j, t, has_j):
+        if powers.unit:
+            total += (i_high - i_low + 1) * (j_high - j_low + 1)
+        elif odd:  # cannot happen on a solution: the exponents of a solution pair up
+            raise ArithmeticError("odd modulus exponent on a solution of the phase equations")
+        elif i_low == i_high and j_low == j_high:
+            total += powers.value[half + i_low + (j_low if has_j else 0)]
+        else:  # J has no j: its modulus exponent is 2i + 2t + shift
+            total += powers.box(half, i_low, i_high, *((j_low, j_high) if has_j else (0, 0)))
+    return total
+
+
+def _solution_boxes(equations, low_i, low_j, t, has_j):
+    """The solutions (i, j) of every equation ci i + cj j + ct t + c0 = 0 in the box, as a list
+    of sub-boxes (i_low, i_high, j_low, j_high): the whole box, a row, a column or points."""
+    high_j = t if has_j else low_j
+    if t < low_i or high_j < low_j:
+        return []
+    rows = []
+    for ci, cj, ct, c0 in equations:
+        rhs = -(ct * t + c0)
+        if ci == 0 and cj == 0:
+            if rhs:
+                return []
+        else:
+            rows.append((ci, cj, rhs))
+    i_range, j_range = (low_i, t), (low_j, high_j)
+    # first the rows that fix one index alone
+    for ci, cj, rhs in rows:
+        if cj == 0 or ci == 0:
+            coefficient, current = (ci, i_range) if cj == 0 else (cj, j_range)
+            if rhs % coefficient:
+                return []
+            value = rhs // coefficient
+            if not current[0] <= value <= current[1]:
+                return []
+            if cj == 0:
+                i_range = (value, value)
+            else:
+                j_range = (value, value)
+    coupled = [(ci, cj, rhs) for ci, cj, rhs in rows if ci and cj]
+    if not coupled:
+        for ci, cj, rhs in rows:  # re-check the single-index rows on the narrowed ranges
+            if ci * i_range[0] + cj * j_range[0] != rhs:
+                return []
+        return [(*i_range, *j_range)]
+    ci, cj, rhs = coupled[0]
+    boxes = []
+    for j in range(j_range[0], j_range[1] + 1):
+        if (rhs - cj * j) % ci:
+            continue
+        i = (rhs - cj * j) // ci
+        if i_range[0] <= i <= i_range[1] and all(a * i + b * j == r for a, b, r in rows):
+            boxes.append((i, i, j, j))
+    return boxes
+
+
+def _in_class(low: int, high: int, residue: int, N: int) -> int:
+    """#{k in [low, high] : k = residue mod N}."""
+    return (high - residue) // N - (low - 1 - residue) // N if high >= low else 0
+
+
+def _roots_count(equations, low_i, low_j, t, has_j, N) -> int:
+    """#{(i, j) in the box : ci i + cj j + ct t + c0 = 0 mod N for every equation}."""
+    high_j = t if has_j else low_j
+    if t < low_i or high_j < low_j:
+        return 0
+    rows = [(ci % N, cj % N, -(ct * t + c0) % N) for ci, cj, ct, c0 in equations]
+    total = 0
+    for ri in range(N):
+        n_i = _in_class(low_i, t, ri, N)
+        if not n_i:
+            continue
+        rests = [(cj, (rhs - ci * ri) % N) for ci, cj, rhs in rows]
+        if any(cj == 0 and rest for cj, rest in rests):
+            continue
+        fixing = [(cj, rest) for cj, rest in rests if cj]
+        if not fixing:
+            total += n_i * (high_j - low_j + 1)
+            continue
+        cj, rest = fixing[0]
+        g = math.gcd(cj, N)
+        if rest % g:
+            continue
+        step = N // g
+        base = (rest // g) * pow(cj // g, -1, step) % step if step > 1 else 0
+        for rj in range(base, N, step):
+            if all((b * rj - r) % N == 0 for b, r in fixing):
+                total += n_i * _in_class(low_j, high_j, rj, N)
+    return total
+
+
+def brute_force_count(setting: Setting, T: int, kind: str, partition, blocks) -> Fraction:
+    """The same rational by direct enumeration of every (t, i, j) and the phase law's own
+    :meth:`~symbolic.setting.PhaseLaw.average` per coordinate class: slow, independent of the
+    solution-set algebra above, for tests at small T."""
+    setting = as_setting(setting)
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    total = Fraction(0)
+    for t, w in weights.items():
+        for i in range(1, t + 1):
+            for j in range(1, t + 1) if kind == "quadratic" else (1,):
+                times = {"i": i, "j": j, "t": t}
+                exponents: dict = {}
+                skip = False
+                for (time, sign), block, label in zip(slots, blocks, partition):
+                    power = t if time == "target" else times[time] - 1 - block
+                    if power < 0:  # e_1 has no previous token: x_0 = 0
+                        skip = True
+                    n, m = exponents.get(label, (0, 0))
+                    exponents[label] = (n + power, m) if sign > 0 else (n, m + power)
+                if skip:
+                    continue
+                value = Fraction(1)
+                for n, m in exponents.values():
+                    average = setting.phases.average(n, m)
+                    value *= Fraction(int(average.p), int(average.q))
+                total += w * value
+    return total
