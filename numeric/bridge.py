@@ -16,8 +16,10 @@ import numpy as np
 import sympy as sp
 
 from symbolic.flow import gradient_flow
-from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition, slot_moment
+from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, set_partition, slot_moment
 from symbolic.moments import Distribution, exact_number
+from symbolic.process_counts import setting_counts, target_weight
+from symbolic.setting import Setting, as_setting
 
 __all__ = [
     "CompiledFlow",
@@ -26,6 +28,7 @@ __all__ = [
     "FullModelArrays",
     "full_model_arrays",
     "normalization",
+    "position_weights",
 ]
 
 
@@ -152,10 +155,10 @@ class FullModelArrays:
     constant: float
 
 
-def full_model_arrays(law: Distribution, T: int, values: dict) -> FullModelArrays:
-    """K, J and the constant of the full loss of ``law`` at length T, with the law's
-    parameters fixed by ``values`` (e.g. {"sigma": 1})."""
-    return _full_model_arrays(law, T, _frozen(values))
+def full_model_arrays(setting, T: int, values: dict) -> FullModelArrays:
+    """K, J and the constant of the full loss under ``setting`` (or the paper's setting for a
+    bare law) at length T, with the law's parameters fixed by ``values`` (e.g. {"sigma": 1})."""
+    return _full_model_arrays(as_setting(setting), T, _frozen(values))
 
 
 def _numeric_moment(law: Distribution, values: tuple):
@@ -194,26 +197,36 @@ def _assemble(d: int, counts: dict, moment, slots) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _full_model_arrays(law: Distribution, T: int, values: tuple) -> FullModelArrays:
+def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArrays:
+    law = setting.law
     d, n = law.d, 2 * law.d
     moment = _numeric_moment(law, values)
-    K = _assemble(d, phase_counts(T, "quadratic", law.rho), moment, QUADRATIC_SLOTS).reshape(n**3, n**3)
+    K = _assemble(d, setting_counts(setting, T, "quadratic"), moment, QUADRATIC_SLOTS).reshape(n**3, n**3)
     # J's first slot is the target, a coordinate with no block: keep block 0 of that axis
-    J = _assemble(d, phase_counts(T, "linear", law.rho), moment, LINEAR_SLOTS)[:d].reshape(d, n**3)
-    constant = 0.5 * (T - 2) * sum(moment((k, k), (("target", -1), ("i", 1))).real for k in range(d))
+    J = _assemble(d, setting_counts(setting, T, "linear"), moment, LINEAR_SLOTS)[:d].reshape(d, n**3)
+    second = sum(moment((k, k), (("target", -1), ("i", 1))).real for k in range(d))
+    constant = 0.5 * float(target_weight(setting, T)) * second  # 1/2 sum_t omega_t E||x_{t+1}||^2
     return FullModelArrays(d, T, K, J, constant)
 
 
-def normalization(law: Distribution, T: int) -> np.ndarray:
-    """rho_t for t = 2..T-1 (the model's normalization under ``law``'s assumptions), as floats.
+def normalization(setting, T: int) -> np.ndarray:
+    """rho_t for t = 2..T-1 (the model's normalization under ``setting``, or a law's), as floats.
 
     >>> from symbolic.moments import gaussian
     >>> normalization(gaussian(2), 5)
     array([1., 2., 3.])
     """
-    from symbolic.moments import position
+    rho = as_setting(setting).normalization(T)
+    return np.array([float(rho[t]) for t in range(2, T)])
 
-    values = np.array([float(sp.sympify(law.rho).subs(position, n)) for n in range(2, T)])
-    if not np.all(np.isfinite(values)) or np.any(values == 0):
-        raise ValueError(f"rho_t = {law.rho} must be finite and non-zero at t = 2..{T - 1}")
-    return values
+
+def position_weights(setting, T: int) -> np.ndarray:
+    """omega_t for t = 2..T-1: the weight of position t in the loss (1 everywhere in the paper).
+
+    >>> from symbolic.moments import gaussian
+    >>> from symbolic.setting import Setting
+    >>> position_weights(Setting(gaussian(2), positions="last"), 5)
+    array([0., 0., 1.])
+    """
+    omega = as_setting(setting).position_weights(T)
+    return np.array([float(omega.get(t, 0)) for t in range(2, T)])

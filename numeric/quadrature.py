@@ -16,8 +16,9 @@ import itertools
 import numpy as np
 
 from symbolic.moments import DEFAULT_RHO, Distribution
+from symbolic.setting import UNIT_CIRCLE, PhaseLaw, as_setting
 
-from .bridge import normalization
+from .bridge import normalization, position_weights
 from .simulate import loss_and_gradient, sequence_losses
 
 __all__ = [
@@ -76,28 +77,45 @@ def _scale(law: Distribution, values: dict) -> float:
     return float(scale.subs({s: values[str(s)] for s in scale.free_symbols if str(s) in values}))
 
 
-def torus_sequences(nodes: np.ndarray, weights: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every sequence x_t = W^(t-1) x_1 for x_1 a node and W on the grid of N = 4T phases per
-    coordinate, shape (n N^d, T, d), with its quadrature weight."""
-    d, N = nodes.shape[1], 4 * T
-    grid = np.exp(2j * np.pi * np.arange(N) / N)
+def torus_sequences(
+    nodes: np.ndarray, weights: np.ndarray, T: int, phases: PhaseLaw = UNIT_CIRCLE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every sequence x_t = W^(t-1) x_1 for x_1 a node and W on a grid per coordinate, shape
+    (n N^d, T, d), with its quadrature weight. The grid: N = 4T equispaced phases on the circle
+    of radius r (its mean of lambda^n conj(lambda)^m is r^(n+m) [n = m mod N], exact since
+    |n - m| < 4T), or the N roots of unity themselves."""
+    d = nodes.shape[1]
+    if phases.kind == "roots":
+        N, radius = phases.N, 1.0
+    else:
+        N, radius = 4 * T, float(phases.radius)
+    grid = radius * np.exp(2j * np.pi * np.arange(N) / N)
     phases = np.array(list(itertools.product(grid, repeat=d)))  # (N^d, d)
     powers = phases[:, None, :] ** np.arange(T)[None, :, None]
     X = (powers[None] * nodes[:, None, None, :]).reshape(-1, T, d)
     return X, np.repeat(weights, len(phases)) / len(phases)
 
 
-def quadrature_loss(law: Distribution, T: int, W_KQ, W_PV, values: dict | None = None) -> float:
-    """The population loss at (W^KQ, W^PV) by exact quadrature."""
-    X, weights = torus_sequences(*token_nodes(law, values), T)
-    return float(np.sum(weights * sequence_losses(W_KQ, W_PV, X, rho=normalization(law, T))))
+def _sequences(setting, T: int, values):
+    setting = as_setting(setting)
+    if setting.noise.present:
+        raise NotImplementedError("no exact quadrature over additive noise yet")
+    X, weights = torus_sequences(*token_nodes(setting.law, values), T, setting.phases)
+    return X, weights, normalization(setting, T), position_weights(setting, T)
 
 
-def quadrature_loss_and_gradient(law: Distribution, T: int, W_KQ, W_PV, values: dict | None = None):
+def quadrature_loss(setting, T: int, W_KQ, W_PV, values: dict | None = None) -> float:
+    """The population loss at (W^KQ, W^PV) by exact quadrature, under a setting (or the paper's
+    setting for a bare law)."""
+    X, weights, rho, omega = _sequences(setting, T, values)
+    return float(np.sum(weights * sequence_losses(W_KQ, W_PV, X, rho=rho, omega=omega)))
+
+
+def quadrature_loss_and_gradient(setting, T: int, W_KQ, W_PV, values: dict | None = None):
     """The population loss and its gradient (2 dL/d conj W) by exact quadrature."""
-    X, weights = torus_sequences(*token_nodes(law, values), T)
+    X, weights, rho, omega = _sequences(setting, T, values)
     W_KQ, W_PV = np.asarray(W_KQ, dtype=complex), np.asarray(W_PV, dtype=complex)
-    return loss_and_gradient(W_KQ, W_PV, X, weights, rho=normalization(law, T))
+    return loss_and_gradient(W_KQ, W_PV, X, weights, rho=rho, omega=omega)
 
 
 def limiting_position_error(law: Distribution, W_KQ, W_PV, values: dict | None = None) -> float:

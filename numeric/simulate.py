@@ -16,10 +16,12 @@ import sympy as sp
 from tqdm.auto import tqdm
 
 from symbolic.moments import Distribution
+from symbolic.setting import PhaseLaw, as_setting
 
-from .bridge import normalization
+from .bridge import normalization, position_weights
 
 __all__ = [
+    "sample_phases",
     "sample_initial_tokens",
     "sample_sequences",
     "diagonal_initialization",
@@ -63,15 +65,38 @@ def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -
     )
 
 
-def sample_sequences(law: Distribution, T: int, m: int, rng: np.random.Generator) -> np.ndarray:
-    """x_t = W^(t-1) x_1 with W = diag(exp(i theta)), theta ~ U[0, 2 pi)^d per sequence;
-    shape (m, T, d), complex."""
+def sample_phases(phases: PhaseLaw, shape, rng: np.random.Generator) -> np.ndarray:
+    """Draws of W's diagonal entries: r exp(i theta), theta ~ U[0, 2 pi), or a uniform N-th root
+    of unity."""
+    if phases.kind == "roots":
+        return np.exp(2j * np.pi * rng.integers(0, phases.N, size=shape) / phases.N)
+    return float(phases.radius) * np.exp(1j * rng.uniform(0.0, 2.0 * np.pi, size=shape))
+
+
+def sample_sequences(setting, T: int, m: int, rng: np.random.Generator) -> np.ndarray:
+    """x_{t+1} = W x_t + xi_t with W = diag(lambda) drawn per sequence from the setting's law of
+    W (uniform phases on the unit circle for a bare law) and its noise xi_t (none for a bare
+    law); shape (m, T, d), complex."""
+    setting = as_setting(setting)
+    law = setting.law
     if law.parameters:
         raise ValueError(f"give numeric values for {[str(s) for s in law.parameters]} to sample")
     x1 = sample_initial_tokens(law, m, rng)
-    theta = rng.uniform(0.0, 2.0 * np.pi, size=(m, law.d))
-    powers = np.exp(1j * theta[:, None, :] * np.arange(T)[None, :, None])
-    return powers * x1[:, None, :]
+    lam = sample_phases(setting.phases, (m, law.d), rng)
+    if not setting.noise.present:
+        return lam[:, None, :] ** np.arange(T)[None, :, None] * x1[:, None, :]
+    if setting.noise.scale.free_symbols:
+        raise ValueError("give a numeric noise scale to sample")
+    s = float(setting.noise.scale)
+    X = np.empty((m, T, law.d), dtype=complex)
+    X[:, 0] = x1
+    for step in range(1, T):
+        if setting.noise.kind == "complex":  # circular: E|xi|^2 = s^2, E xi^2 = 0
+            xi = s * (rng.standard_normal((m, law.d)) + 1j * rng.standard_normal((m, law.d))) / np.sqrt(2)
+        else:
+            xi = s * rng.standard_normal((m, law.d))
+        X[:, step] = lam * X[:, step - 1] + xi
+    return X
 
 
 def diagonal_initialization(d: int, a0, b0) -> tuple[np.ndarray, np.ndarray]:
@@ -123,28 +148,36 @@ def predict(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None) -> np.n
     )
 
 
-def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None) -> np.ndarray:
-    """sum_{t=2}^{T-1} 1/2 ||y_t - x_{t+1}||^2 for each sequence, shape (m,)."""
+def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None, omega=None) -> np.ndarray:
+    """sum_{t=2}^{T-1} omega_t 1/2 ||y_t - x_{t+1}||^2 for each sequence, shape (m,); ``omega``
+    the position weights at t = 2..T-1 (default 1)."""
+    omega = _position_weights(omega, X.shape[1])
     return np.concatenate(
         [
-            0.5 * np.sum(np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[5]) ** 2, axis=(1, 2))
+            0.5 * np.sum(omega * np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[5]) ** 2, axis=(1, 2))
             for s in range(0, len(X), _CHUNK)
         ]
     )
 
 
-def loss_and_gradient(W_KQ, W_PV, X, weights=None, grams=None, rho=None):
+def _position_weights(omega, T: int) -> np.ndarray:
+    return (np.ones(T - 2) if omega is None else np.asarray(omega, dtype=float))[None, :, None]
+
+
+def loss_and_gradient(W_KQ, W_PV, X, weights=None, grams=None, rho=None, omega=None):
     """The reference's loss and its real-and-imaginary gradient (2 dL/d conj W) in each matrix:
     the mean over the sequences X, or the average with ``weights`` (summing to 1). ``grams``,
     from :func:`_grams`, saves recomputing the sequences' Gram matrices at every step;
-    ``rho`` is the normalization at t = 2..T-1 (default t - 1)."""
+    ``rho`` is the normalization and ``omega`` the loss weight at t = 2..T-1 (default t - 1
+    and 1)."""
     if weights is None:
         weights = np.full(len(X), 1.0 / len(X))
+    omega = _position_weights(omega, X.shape[1])
     loss, g_KQ, g_PV = 0.0, np.zeros_like(W_KQ), np.zeros_like(W_PV)
     for n, s in enumerate(range(0, len(X), _CHUNK)):
         gram = None if grams is None else grams[n]
         G, E_t, rho_t, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK], gram, rho)
-        weight = weights[s : s + _CHUNK, None, None]
+        weight = weights[s : s + _CHUNK, None, None] * omega
         loss += 0.5 * np.sum(weight * np.abs(r) ** 2)
         scaled = weight * r / rho_t
         g_PV += _outer_sum(scaled, w)
@@ -180,14 +213,15 @@ def _ab(W_KQ, W_PV) -> float:
     return float(np.mean(np.diag(A).real * np.diag(B).real))
 
 
-def _test_metrics(W_KQ, W_PV, X, rho=None) -> tuple[float, float]:
+def _test_metrics(W_KQ, W_PV, X, rho=None, omega=None) -> tuple[float, float]:
     """The test loss, and the reference's ratio: the mean of Re(y_hat_{T-1} / (x_T + 1e-5))
     over sequences and coordinates, from one forward pass."""
     loss, ratios = 0.0, []
+    omega = _position_weights(omega, X.shape[1])
     for s in range(0, len(X), _CHUNK):
         chunk = X[s : s + _CHUNK]
         *_, y, r = _forward(W_KQ, W_PV, chunk, rho=rho)
-        loss += 0.5 * np.sum(np.abs(r) ** 2)
+        loss += 0.5 * np.sum(omega * np.abs(r) ** 2)
         ratios.append((y[:, -1] / (chunk[:, -1] + 1e-5)).real)
     return loss / len(X), float(np.mean(np.concatenate(ratios)))
 
@@ -212,7 +246,7 @@ class TrainingRun:
 
 
 def simulate_training(
-    law: Distribution,
+    setting,
     *,
     T: int,
     a0: float,
@@ -230,8 +264,11 @@ def simulate_training(
     """Train from the diagonal initialization (or ``start``) by full-batch gradient descent.
 
     Deterministic for a given seed: training and test sequences come from one generator.
-    Metrics are logged at step 0, every ``log_every`` steps, and at the last step.
+    Metrics are logged at step 0, every ``log_every`` steps, and at the last step. ``setting``
+    is a :class:`symbolic.setting.Setting` (or a bare law, in the paper's setting).
     """
+    setting = as_setting(setting)
+    law = setting.law
     for name, value in {"T": T, "steps": steps, "m": m, "m_test": m_test, "log_every": log_every}.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -240,27 +277,27 @@ def simulate_training(
     if not (np.isfinite(eta) and eta > 0):
         raise ValueError(f"the step size eta must be a finite positive number, got {eta!r}")
     rng = np.random.default_rng(seed)
-    X_train = sample_sequences(law, T, m, rng)
-    X_test = sample_sequences(law, T, m_test, rng)
+    X_train = sample_sequences(setting, T, m, rng)
+    X_test = sample_sequences(setting, T, m_test, rng)
     W_KQ, W_PV = (
         diagonal_initialization(law.d, a0, b0) if start is None else (s.astype(complex) for s in start)
     )
     log = {"steps": [], "ab": [], "train_loss": [], "test_loss": [], "ratio": []}
     grams = _grams(X_train)
-    rho = normalization(law, T)
+    rho, omega = normalization(setting, T), position_weights(setting, T)
 
     def record(step, train_loss):
         log["steps"].append(step)
         log["ab"].append(_ab(W_KQ, W_PV))
         log["train_loss"].append(train_loss)
-        test_loss, ratio = _test_metrics(W_KQ, W_PV, X_test, rho)
+        test_loss, ratio = _test_metrics(W_KQ, W_PV, X_test, rho, omega)
         log["test_loss"].append(test_loss)
         log["ratio"].append(ratio)
 
     bar = tqdm(total=steps, disable=not progress, desc="gradient descent", unit="step")
     for step in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
-            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, grams=grams, rho=rho)
+            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, grams=grams, rho=rho, omega=omega)
         if not np.isfinite(loss):
             raise FloatingPointError(f"training diverged at step {step}: lower eta (now {eta:g})")
         if step % log_every == 0 or step == steps:
@@ -276,6 +313,7 @@ def simulate_training(
     bar.close()
     settings = {
         "law": law.name,
+        "setting": setting.describe(),
         "d": law.d,
         "T": T,
         "a0": a0,

@@ -176,19 +176,30 @@ def _split(index: int, d: int) -> tuple[int, int]:
     return index % d, index // d
 
 
-def quadratic_coefficient(law: Distribution, T: int, row, column) -> sp.Expr:
-    """K[(c, a, b), (c', a', b')] exactly, for embedding indices in 0..2d-1."""
+def quadratic_coefficient(setting, T: int, row, column) -> sp.Expr:
+    """K[(c, a, b), (c', a', b')] exactly, for embedding indices in 0..2d-1, under a setting
+    (or the paper's setting for a bare law)."""
+    from .process_counts import setting_counts
+    from .setting import as_setting
+
+    setting = as_setting(setting)
+    law = setting.law
     coordinates, blocks = zip(*(_split(k, law.d) for k in (*row, *column)))
-    count = phase_counts(T, "quadratic", law.rho).get((set_partition(coordinates), blocks))
+    count = setting_counts(setting, T, "quadratic").get((set_partition(coordinates), blocks))
     if not count:
         return sp.S.Zero
     return sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, QUADRATIC_SLOTS)
 
 
-def linear_coefficient(law: Distribution, T: int, r: int, column) -> sp.Expr:
-    """J_r[c, a, b] exactly."""
+def linear_coefficient(setting, T: int, r: int, column) -> sp.Expr:
+    """J_r[c, a, b] exactly, under a setting (or the paper's setting for a bare law)."""
+    from .process_counts import setting_counts
+    from .setting import as_setting
+
+    setting = as_setting(setting)
+    law = setting.law
     coordinates, blocks = zip(*((r, 0), *(_split(k, law.d) for k in column)))
-    count = phase_counts(T, "linear", law.rho).get((set_partition(coordinates), blocks))
+    count = setting_counts(setting, T, "linear").get((set_partition(coordinates), blocks))
     if not count:
         return sp.S.Zero
     return sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, LINEAR_SLOTS)
