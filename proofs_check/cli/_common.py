@@ -46,25 +46,79 @@ FINITE, POSITIVE = _Finite(), _Finite(positive=True)
 
 
 _BUILT_IN = ("gaussian", "sparse", "full-one", "atoms", "iid")
+EXTREME_DIGITS = 10  # a scale beyond 10^+-10 is computed in normalized units
+ATOMS_MAX_BYTES = 1_000_000  # an atoms file or inline JSON larger than this is refused
 
 
 @dataclass(frozen=True)
 class Setting:
-    """A law of x_1 as the user gave it: symbolic (for closed forms) plus values."""
+    """A law of x_1 as the user gave it: symbolic (for closed forms) plus values.
+
+    A law of extreme scale (x_1 of size 10^k with |k| > ``EXTREME_DIGITS``) is held in
+    normalized units, x_1 / 10^k: the flow is invariant under x_1 -> s x_1, (a, b) -> (a, b) / s,
+    tau -> tau / s^4, so a b scales by 1/s^2 and the loss by s^2 (:meth:`in_user_units`)."""
 
     law: object  # symbolic.moments.Distribution, with parameters as symbols
-    values: dict  # symbol name -> exact value, T included
-    sampling_law: object  # the same law with numbers in place of its parameters
+    values: dict  # symbol name -> exact value, T included (normalized units)
+    sampling_law: object  # the same law with numbers in place of its parameters (normalized units)
     description: str
+    digits: int = 0  # x_1 has been divided by 10^digits
 
     @property
     def T(self) -> int:
         return int(self.values["T"])
 
+    @property
+    def scale(self):
+        import sympy as sp
 
-def read_setting(x1, d, T, sigma_value, c_value, atoms, moments=None) -> Setting:
-    """The setting from the shared options, or a click error naming the option at fault."""
+        return sp.Integer(10) ** self.digits
+
+    def in_user_units(self, value, length_power: int):
+        """A normalized value of dimension (length of x_1)^length_power back in the user's
+        units: a float where a double holds it, else a string of 15 significant digits."""
+        if value is None or self.digits == 0:
+            return value
+        import mpmath
+
+        with mpmath.workdps(30):
+            out = mpmath.mpf(value) * mpmath.mpf(10) ** (self.digits * length_power)
+            if out == 0 or 1e-300 < abs(out) < 1e300:
+                return float(out)
+            return mpmath.nstr(out, 15)
+
+
+def read_setting(x1, d, T, sigma_value, c_value, atoms, moments=None, force=False) -> Setting:
+    """The setting from the shared options, or a click error naming the option at fault; a
+    law with x_1 = 0 almost surely is refused (nothing to learn)."""
+    setting = _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force)
+    law = setting.sampling_law
+    if all(law.moment(*(_unit(law.d, j),) * 2) == 0 for j in range(law.d)):
+        raise click.UsageError(
+            "x_1 = 0 almost surely: the loss is constant, every point is stationary and the flow never "
+            "moves, so there is no limit of a b to report; give a law with E|x_1|^2 > 0"
+        )
+    return setting
+
+
+def _unit(d: int, j: int) -> tuple:
+    return tuple(int(k == j) for k in range(d))
+
+
+def _power_of_ten(value) -> int:
+    """The exponent k of 10^k nearest a positive exact value, 0 unless it is extreme."""
+    import sympy as sp
+
+    k = int(sp.floor(sp.log(value, 10).evalf(30) + sp.Rational(1, 2)))
+    return k if abs(k) > EXTREME_DIGITS else 0
+
+
+def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
+    import sympy as sp
+
     from symbolic.moments import Atoms, exact_number, full_one, gaussian, iid, sparse
+
+    from ._cost import atoms_cost, guard
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
@@ -90,48 +144,94 @@ def read_setting(x1, d, T, sigma_value, c_value, atoms, moments=None) -> Setting
             "--moments goes with --x1 iid, and --x1 iid needs it", param_hint="--moments"
         )
     if x1 == "iid":
+        spec = _load_json(moments, "--moments", read_files=False)
         try:
-            spec = json.loads(moments)
             if not isinstance(spec, dict):
                 raise ValueError("expected a JSON object")
             law = iid(5 if d is None else d, spec)
-        except (ValueError, json.JSONDecodeError) as error:
-            raise click.BadParameter(str(error), param_hint="--moments") from error
-        return Setting(law, {"T": T}, law, f"i.i.d. coordinates with moments {spec}")
+            m2 = law.key[1]
+            digits = _power_of_ten(sp.sqrt(m2)) if m2 > 0 else 0
+            if digits:
+                law = iid(law.d, {n: law.key[n - 1] / sp.Integer(10) ** (n * digits) for n in range(1, 7)})
+        except (ValueError, TypeError, RecursionError) as error:
+            raise click.BadParameter(_one_line(error), param_hint="--moments") from error
+        return Setting(law, {"T": T}, law, f"i.i.d. coordinates with moments {spec}", digits)
     if x1 == "atoms":
         if atoms is None:
             raise click.BadParameter("give the atoms as JSON or a JSON file", param_hint="--atoms")
         spec = _read_atoms(atoms)
+        width = max((len(p) for p in spec["points"]), default=0)
+        guard(atoms_cost(len(spec["points"]), width), force)
         try:
             law = Atoms(spec["points"], spec["weights"], name="atoms")
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--atoms") from error
+            largest = max(abs(v) for point in law.key[0] for v in point)
+            digits = _power_of_ten(largest) if largest else 0
+            if digits:
+                scaled = [[v / sp.Integer(10) ** digits for v in point] for point in law.key[0]]
+                law = Atoms(scaled, law.key[1], name="atoms")
+        except (ValueError, TypeError, RecursionError) as error:
+            raise click.BadParameter(_one_line(error), param_hint="--atoms") from error
         if d is not None and d != law.d:
             raise click.BadParameter(f"--d {d} but the atoms have length {law.d}", param_hint="--d")
-        return Setting(law, {"T": T}, law, f"atoms ({len(spec['points'])} points, d = {law.d})")
+        return Setting(law, {"T": T}, law, f"atoms ({len(spec['points'])} points, d = {law.d})", digits)
     d = 5 if d is None else d
     if d < 1:
         raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 == "gaussian":
         value = exact_number(1.0 if sigma_value is None else sigma_value)
+        digits = _power_of_ten(value)
+        unit = value / sp.Integer(10) ** digits
         return Setting(
-            gaussian(d), {"sigma": value, "T": T}, gaussian(d, value), f"Gaussian, sigma = {value}"
+            gaussian(d),
+            {"sigma": unit, "T": T},
+            gaussian(d, unit),
+            f"Gaussian, sigma = {sigma_value if digits else value}",
+            digits,
         )
     if x1 == "sparse":
         value = exact_number(1.0 if c_value is None else c_value)
-        return Setting(sparse(d), {"c": value, "T": T}, sparse(d, value), f"sparse, c = {value}")
+        digits = _power_of_ten(value)
+        unit = value / sp.Integer(10) ** digits
+        description = f"sparse, c = {c_value if digits else value}"
+        return Setting(sparse(d), {"c": unit, "T": T}, sparse(d, unit), description, digits)
     return Setting(full_one(d), {"T": T}, full_one(d), "full-one")
 
 
-def _read_atoms(text: str) -> dict:
-    source = Path(text)
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows; write finite numbers")
+
+
+def _load_json(text: str, hint: str, *, read_files: bool = True):
+    """JSON given inline or (``read_files``) as a file of at most ``ATOMS_MAX_BYTES``; NaN and
+    Infinity are refused."""
+    if len(text) > ATOMS_MAX_BYTES:
+        raise click.BadParameter(f"the JSON is longer than {ATOMS_MAX_BYTES:,} characters", param_hint=hint)
+    raw = text
+    if read_files and not text.lstrip().startswith(("{", "[")):
+        source = Path(text)
+        try:
+            if not source.is_file():
+                reason = "is not a regular file" if source.exists() else "no such file"
+                raise click.BadParameter(f"not JSON, and {text!r}: {reason}", param_hint=hint)
+            with source.open("rb") as handle:
+                data = handle.read(ATOMS_MAX_BYTES + 1)
+        except OSError as error:
+            raise click.BadParameter(f"cannot read {text!r}: {error.strerror}", param_hint=hint) from error
+        if len(data) > ATOMS_MAX_BYTES:
+            raise click.BadParameter(f"{text!r} is larger than {ATOMS_MAX_BYTES:,} bytes", param_hint=hint)
+        raw = data.decode("utf-8", errors="replace")
     try:
-        raw = source.read_text() if not text.lstrip().startswith(("{", "[")) and source.exists() else text
-        spec = json.loads(raw)
-    except (OSError, json.JSONDecodeError) as error:
-        raise click.BadParameter(
-            f"not JSON and not a readable JSON file: {error}", param_hint="--atoms"
-        ) from error
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        raise click.BadParameter(f"not JSON: {_one_line(error)}", param_hint=hint) from error
+
+
+def _read_atoms(text: str) -> dict:
+    spec = _load_json(text, "--atoms")
     if isinstance(spec, list):
         spec = {"points": spec, "weights": [f"1/{len(spec)}"] * len(spec)}
     if not isinstance(spec, dict) or set(spec) != {"points", "weights"}:
@@ -165,23 +265,25 @@ _SETTING_OPTIONS = [
     click.option("--a0", type=FINITE, default=0.1, show_default=True, help="Initial a (W^KQ block)."),
     click.option("--b0", type=FINITE, default=0.1, show_default=True, help="Initial b (W^PV block)."),
     click.option("--mask", is_flag=True, help="Mask the off-diagonal entries of the prediction blocks."),
+    click.option("--force", is_flag=True, help="Run even past the cost guard's time and memory limits."),
 ]
 
 
 def setting_options(*, sampling: bool = False):
     """The options every command shares. The command receives ``setting`` (a :class:`Setting`,
-    read and validated before it runs) in place of the law's options, and ``a0``, ``b0`` and
-    ``mask`` as they are. ``sampling=True``: the command draws x_1, so a law given only by its
+    read and validated before it runs) in place of the law's options, and ``a0``, ``b0``,
+    ``mask`` and ``force`` as they are. ``sampling=True``: the command draws x_1, so a law given only by its
     moments is refused."""
 
     def decorate(command):
         @functools.wraps(command)
-        def wrapper(*, x1, sigma_value, c_value, atoms, moments, d, T, **rest):
+        def wrapper(*, x1, sigma_value, c_value, atoms, moments, d, T, force, **rest):
             if sampling and x1 == "iid":
                 raise click.BadParameter(
                     "this command samples x_1: give a family or atoms, not moments", param_hint="--x1"
                 )
-            return command(setting=read_setting(x1, d, T, sigma_value, c_value, atoms, moments), **rest)
+            setting = read_setting(x1, d, T, sigma_value, c_value, atoms, moments, force)
+            return command(setting=setting, force=force, **rest)
 
         for option in reversed(_SETTING_OPTIONS):
             wrapper = option(wrapper)
@@ -191,10 +293,73 @@ def setting_options(*, sampling: bool = False):
 
 
 def emit(payload: dict, as_json: bool, lines: list[str]) -> None:
+    """Print the answer; a non-finite number anywhere in it is an error, never printed."""
+    where = _non_finite(payload)
+    if where:
+        raise click.ClickException(
+            f"the computation gave a non-finite value for {where}; no answer is printed "
+            "(please report this input)"
+        )
     if as_json:
         click.echo(json.dumps(payload, indent=2, default=str))
     else:
         click.echo("\n".join(lines))
+
+
+def _g(value, digits: int) -> str:
+    """A number as printed: a float to ``digits`` significant digits; exact strings (values a
+    double cannot hold, :meth:`Setting.in_user_units`) as they are."""
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else f"{value:.{digits}g}"
+
+
+def _non_finite(value, path: str = "") -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "the answer"
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def progress_wanted(as_json: bool) -> bool:
+    """Progress bars go to stderr, on a terminal, and never under --json."""
+    import sys
+
+    return not as_json and sys.stderr.isatty()
+
+
+def output_path(*suffixes: str):
+    """A click callback for an output file, checked before any work: its suffix, and that it
+    can be created (the probe file is removed again)."""
+
+    def check(ctx, param, value):
+        if value is None:
+            return None
+        path = Path(value)
+        if suffixes and path.suffix not in suffixes:
+            raise click.BadParameter(f"the file must end in {' or '.join(suffixes)}", ctx, param)
+        if path.is_dir():
+            raise click.BadParameter(f"{value!r} is a folder", ctx, param)
+        existed = path.exists()
+        try:
+            with path.open("a"):
+                pass
+            if not existed:
+                path.unlink()
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {value!r}: {error.strerror}", ctx, param) from error
+        return value
+
+    return check
 
 
 def require_diagonal_reduction(setting: Setting, mask: bool) -> str:
@@ -211,6 +376,6 @@ def require_diagonal_reduction(setting: Setting, mask: bool) -> str:
     raise click.UsageError(
         f"the emergence condition fails for this law ({len(offending)} non-zero coefficients, e.g. "
         f"{next(iter(offending))}; see `mesacheck conditions`): the diagonal closed form does not describe "
-        "unmasked training; pass --mask for the reference's masked training (--clip), or use "
+        "unmasked training; pass --mask for the reference's masked training, or use "
         "`mesacheck flow --full` for the exact full flow"
     )

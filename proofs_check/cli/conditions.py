@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ._common import emit, setting_options
+from ._common import emit, progress_wanted, setting_options
+from ._cost import announce, conditions_cost, guard
 
 
 @click.command()
 @setting_options()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def conditions(setting, a0, b0, mask, as_json):
+def conditions(setting, a0, b0, mask, force, as_json):
     """Which moment conditions hold: emergence (the full flow keeps the diagonal prediction
     blocks) and equal diagonal (the learned step is vanilla GD); the offending coefficients
     when one fails."""
@@ -20,6 +21,9 @@ def conditions(setting, a0, b0, mask, as_json):
 
     del a0, b0, mask  # shared law options; conditions do not depend on them
     T = setting.T
+    cost = conditions_cost(setting.law.d, T)
+    guard(cost, force)
+    announce(cost, progress_wanted(as_json))
     law = setting.sampling_law
     emergence = emergence_condition(law, T)
     equal = equal_diagonal_condition(law, T) if not emergence else None

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ._common import POSITIVE, emit, setting_options
+from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
+from ._cost import announce, flow_cost, guard
 
 
 @click.command()
@@ -19,7 +20,7 @@ from ._common import POSITIVE, emit, setting_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --init random.")
 @click.option("--tau-max", type=POSITIVE, default=1e5, show_default=True, help="Time budget of the flow.")
 @click.option(
-    "--heatmap", type=click.Path(dir_okay=False), help="Save heatmaps of the learned W^KQ, W^PV (PNG)."
+    "--heatmap", callback=output_path(".png"), help="Save heatmaps of the learned W^KQ, W^PV (PNG)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def flow(
@@ -27,6 +28,7 @@ def flow(
     a0,
     b0,
     mask,
+    force,
     full,
     init,
     sigma_w,
@@ -43,9 +45,19 @@ def flow(
         raise click.UsageError(
             "only the full flow is offered here (--full); the diagonal flow is `mesacheck limit`"
         )
-    if heatmap and Path(heatmap).suffix != ".png":
-        raise click.BadParameter("the heatmap file must end in .png", param_hint="--heatmap")
     T = setting.T
+    if setting.digits:
+        raise click.UsageError(
+            f"x_1 has scale 10^{setting.digits}: the full model's moments (up to degree 6) leave double "
+            f"precision; integrate x_1 / 10^{setting.digits} instead (the flow is invariant: a b scales by "
+            "1/scale^2, time by 1/scale^4), or use `mesacheck limit`"
+        )
+    cost = flow_cost(setting.law.d, T)
+    guard(cost, force)
+    announce(cost, progress_wanted(as_json))
+    # TODO(issue 12): pass progress=progress_wanted(as_json) to integrate_full_flow once it takes
+    # a progress callback (numeric/full_flow.py is changed there); until then only the estimate
+    # above is shown before a long flow.
     law = setting.sampling_law
     if init == "random" and mask:
         raise click.BadParameter("--mask needs zero off-diagonal prediction blocks: use --init diagonal")

@@ -5,23 +5,30 @@ from __future__ import annotations
 import time
 
 import click
-import numpy as np
 
-from ._common import POSITIVE, emit, require_diagonal_reduction, setting_options
+from ._common import POSITIVE, _g, emit, progress_wanted, require_diagonal_reduction, setting_options
+from ._cost import announce, guard, limit_cost
+
+# In units where x_1 has scale 1, a start outside this range makes the velocity (cubic in a, b)
+# and the step sizes leave the range where double precision integrates the flow reliably.
+START_RANGE = (1e-30, 1e6)
 
 
 @click.command()
 @setting_options()
 @click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def limit(setting, a0, b0, mask, tau_max, as_json):
-    """The limit of a b: closed form against the integrated exact flow."""
+def limit(setting, a0, b0, mask, force, tau_max, as_json):
+    """The limit of a b: closed form against the integrated exact flow.
+
+    The start a0 = -b0 (a != 0) stays on a = -b and runs into the strict saddle at the origin:
+    a b -> 0 there, and it is reported as that saddle limit."""
     import sympy as sp
 
     from numeric.bridge import evaluate
     from numeric.flow import integrate_flow
     from symbolic.population_loss import T as T_symbol
-    from symbolic.stationary import NotExchangeableError, emergence_limit
+    from symbolic.stationary import NotExchangeableError, ab_limit, emergence_limit
 
     start = time.perf_counter()
     T = setting.T
@@ -30,13 +37,34 @@ def limit(setting, a0, b0, mask, tau_max, as_json):
             "(a0, b0) = (0, 0) is a stationary point: with both prediction blocks zero the prediction is "
             "identically 0, every gradient vanishes, and the flow never moves. Start elsewhere."
         )
+    cost = limit_cost(setting.law.d, T, masked=mask)
+    guard(cost, force)
+    announce(cost, progress_wanted(as_json))
+    # normalized units (Setting): the start scales with x_1, time and a b do not come back
+    # as doubles where they would overflow
+    scale = float(setting.scale)
+    a_start, b_start = a0 * scale, b0 * scale
+    low, high = START_RANGE
+    if not low <= max(abs(a_start), abs(b_start)) <= high:
+        raise click.UsageError(
+            f"the start (a0, b0) = ({a0:g}, {b0:g}) is out of the range where double precision "
+            f"integrates this flow: give max(|a0|, |b0|) between {low / scale:g} and {high / scale:g} "
+            "(the scale of x_1 sets it: a, b go like 1/scale); the limit depends on the start only "
+            "through the signs and a0^2 - b0^2"
+        )
     regime = require_diagonal_reduction(setting, mask)
     values = setting.values
     try:
-        closed = emergence_limit(setting.law, a0, b0)
+        closed = emergence_limit(setting.law, a_start, b_start)
     except NotExchangeableError as error:
         closed, reason = None, str(error)
-    solution = integrate_flow(setting.law, a0, b0, values=values, tau_max=tau_max)
+    if closed is not None and not evaluate(closed.ab, values) >= 0:  # nan: a vanishing denominator
+        raise click.ClickException(
+            f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
+            "alpha = 0), so the loss is flat along a b and there is no single limit"
+        )
+    solution = integrate_flow(setting.law, a_start, b_start, values=values, tau_max=tau_max)
+    user = setting.in_user_units
     d_ = setting.law.d
     a_flow, b_flow = solution.limit[:d_], solution.limit[d_:]
     payload = {
@@ -46,33 +74,37 @@ def limit(setting, a0, b0, mask, tau_max, as_json):
         "a0": a0,
         "b0": b0,
         "regime": regime,
-        "ab_flow": float(solution.ab[-1]),
+        "ab_flow": user(float(solution.ab[-1]), -2),
         "certificate": {
-            "gradient_norm": solution.gradient_norm,
+            "gradient_norm": user(solution.gradient_norm, 3),
             "relative_newton_step": solution.newton_step,
-            "conserved_drift": solution.conserved_drift,
-            "tau_end": float(solution.tau[-1]),
+            "conserved_drift": user(solution.conserved_drift, -2),
+            "tau_end": user(float(solution.tau[-1]), -4),
             "method": solution.method,
             "rtol": solution.rtol,
         },
     }
     if closed is not None:
         ab_exact = evaluate(closed.ab, values)
-        general = closed.ab
+        ab_flow = float(solution.ab[-1])
+        general = ab_limit(setting.law)  # lim ab away from the saddle: the formula, in T
         asymptote = sp.limit(general, T_symbol, sp.oo)
         payload.update(
             {
-                "ab_closed_form": ab_exact,
-                "relative_error": abs(payload["ab_flow"] - ab_exact) / abs(ab_exact) if ab_exact else None,
-                "a_limit": evaluate(closed.a, values),
-                "b_limit": evaluate(closed.b, values),
+                "ab_closed_form": user(ab_exact, -2),
+                "relative_error": abs(ab_flow - ab_exact) / abs(ab_exact) if ab_exact else None,
+                "absolute_error": user(abs(ab_flow - ab_exact), -2),
+                "a_limit": user(evaluate(closed.a, values), -1),
+                "b_limit": user(evaluate(closed.b, values), -1),
                 "limit_kind": closed.kind,
-                "closed_form": str(general),
-                "closed_form_latex": sp.latex(general),
-                "ab_T_to_infinity": evaluate(asymptote, values) if asymptote.is_finite is not False else None,
+                "closed_form": str(closed.ab if closed.kind == "saddle" else general),
+                "closed_form_latex": sp.latex(closed.ab if closed.kind == "saddle" else general),
+                "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
+                if asymptote.is_finite is not False
+                else None,
                 "ab_T_to_infinity_latex": sp.latex(asymptote),
-                "local_rate": evaluate(closed.rate, values),
-                "conserved_a2_minus_b2": float(closed.conserved),
+                "local_rate": user(evaluate(closed.rate, values), 4),
+                "conserved_a2_minus_b2": user(float(closed.conserved), -2),
             }
         )
     else:
@@ -80,33 +112,51 @@ def limit(setting, a0, b0, mask, tau_max, as_json):
             {
                 "ab_closed_form": None,
                 "closed_form_reason": reason,
-                "a_limit": a_flow.tolist(),
-                "b_limit": b_flow.tolist(),
+                "a_limit": [user(v, -1) for v in a_flow.tolist()],
+                "b_limit": [user(v, -1) for v in b_flow.tolist()],
                 "limit_kind": "stationary point of the diagonal flow",
             }
         )
     if closed is not None and closed.kind == "saddle":
-        payload["note"] = "a0 = -b0: the flow runs into the strict saddle at the origin (a b -> 0)"
+        payload["note"] = (
+            "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
+            f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
+        )
+    if setting.digits:
+        payload["units"] = (
+            f"computed with x_1 / 10^{setting.digits} and rescaled: a b by 10^{-2 * setting.digits}, "
+            f"time by 10^{-4 * setting.digits}"
+        )
     payload["seconds"] = time.perf_counter() - start
     lines = [f"x_1: {payload['x1']};  d = {d_}, T = {T}, (a0, b0) = ({a0}, {b0});  {regime}"]
     if closed is not None:
+        error = (
+            f"relative error {payload['relative_error']:.1e}"
+            if payload["relative_error"] is not None
+            else f"absolute error {_g(payload['absolute_error'], 2)}"
+        )
         lines += [
             f"closed form     lim ab = {payload['closed_form']}",
-            f"                       = {payload['ab_closed_form']:.15g}   ({closed.kind})",
-            f"integrated flow lim ab = {payload['ab_flow']:.15g}   "
-            f"relative error {payload['relative_error']:.1e}",
-            f"a_limit = {payload['a_limit']:.12g}, b_limit = {payload['b_limit']:.12g}",
-            f"as T -> infinity: {sp.sstr(asymptote)} = {payload['ab_T_to_infinity']}",
+            f"                       = {_g(payload['ab_closed_form'], 15)}   ({closed.kind})",
+            f"integrated flow lim ab = {_g(payload['ab_flow'], 15)}   {error}",
+            f"a_limit = {_g(payload['a_limit'], 12)}, b_limit = {_g(payload['b_limit'], 12)}",
+            f"as T -> infinity: {sp.sstr(asymptote)} = {_g(payload['ab_T_to_infinity'], 15)}",
         ]
+        if "note" in payload:
+            lines.append(payload["note"])
     else:
         lines += [
             f"no closed form: {reason}",
-            f"integrated flow lim ab = {payload['ab_flow']:.15g}",
-            f"a_limit = {np.array2string(a_flow, precision=10)}",
-            f"b_limit = {np.array2string(b_flow, precision=10)}",
+            f"integrated flow lim ab = {_g(payload['ab_flow'], 15)}",
+            f"a_limit = {', '.join(_g(v, 10) for v in payload['a_limit'])}",
+            f"b_limit = {', '.join(_g(v, 10) for v in payload['b_limit'])}",
         ]
+    if "units" in payload:
+        lines.append(payload["units"])
+    certificate = payload["certificate"]
     lines.append(
-        f"certificate: |grad L| = {solution.gradient_norm:.1e}, Newton step {solution.newton_step:.1e}, "
-        f"conserved drift {solution.conserved_drift:.1e}  ({payload['seconds']:.2f} s)"
+        f"certificate: |grad L| = {_g(certificate['gradient_norm'], 2)}, Newton step "
+        f"{solution.newton_step:.1e}, conserved drift {_g(certificate['conserved_drift'], 2)}  "
+        f"({payload['seconds']:.2f} s)"
     )
     emit(payload, as_json, lines)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import time
 from pathlib import Path
 
 import click
 
-from ._common import POSITIVE, emit, require_diagonal_reduction, setting_options
+from ._common import POSITIVE, emit, output_path, progress_wanted, require_diagonal_reduction, setting_options
+from ._cost import guard, simulate_cost
 
 
 @click.command()
@@ -25,17 +25,20 @@ from ._common import POSITIVE, emit, require_diagonal_reduction, setting_options
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--log-every", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write the log (.json or .csv).")
+@click.option("--out", callback=output_path(".json", ".csv"), help="Write the log (.json or .csv).")
+@click.option("--plot", callback=output_path(".png"), help="Save a PNG of ab against the exact flow.")
 @click.option(
-    "--plot", type=click.Path(dir_okay=False, writable=True), help="Save a PNG of ab against the exact flow."
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: on a terminal, not --json).",
 )
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def simulate(
     setting,
     a0,
     b0,
     mask,
+    force,
     eta,
     steps,
     m,
@@ -53,10 +56,18 @@ def simulate(
     from numeric.simulate import simulate_training
     from symbolic.stationary import NotExchangeableError, emergence_limit
 
-    if out and Path(out).suffix not in (".json", ".csv"):
-        raise click.BadParameter("the log must end in .json or .csv", param_hint="--out")
     T = setting.T
-    show = sys.stderr.isatty() if progress is None else progress
+    if setting.digits:
+        raise click.UsageError(
+            f"x_1 has scale 10^{setting.digits}: the sampled training runs in double precision and "
+            f"would over- or underflow; simulate x_1 / 10^{setting.digits} instead (the flow is invariant: "
+            "a b scales by 1/scale^2 and time by 1/scale^4), or use `mesacheck limit`"
+        )
+    guard(
+        simulate_cost(setting.law.d, T, m=m, m_test=m_test, steps=steps, log_every=log_every, masked=mask),
+        force,
+    )
+    show = progress_wanted(as_json) if progress is None else progress
     start = time.perf_counter()
     run = simulate_training(
         setting.sampling_law,
