@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,7 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
         try:
             if not isinstance(spec, dict):
                 raise ValueError("expected a JSON object")
+            _check_numbers(spec.values(), "--moments")
             law = iid(5 if d is None else d, spec)
             m2 = law.key[1]
             digits = _power_of_ten(sp.sqrt(m2)) if m2 > 0 else 0
@@ -241,7 +243,29 @@ def _read_atoms(text: str) -> dict:
             raise click.BadParameter(f"{key} must be a list", param_hint="--atoms")
     if any(not isinstance(p, list) for p in spec["points"]):
         raise click.BadParameter("each atom must be a list of d numbers", param_hint="--atoms")
+    entries = [*spec["weights"], *(v for p in spec["points"] for v in p)]
+    _check_numbers(entries, "--atoms")
     return spec
+
+
+# A number written as a string: decimals (exponent of at most 4 digits), +, -, *, /, parentheses
+# and I. SymPy parses strings with eval, so nothing else (names, calls, **) may reach it.
+_NUMBER_TEXT = re.compile(
+    r"(?:\d+\.?\d*(?:[eE][+-]?\d{1,4})?|\.\d+(?:[eE][+-]?\d{1,4})?|[-+/()\sI]|\*(?!\*))+"
+)
+
+
+def _check_numbers(entries, hint: str) -> None:
+    """Every entry a JSON number, or a short string that is plainly a number such as "1/3"."""
+    for v in entries:
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise click.BadParameter(f'expected numbers or strings such as "1/3", got {v!r}', param_hint=hint)
+        if isinstance(v, str) and (
+            len(v) > 100 or not _NUMBER_TEXT.fullmatch(v) or re.search(r"[eE][+-]?\d{5}", v)
+        ):
+            raise click.BadParameter(
+                f'{v[:40]!r} is not a number (write e.g. 2, 0.5, "1/3" or "1+2*I")', param_hint=hint
+            )
 
 
 _SETTING_OPTIONS = [

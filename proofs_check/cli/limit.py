@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import click
@@ -48,7 +49,8 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
     if not low <= max(abs(a_start), abs(b_start)) <= high:
         raise click.UsageError(
             f"the start (a0, b0) = ({a0:g}, {b0:g}) is out of the range where double precision "
-            f"integrates this flow: give max(|a0|, |b0|) between {low / scale:g} and {high / scale:g} "
+            f"integrates this flow: give max(|a0|, |b0|) between 1e{round(math.log10(low)) - setting.digits} "
+            f"and 1e{round(math.log10(high)) - setting.digits} "
             "(the scale of x_1 sets it: a, b go like 1/scale); the limit depends on the start only "
             "through the signs and a0^2 - b0^2"
         )
