@@ -264,7 +264,7 @@ def _check_numbers(entries, hint: str) -> None:
             len(v) > 100 or not _NUMBER_TEXT.fullmatch(v) or re.search(r"[eE][+-]?\d{5}", v)
         ):
             raise click.BadParameter(
-                f'{v[:40]!r} is not a number (write e.g. 2, 0.5, "1/3" or "1+2*I")', param_hint=hint
+                f'{v[:40]!r} is not a finite number (write e.g. 2, 0.5, "1/3" or "1+2*I")', param_hint=hint
             )
 
 
