@@ -94,16 +94,16 @@ def read_setting(x1, d, T, sigma_value, c_value, atoms, moments=None, force=Fals
     law with x_1 = 0 almost surely is refused (nothing to learn)."""
     setting = _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force)
     law = setting.sampling_law
-    if all(law.moment(*(_unit(law.d, j),) * 2) == 0 for j in range(law.d)):
+    # only atoms and moments can describe x_1 = 0 (the families have positive scales)
+    zero = (law.name == "atoms" and not any(v for point in law.key[0] for v in point)) or (
+        law.name == "iid" and law.key[1] == 0
+    )
+    if zero:
         raise click.UsageError(
             "x_1 = 0 almost surely: the loss is constant, every point is stationary and the flow never "
             "moves, so there is no limit of a b to report; give a law with E|x_1|^2 > 0"
         )
     return setting
-
-
-def _unit(d: int, j: int) -> tuple:
-    return tuple(int(k == j) for k in range(d))
 
 
 def _power_of_ten(value) -> int:
@@ -227,7 +227,8 @@ def _load_json(text: str, hint: str, *, read_files: bool = True):
             raise click.BadParameter(f"{text!r} is larger than {ATOMS_MAX_BYTES:,} bytes", param_hint=hint)
         raw = data.decode("utf-8", errors="replace")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        # decimals stay text, read exactly later: 3e-600 is not 0, and 1e400 is not inf
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=str)
     except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
         raise click.BadParameter(f"not JSON: {_one_line(error)}", param_hint=hint) from error
 
