@@ -57,6 +57,7 @@ INPUTS = [
     ("issue: error under --json", ["limit", "--d", "0", "--json"]),
     ("issue: atoms file missing", ["limit", "--x1", "atoms", "--atoms", "nosuch.json"]),
     ("issue: recovery full-one (no --clip)", ["recovery", "--x1", "full-one"]),
+    ("issue: full flow of full-one, d = 5, T = 100", ["flow", "--full", "--x1", "full-one"]),
     # scales and starts
     ("sigma = 1e-300 from a scaled start", ["limit", "--sigma", "1e-300", "--a0", "1e290", "--b0", "1e290"]),
     ("sigma = 1e-300, JSON", ["limit", "--sigma", "1e-300", "--a0", "1e290", "--b0", "1e290", "--json"]),

@@ -231,3 +231,17 @@ def test_random_json_laws_end_cleanly(which, value, nan_text):
     assert_clean(result, as_json=True)
     if result.exit_code == 0:
         assert json.loads(result.output)["ab_flow"] is not None
+
+
+def test_the_full_flow_progress_bar_counts_decades_of_the_gradient_down_to_gtol():
+    from proofs_check.cli._common import progress_wanted
+    from proofs_check.cli.flow import _FlowProgress
+
+    bar = _FlowProgress(gtol=1e-11)
+    for tau, norm in [(0.0, 10.0), (1.0, 1e-4), (2.0, 1e-3), (3.0, 1e-12)]:  # a bump never goes back
+        bar(tau, norm)
+        if tau == 2.0:
+            assert bar.bar.n == 5.0
+    assert bar.bar.n == bar.bar.total == 12.0
+    bar.close()
+    assert progress_wanted(as_json=True) is False

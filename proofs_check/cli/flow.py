@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from pathlib import Path
 
@@ -55,9 +57,6 @@ def flow(
     cost = flow_cost(setting.law.d, T)
     guard(cost, force)
     announce(cost, progress_wanted(as_json))
-    # TODO(issue 12): pass progress=progress_wanted(as_json) to integrate_full_flow once it takes
-    # a progress callback (numeric/full_flow.py is changed there); until then only the estimate
-    # above is shown before a long flow.
     law = setting.sampling_law
     if init == "random" and mask:
         raise click.BadParameter("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
@@ -67,7 +66,17 @@ def flow(
         start = diagonal_initialization(law.d, a0, b0)
     else:
         start = random_initialization(law.d, sigma_w, np.random.default_rng(seed))
-    solution = integrate_full_flow(model, *start, mask=mask, tau_max=tau_max)
+    # issue 12 gives integrate_full_flow a progress(tau, gradient_norm) callback; until that lands
+    # only the estimate above is shown before a long flow
+    bar = _FlowProgress() if progress_wanted(as_json) else None
+    takes_progress = "progress" in inspect.signature(integrate_full_flow).parameters
+    try:
+        solution = integrate_full_flow(
+            model, *start, mask=mask, tau_max=tau_max, **({"progress": bar} if bar and takes_progress else {})
+        )
+    finally:
+        if bar:
+            bar.close()
     W_KQ, W_PV = solution.limit
     structure = structure_of(W_KQ, W_PV)
     wall = time.perf_counter() - start_time
@@ -115,3 +124,25 @@ def _heatmaps(path: Path, W_KQ, W_PV, title: str) -> None:
     from ..plots import heatmaps
 
     heatmaps(W_KQ, W_PV, title).savefig(path, dpi=120)
+
+
+class _FlowProgress:
+    """A bar on stderr over the decades by which |grad L| still has to fall to the stopping rule."""
+
+    def __init__(self, gtol: float = 1e-11):
+        self.gtol, self.bar, self.start = gtol, None, 0.0
+
+    def __call__(self, tau: float, gradient_norm: float) -> None:
+        from tqdm.auto import tqdm
+
+        level = math.log10(max(gradient_norm, self.gtol))
+        if self.bar is None:
+            self.start = level
+            total = round(level - math.log10(self.gtol), 1)
+            self.bar = tqdm(total=total, desc="full flow (decades of |grad L|)", unit="dec", leave=False)
+        self.bar.n = min(self.bar.total, max(self.bar.n, round(self.start - level, 1)))
+        self.bar.set_postfix(tau=f"{tau:.3g}", refresh=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

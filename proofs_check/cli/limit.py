@@ -90,7 +90,8 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
         ab_exact = evaluate(closed.ab, values)
         ab_flow = float(solution.ab[-1])
         general = ab_limit(setting.law)  # lim ab away from the saddle: the formula, in T
-        asymptote = sp.limit(general, T_symbol, sp.oo)
+        saddle = closed.kind == "saddle"
+        asymptote = sp.S.Zero if saddle else sp.limit(general, T_symbol, sp.oo)
         payload.update(
             {
                 "ab_closed_form": user(ab_exact, -2),
@@ -99,8 +100,8 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
                 "a_limit": user(evaluate(closed.a, values), -1),
                 "b_limit": user(evaluate(closed.b, values), -1),
                 "limit_kind": closed.kind,
-                "closed_form": str(closed.ab if closed.kind == "saddle" else general),
-                "closed_form_latex": sp.latex(closed.ab if closed.kind == "saddle" else general),
+                "closed_form": str(closed.ab if saddle else general),
+                "closed_form_latex": sp.latex(closed.ab if saddle else general),
                 "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
                 if asymptote.is_finite is not False
                 else None,
@@ -120,6 +121,7 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
             }
         )
     if closed is not None and closed.kind == "saddle":
+        payload["ab_mesa_optimizer"] = user(evaluate(general, values), -2)
         payload["note"] = (
             "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
             f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
