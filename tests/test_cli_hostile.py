@@ -245,3 +245,31 @@ def test_the_full_flow_progress_bar_counts_decades_of_the_gradient_down_to_gtol(
     assert bar.bar.n == bar.bar.total == 12.0
     bar.close()
     assert progress_wanted(as_json=True) is False
+
+
+@pytest.mark.parametrize(
+    "error, fragment",
+    [
+        (OSError(28, "No space left on device", "log.csv"), "cannot use log.csv: No space left on device"),
+        (MemoryError("Unable to allocate 24.0 GiB"), "out of memory (Unable to allocate 24.0 GiB)"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_full_disk_or_exhausted_memory_is_one_line(monkeypatch, tmp_path, error, fragment, as_json):
+    from proofs_check.cli import simulate
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(simulate, "_write_log", fail)
+    args = [*SMALL["simulate"], "--out", tmp_path / "log.csv"]
+    result = run("simulate", *args, *(["--json"] if as_json else []))
+    assert result.exit_code == 1
+    assert_clean(result, as_json)
+    assert fragment in (json.loads(result.output)["error"] if as_json else result.output)
+
+
+def test_atoms_of_huge_length_are_refused_before_they_are_read():
+    atoms = json.dumps({"points": [[1] * 200_000], "weights": [1]})
+    result = run("conditions", "--x1", "atoms", "--atoms", atoms)
+    assert result.exit_code == 2 and "too large" in result.output and "2d = 400000" in result.output

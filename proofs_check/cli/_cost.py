@@ -65,8 +65,10 @@ def _emergence(d: int, T: int, masked: bool) -> Cost:
 
 
 def atoms_cost(n_atoms: int, d: int) -> Cost:
-    """Reading atoms exactly: every coordinate becomes a SymPy rational."""
-    return Cost(5e-5 * n_atoms * d, _BASE_BYTES + 2e3 * n_atoms * d, f"{n_atoms} atoms of length {d}")
+    """Reading atoms exactly (every coordinate becomes a SymPy rational), and the least any
+    command then derives at their length d."""
+    reading = Cost(5e-5 * n_atoms * d, _BASE_BYTES + 2e3 * n_atoms * d, f"{n_atoms} atoms of length {d}")
+    return reading + _diagonal_loss(d)
 
 
 def limit_cost(d: int, T: int, *, masked: bool) -> Cost:
