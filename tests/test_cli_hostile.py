@@ -273,3 +273,12 @@ def test_atoms_of_huge_length_are_refused_before_they_are_read():
     atoms = json.dumps({"points": [[1] * 200_000], "weights": [1]})
     result = run("conditions", "--x1", "atoms", "--atoms", atoms)
     assert result.exit_code == 2 and "too large" in result.output and "2d = 400000" in result.output
+
+
+def test_a_coordinate_that_is_zero_almost_surely_is_named():
+    atoms = '{"points": [[1, 0], [-1, 0]], "weights": ["1/2", "1/2"]}'
+    result = run("limit", "--x1", "atoms", "--atoms", atoms, "--T", "6", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["silent_coordinates"] == [2] and "0 almost surely" in payload["note"]
+    assert payload["a_limit"][1] == payload["b_limit"][1] == 0.1  # never moved

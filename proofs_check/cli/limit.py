@@ -60,7 +60,7 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
         closed = emergence_limit(setting.law, a_start, b_start)
     except NotExchangeableError as error:
         closed, reason = None, str(error)
-    if closed is not None and not evaluate(closed.ab, values) >= 0:  # nan: a vanishing denominator
+    if closed is not None and not _finite_value(closed.ab, values):
         raise click.ClickException(
             f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
             "alpha = 0), so the loss is flat along a b and there is no single limit"
@@ -126,6 +126,13 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
             "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
             f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
         )
+    silent = _silent_coordinates(setting.sampling_law)
+    if silent:
+        payload["silent_coordinates"] = silent
+        payload["note"] = (
+            f"coordinates {silent} of x_1 are 0 almost surely: the loss does not depend on their a_j, b_j, "
+            "which keep their start (every value is stationary in them) and enter the mean a b as a0 b0"
+        )
     if setting.digits:
         payload["units"] = (
             f"computed with x_1 / 10^{setting.digits} and rescaled: a b by 10^{-2 * setting.digits}, "
@@ -146,8 +153,6 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
             f"a_limit = {_g(payload['a_limit'], 12)}, b_limit = {_g(payload['b_limit'], 12)}",
             f"as T -> infinity: {sp.sstr(asymptote)} = {_g(payload['ab_T_to_infinity'], 15)}",
         ]
-        if "note" in payload:
-            lines.append(payload["note"])
     else:
         lines += [
             f"no closed form: {reason}",
@@ -155,8 +160,7 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
             f"a_limit = {', '.join(_g(v, 10) for v in payload['a_limit'])}",
             f"b_limit = {', '.join(_g(v, 10) for v in payload['b_limit'])}",
         ]
-    if "units" in payload:
-        lines.append(payload["units"])
+    lines += [payload[key] for key in ("note", "units") if key in payload]
     certificate = payload["certificate"]
     lines.append(
         f"certificate: |grad L| = {_g(certificate['gradient_norm'], 2)}, Newton step "
@@ -164,3 +168,21 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
         f"({payload['seconds']:.2f} s)"
     )
     emit(payload, as_json, lines)
+
+
+def _finite_value(expr, values) -> bool:
+    """Whether a closed form has a finite value here (not nan, not complex infinity)."""
+    from numeric.bridge import evaluate
+
+    try:
+        return math.isfinite(evaluate(expr, values))
+    except TypeError:  # SymPy's zoo (a zero denominator) does not convert to float
+        return False
+
+
+def _silent_coordinates(law) -> list[int]:
+    """The coordinates (1-based) that are 0 almost surely under a law of atoms."""
+    if law.name != "atoms":
+        return []
+    points = law.key[0]
+    return [j + 1 for j in range(law.d) if not any(point[j] for point in points)]
