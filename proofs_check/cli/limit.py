@@ -7,7 +7,7 @@ import time
 
 import click
 
-from ._common import POSITIVE, _g, emit, progress_wanted, require_diagonal_reduction, setting_options
+from ._common import POSITIVE, emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
 from ._cost import announce, guard, limit_cost
 
 # In units where x_1 has scale 1, a start outside this range makes the velocity (cubic in a, b)
@@ -144,27 +144,28 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
         error = (
             f"relative error {payload['relative_error']:.1e}"
             if payload["relative_error"] is not None
-            else f"absolute error {_g(payload['absolute_error'], 2)}"
+            else f"absolute error {number_text(payload['absolute_error'], 2)}"
         )
         lines += [
             f"closed form     lim ab = {payload['closed_form']}",
-            f"                       = {_g(payload['ab_closed_form'], 15)}   ({closed.kind})",
-            f"integrated flow lim ab = {_g(payload['ab_flow'], 15)}   {error}",
-            f"a_limit = {_g(payload['a_limit'], 12)}, b_limit = {_g(payload['b_limit'], 12)}",
-            f"as T -> infinity: {sp.sstr(asymptote)} = {_g(payload['ab_T_to_infinity'], 15)}",
+            f"                       = {number_text(payload['ab_closed_form'], 15)}   ({closed.kind})",
+            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}   {error}",
+            f"a_limit = {number_text(payload['a_limit'], 12)}, "
+            f"b_limit = {number_text(payload['b_limit'], 12)}",
+            f"as T -> infinity: {sp.sstr(asymptote)} = {number_text(payload['ab_T_to_infinity'], 15)}",
         ]
     else:
         lines += [
             f"no closed form: {reason}",
-            f"integrated flow lim ab = {_g(payload['ab_flow'], 15)}",
-            f"a_limit = {', '.join(_g(v, 10) for v in payload['a_limit'])}",
-            f"b_limit = {', '.join(_g(v, 10) for v in payload['b_limit'])}",
+            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}",
+            f"a_limit = {', '.join(number_text(v, 10) for v in payload['a_limit'])}",
+            f"b_limit = {', '.join(number_text(v, 10) for v in payload['b_limit'])}",
         ]
     lines += [payload[key] for key in ("note", "units") if key in payload]
     certificate = payload["certificate"]
     lines.append(
-        f"certificate: |grad L| = {_g(certificate['gradient_norm'], 2)}, Newton step "
-        f"{solution.newton_step:.1e}, conserved drift {_g(certificate['conserved_drift'], 2)}  "
+        f"certificate: |grad L| = {number_text(certificate['gradient_norm'], 2)}, Newton step "
+        f"{solution.newton_step:.1e}, conserved drift {number_text(certificate['conserved_drift'], 2)}  "
         f"({payload['seconds']:.2f} s)"
     )
     emit(payload, as_json, lines)

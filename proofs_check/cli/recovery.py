@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import _g, emit, progress_wanted, require_diagonal_reduction, setting_options
+from ._common import emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
 from ._cost import announce, guard, recovery_cost
 
 
@@ -73,13 +73,13 @@ def recovery(setting, a0, b0, mask, force, T_test, as_json):
     verdict = {True: "holds", False: "FAILS"}
     lines = [
         f"{setting.description}, d = {law.d}, trained at T = {T}, tested at T_test = {T_test}",
-        f"trained step a b = p(T) = {_g(p_T, 12)}   [{condition.p_T}; T -> oo: {p_inf}]",
+        f"trained step a b = p(T) = {number_text(p_T, 12)}   [{condition.p_T}; T -> oo: {p_inf}]",
         f"recovery condition at T = {T}: {verdict[holds_T]}; as T grows: {verdict[holds_inf]}",
         f"  residual E[|x_j|^2 (p |x_j|^2 - 1)^2] at p(T): {condition.residual_T}",
         f"  as T grows: {condition.residual_infinity}",
-        f"lim_t E||y_t - x_(t+1)||^2 = {_g(error, 6)}",
+        f"lim_t E||y_t - x_(t+1)||^2 = {number_text(error, 6)}",
         f"expected ratio Re(y_(T_test-1) / x_(T_test)) = {ratio:.6g}"
         f"   [{sp.factor(expected_ratio(law).subs(p, condition.p_T))}]",
-        f"exact expected test loss = {_g(loss, 6)} ({_g(per_position, 4)} per position)",
+        f"exact expected test loss = {number_text(loss, 6)} ({number_text(per_position, 4)} per position)",
     ]
     emit(payload, as_json, lines)
