@@ -282,3 +282,9 @@ def test_a_coordinate_that_is_zero_almost_surely_is_named():
     payload = json.loads(result.output)
     assert payload["silent_coordinates"] == [2] and "0 almost surely" in payload["note"]
     assert payload["a_limit"][1] == payload["b_limit"][1] == 0.1  # never moved
+
+
+def test_mesacheck_alone_shows_the_help_not_an_error():
+    result = run()
+    assert result.output.startswith("Usage:") and "Commands:" in result.output
+    assert "Error" not in result.output

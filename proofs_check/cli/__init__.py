@@ -15,6 +15,10 @@ from . import book, check, conditions, flow, limit, recovery, simulate
 __all__ = ["main"]
 
 
+# click >= 8.2 raises this for a group called without arguments; older versions print the help
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Group(click.Group):
     """The one error handler. The library's refusals of bad input, and the known resource errors
     (files, memory), become one line on stderr, or a JSON object {"error": ...} on stdout under
@@ -42,6 +46,9 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as error:  # `mesacheck` alone: the help, as click shows it
+            error.show()
+            sys.exit(error.exit_code)
         except click.ClickException as error:
             _refuse(error.format_message(), error.exit_code, as_json="--json" in args)
         except click.Abort:
