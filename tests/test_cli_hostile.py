@@ -288,3 +288,11 @@ def test_mesacheck_alone_shows_the_help_not_an_error():
     result = run()
     assert result.output.startswith("Usage:") and "Commands:" in result.output
     assert "Error" not in result.output
+
+
+def test_the_cost_guard_gives_its_estimate_and_force_overrides_it(monkeypatch):
+    monkeypatch.setattr(_cost, "MAX_SECONDS", 1e-3)
+    refused = run("limit", "--d", "2", "--T", "6")
+    assert refused.exit_code == 2 and "would take about" in refused.output and "--force" in refused.output
+    forced = run("limit", "--d", "2", "--T", "6", "--force", "--json")
+    assert forced.exit_code == 0 and json.loads(forced.output)["limit_kind"] == "mesa-optimizer"
