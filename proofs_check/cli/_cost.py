@@ -50,8 +50,9 @@ def _phase_counts(T: int) -> float:
 
 
 def _diagonal_loss(d: int) -> Cost:
-    # the symbolic diagonal loss and its flow: O(d^2) terms, expanded and differentiated
-    return Cost(3.3e-3 * d**3, _BASE_BYTES + 4e3 * d**2, f"the symbolic loss in 2d = {2 * d} parameters")
+    # the symbolic diagonal loss and its flow: O(d^2) terms, expanded and differentiated;
+    # cold, `limit --d 20 --T 20` took 59 s and `recovery --d 15 --T 20` 23 s (estimates 67 s, 27 s)
+    return Cost(7e-3 * d**3, _BASE_BYTES + 4e3 * d**2, f"the symbolic loss in 2d = {2 * d} parameters")
 
 
 def _emergence(d: int, T: int, masked: bool) -> Cost:
@@ -79,7 +80,7 @@ def recovery_cost(d: int, T: int, *, masked: bool) -> Cost:
     return _emergence(d, T, masked) + _diagonal_loss(d)
 
 
-def conditions_cost(d: int, T: int) -> Cost:
+def conditions_cost(d: int, T: int) -> Cost:  # cold, d = 20, T = 20: 25 s (estimate 22 s)
     return _emergence(d, T, masked=False) + _emergence(d, T, masked=False)  # and equal diagonal
 
 
