@@ -1,0 +1,134 @@
+"""What a command will cost, estimated before it allocates anything; past a limit it refuses.
+
+Every estimate is here, one function per command, from rates measured on the project's 2-core
+machine (2026-11-24, one BLAS thread, empty derivation cache). They are deliberately rough
+(within ~3x) and err high. When a derivation gets cheaper, change its rate here and the limits
+relax everywhere: the emergence guard's phase counts (:func:`_phase_counts`) cost ~18 ms per
+position today, and become independent of T once ``symbolic.full_model.phase_counts`` takes
+its position sums in closed form (issue 12).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+
+__all__ = [
+    "Cost",
+    "guard",
+    "announce",
+    "atoms_cost",
+    "limit_cost",
+    "recovery_cost",
+    "conditions_cost",
+    "simulate_cost",
+    "flow_cost",
+]
+
+MAX_SECONDS = 120.0  # refuse past this estimate without --force
+MAX_BYTES = 2e9
+ANNOUNCE_SECONDS = 5.0  # say what is coming (on a terminal) past this estimate
+_BASE_BYTES = 150e6  # the interpreter with SymPy, NumPy and SciPy loaded
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An estimate: wall seconds, peak bytes, and what dominates it (for the message)."""
+
+    seconds: float
+    bytes: float
+    what: str
+
+    def __add__(self, other: Cost) -> Cost:
+        main = self if self.seconds >= other.seconds else other
+        return Cost(self.seconds + other.seconds, max(self.bytes, other.bytes), main.what)
+
+
+def _phase_counts(T: int) -> float:
+    return 0.018 * T  # symbolic.full_model.phase_counts: a Python loop over the positions
+
+
+def _diagonal_loss(d: int) -> Cost:
+    # the symbolic diagonal loss and its flow: O(d^2) terms, expanded and differentiated;
+    # cold, `limit --d 20 --T 20` took 59 s and `recovery --d 15 --T 20` 23 s (estimates 67 s, 27 s)
+    return Cost(7e-3 * d**3, _BASE_BYTES + 4e3 * d**2, f"the symbolic loss in 2d = {2 * d} parameters")
+
+
+def _emergence(d: int, T: int, masked: bool) -> Cost:
+    if masked:
+        return Cost(0.0, _BASE_BYTES, "")
+    return Cost(
+        _phase_counts(T) + 6.6e-5 * d**4,
+        _BASE_BYTES + 4e3 * d**2,
+        f"the emergence-condition guard (phase counts over T = {T} positions, d = {d})",
+    )
+
+
+def atoms_cost(n_atoms: int, d: int) -> Cost:
+    """Reading atoms exactly (every coordinate becomes a SymPy rational), and the least any
+    command then derives at their length d."""
+    reading = Cost(5e-5 * n_atoms * d, _BASE_BYTES + 2e3 * n_atoms * d, f"{n_atoms} atoms of length {d}")
+    return reading + _diagonal_loss(d)
+
+
+def limit_cost(d: int, T: int, *, masked: bool) -> Cost:
+    return _emergence(d, T, masked) + _diagonal_loss(d)
+
+
+def recovery_cost(d: int, T: int, *, masked: bool) -> Cost:
+    return _emergence(d, T, masked) + _diagonal_loss(d)
+
+
+def conditions_cost(d: int, T: int) -> Cost:  # cold, d = 20, T = 20: 25 s (estimate 22 s)
+    return _emergence(d, T, masked=False) + _emergence(d, T, masked=False)  # and equal diagonal
+
+
+def simulate_cost(d: int, T: int, *, m: int, m_test: int, steps: int, log_every: int, masked: bool) -> Cost:
+    sequences = 3 * 16.0 * (m + m_test) * T * d  # the samples, with their phases while drawn
+    grams = min(16.0 * m * T * (2 * d) ** 2, 400e6) + 3 * 16.0 * 200 * T * (2 * d) ** 2
+    step = 1.5e-8 * m * T * (2 * d) ** 2
+    evaluations = steps + 1 + (steps // log_every + 2) * m_test / m
+    run = Cost(step * evaluations, _BASE_BYTES + sequences + grams, f"{steps} steps on m = {m} sequences")
+    return run + limit_cost(d, T, masked=masked)
+
+
+def flow_cost(d: int, T: int) -> Cost:
+    entries = (2 * d) ** 3  # z_r = W^PV[r, :] (x) W^KQ has 8 d^3 entries; K is their square
+    arrays = 16.0 * entries**2 + 3 * 16.0 * d**6 * 64
+    assemble = 5e-6 * d**6 * 3 + _phase_counts(T)
+    # measured from the diagonal start: 0.1, 0.2, 0.7 s at d = 2, 3, 4 (T = 100), ~d^8; x3 for
+    # random starts and a loaded machine
+    integrate = 3 * 0.7 * (d / 4) ** 8
+    return Cost(assemble + integrate, _BASE_BYTES + arrays, f"the full model's K ({entries} x {entries})")
+
+
+def _seconds(value: float) -> str:
+    if value < 120:
+        return f"{value:.0f} s"
+    if value < 7200:
+        return f"{value / 60:.0f} min"
+    if value < 3e5:
+        return f"{value / 3600:.0f} h"
+    return f"{value / 86400:.1e} days"
+
+
+def _bytes(value: float) -> str:
+    return f"{value / 1e9:.1f} GB" if value >= 1e8 else f"{value / 1e6:.0f} MB"
+
+
+def guard(cost: Cost, force: bool) -> None:
+    """Refuse, in one line with the estimate and the way on, past the limits (unless forced)."""
+    if force or (cost.seconds <= MAX_SECONDS and cost.bytes <= MAX_BYTES):
+        return
+    raise click.UsageError(
+        f"too large: {cost.what} would take about {_seconds(cost.seconds)} and "
+        f"{_bytes(cost.bytes)} (limits {_seconds(MAX_SECONDS)}, {_bytes(MAX_BYTES)}); "
+        "choose a smaller size, or pass --force to run it anyway"
+    )
+
+
+def announce(cost: Cost, show: bool) -> None:
+    """On a terminal, say up front that a long derivation is coming."""
+    if show and cost.seconds > ANNOUNCE_SECONDS:
+        click.echo(f"{cost.what}: about {_seconds(cost.seconds)} ...", err=True)

@@ -1,0 +1,148 @@
+"""``mesacheck flow --full``: the exact full-parameter gradient flow."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
+from ._cost import announce, flow_cost, guard
+
+
+@click.command()
+@setting_options()
+@click.option("--full", is_flag=True, help="Integrate every entry of W^KQ and W^PV (required for now).")
+@click.option("--init", type=click.Choice(["diagonal", "random"]), default="diagonal", show_default=True)
+@click.option("--sigma-w", type=POSITIVE, default=0.1, show_default=True, help="Scale of --init random.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --init random.")
+@click.option("--tau-max", type=POSITIVE, default=1e5, show_default=True, help="Time budget of the flow.")
+@click.option(
+    "--heatmap", callback=output_path(".png"), help="Save heatmaps of the learned W^KQ, W^PV (PNG)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def flow(
+    setting,
+    a0,
+    b0,
+    mask,
+    force,
+    full,
+    init,
+    sigma_w,
+    seed,
+    tau_max,
+    heatmap,
+    as_json,
+):
+    """The exact full-parameter gradient flow: its limit, certificate and structure."""
+    from numeric.full_flow import full_model, integrate_full_flow, random_initialization, structure_of
+    from numeric.simulate import diagonal_initialization
+
+    if not full:
+        raise click.UsageError(
+            "only the full flow is offered here (--full); the diagonal flow is `mesacheck limit`"
+        )
+    T = setting.T
+    if setting.digits:
+        raise click.UsageError(
+            f"x_1 has scale 10^{setting.digits}: the full model's moments (up to degree 6) leave double "
+            f"precision; integrate x_1 / 10^{setting.digits} instead (the flow is invariant: a b scales by "
+            "1/scale^2, time by 1/scale^4), or use `mesacheck limit`"
+        )
+    cost = flow_cost(setting.law.d, T)
+    guard(cost, force)
+    announce(cost, progress_wanted(as_json))
+    law = setting.sampling_law
+    if init == "random" and mask:
+        raise click.BadParameter("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
+    start_time = time.perf_counter()
+    model = full_model(law, T)
+    if init == "diagonal":
+        start = diagonal_initialization(law.d, a0, b0)
+    else:
+        start = random_initialization(law.d, sigma_w, np.random.default_rng(seed))
+    # issue 12 gives integrate_full_flow a progress(tau, gradient_norm) callback; until that lands
+    # only the estimate above is shown before a long flow
+    bar = _FlowProgress() if progress_wanted(as_json) else None
+    takes_progress = "progress" in inspect.signature(integrate_full_flow).parameters
+    try:
+        solution = integrate_full_flow(
+            model, *start, mask=mask, tau_max=tau_max, **({"progress": bar} if bar and takes_progress else {})
+        )
+    finally:
+        if bar:
+            bar.close()
+    W_KQ, W_PV = solution.limit
+    structure = structure_of(W_KQ, W_PV)
+    wall = time.perf_counter() - start_time
+    if heatmap:
+        _heatmaps(
+            Path(heatmap),
+            W_KQ,
+            W_PV,
+            f"{setting.description}, d = {law.d}, T = {T}, {'masked' if mask else 'unmasked'}",
+        )
+    payload = {
+        "law": setting.description,
+        "d": law.d,
+        "T": T,
+        "init": init,
+        "mask": mask,
+        "ab": float(solution.ab[-1]),
+        "loss": float(solution.loss[-1]),
+        "structure": structure,
+        "certificate": {
+            "gradient_norm": solution.gradient_norm,
+            "conserved_drift": solution.conserved_drift,
+            "gtol": solution.gtol,
+            "rtol": solution.rtol,
+        },
+        "tau_end": float(solution.tau[-1]),
+        "W_KQ": [[str(complex(v)) if v.imag else float(v.real) for v in row] for row in W_KQ],
+        "W_PV": [[str(complex(v)) if v.imag else float(v.real) for v in row] for row in W_PV],
+        "heatmap": heatmap,
+        "wall_seconds": wall,
+    }
+    lines = [
+        f"{setting.description}, d = {law.d}, T = {T}, init {init}, {'masked' if mask else 'unmasked'}",
+        f"ab (mean Re W_KQ[d+j,j] Re W_PV[j,j]) = {solution.ab[-1]:.15g}",
+        f"loss = {solution.loss[-1]:.15g}; structure: {structure}",
+        f"certificate: |grad L| = {solution.gradient_norm:.2e}, "
+        f"conserved drift = {solution.conserved_drift:.2e}",
+        f"tau = {solution.tau[-1]:.4g}; wall {wall:.1f} s",
+        *([f"heatmaps in {heatmap}"] if heatmap else []),
+    ]
+    emit(payload, as_json, lines)
+
+
+def _heatmaps(path: Path, W_KQ, W_PV, title: str) -> None:
+    from ..plots import heatmaps
+
+    heatmaps(W_KQ, W_PV, title).savefig(path, dpi=120)
+
+
+class _FlowProgress:
+    """A bar on stderr over the decades by which |grad L| still has to fall to the stopping rule."""
+
+    def __init__(self, gtol: float = 1e-11):
+        self.gtol, self.bar, self.start = gtol, None, 0.0
+
+    def __call__(self, tau: float, gradient_norm: float) -> None:
+        from tqdm.auto import tqdm
+
+        level = math.log10(max(gradient_norm, self.gtol))
+        if self.bar is None:
+            self.start = level
+            total = round(level - math.log10(self.gtol), 1)
+            self.bar = tqdm(total=total, desc="full flow (decades of |grad L|)", unit="dec", leave=False)
+        self.bar.n = min(self.bar.total, max(self.bar.n, round(self.start - level, 1)))
+        self.bar.set_postfix(tau=f"{tau:.3g}", refresh=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

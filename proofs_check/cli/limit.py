@@ -1,0 +1,189 @@
+"""``mesacheck limit``: the limit of a b, closed form against the integrated exact flow."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import click
+
+from ._common import POSITIVE, emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
+from ._cost import announce, guard, limit_cost
+
+# In units where x_1 has scale 1, a start outside this range makes the velocity (cubic in a, b)
+# and the step sizes leave the range where double precision integrates the flow reliably.
+START_RANGE = (1e-30, 1e6)
+
+
+@click.command()
+@setting_options()
+@click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def limit(setting, a0, b0, mask, force, tau_max, as_json):
+    """The limit of a b: closed form against the integrated exact flow.
+
+    The start a0 = -b0 (a != 0) stays on a = -b and runs into the strict saddle at the origin:
+    a b -> 0 there, and it is reported as that saddle limit."""
+    import sympy as sp
+
+    from numeric.bridge import evaluate
+    from numeric.flow import integrate_flow
+    from symbolic.population_loss import T as T_symbol
+    from symbolic.stationary import NotExchangeableError, ab_limit, emergence_limit
+
+    start = time.perf_counter()
+    T = setting.T
+    if a0 == 0 and b0 == 0:
+        raise click.UsageError(
+            "(a0, b0) = (0, 0) is a stationary point: with both prediction blocks zero the prediction is "
+            "identically 0, every gradient vanishes, and the flow never moves. Start elsewhere."
+        )
+    cost = limit_cost(setting.law.d, T, masked=mask)
+    guard(cost, force)
+    announce(cost, progress_wanted(as_json))
+    # normalized units (Setting): the start scales with x_1, time and a b do not come back
+    # as doubles where they would overflow
+    scale = float(setting.scale)
+    a_start, b_start = a0 * scale, b0 * scale
+    low, high = START_RANGE
+    if not low <= max(abs(a_start), abs(b_start)) <= high:
+        raise click.UsageError(
+            f"the start (a0, b0) = ({a0:g}, {b0:g}) is out of the range where double precision "
+            f"integrates this flow: give max(|a0|, |b0|) between 1e{round(math.log10(low)) - setting.digits} "
+            f"and 1e{round(math.log10(high)) - setting.digits} "
+            "(the scale of x_1 sets it: a, b go like 1/scale); the limit depends on the start only "
+            "through the signs and a0^2 - b0^2"
+        )
+    regime = require_diagonal_reduction(setting, mask)
+    values = setting.values
+    try:
+        closed = emergence_limit(setting.law, a_start, b_start)
+    except NotExchangeableError as error:
+        closed, reason = None, str(error)
+    if closed is not None and not _finite_value(closed.ab, values):
+        raise click.ClickException(
+            f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
+            "alpha = 0), so the loss is flat along a b and there is no single limit"
+        )
+    solution = integrate_flow(setting.law, a_start, b_start, values=values, tau_max=tau_max)
+    user = setting.in_user_units
+    d_ = setting.law.d
+    a_flow, b_flow = solution.limit[:d_], solution.limit[d_:]
+    payload = {
+        "x1": setting.description,
+        "d": d_,
+        "T": T,
+        "a0": a0,
+        "b0": b0,
+        "regime": regime,
+        "ab_flow": user(float(solution.ab[-1]), -2),
+        "certificate": {
+            "gradient_norm": user(solution.gradient_norm, 3),
+            "relative_newton_step": solution.newton_step,
+            "conserved_drift": user(solution.conserved_drift, -2),
+            "tau_end": user(float(solution.tau[-1]), -4),
+            "method": solution.method,
+            "rtol": solution.rtol,
+        },
+    }
+    if closed is not None:
+        ab_exact = evaluate(closed.ab, values)
+        ab_flow = float(solution.ab[-1])
+        general = ab_limit(setting.law)  # lim ab away from the saddle: the formula, in T
+        saddle = closed.kind == "saddle"
+        asymptote = sp.S.Zero if saddle else sp.limit(general, T_symbol, sp.oo)
+        payload.update(
+            {
+                "ab_closed_form": user(ab_exact, -2),
+                "relative_error": abs(ab_flow - ab_exact) / abs(ab_exact) if ab_exact else None,
+                "absolute_error": user(abs(ab_flow - ab_exact), -2),
+                "a_limit": user(evaluate(closed.a, values), -1),
+                "b_limit": user(evaluate(closed.b, values), -1),
+                "limit_kind": closed.kind,
+                "closed_form": str(closed.ab if saddle else general),
+                "closed_form_latex": sp.latex(closed.ab if saddle else general),
+                "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
+                if asymptote.is_finite is not False
+                else None,
+                "ab_T_to_infinity_latex": sp.latex(asymptote),
+                "local_rate": user(evaluate(closed.rate, values), 4),
+                "conserved_a2_minus_b2": user(float(closed.conserved), -2),
+            }
+        )
+    else:
+        payload.update(
+            {
+                "ab_closed_form": None,
+                "closed_form_reason": reason,
+                "a_limit": [user(v, -1) for v in a_flow.tolist()],
+                "b_limit": [user(v, -1) for v in b_flow.tolist()],
+                "limit_kind": "stationary point of the diagonal flow",
+            }
+        )
+    if closed is not None and closed.kind == "saddle":
+        payload["ab_mesa_optimizer"] = user(evaluate(general, values), -2)
+        payload["note"] = (
+            "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
+            f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
+        )
+    silent = _silent_coordinates(setting.sampling_law)
+    if silent:
+        payload["silent_coordinates"] = silent
+        payload["note"] = (
+            f"coordinates {silent} of x_1 are 0 almost surely: the loss does not depend on their a_j, b_j, "
+            "which keep their start (every value is stationary in them) and enter the mean a b as a0 b0"
+        )
+    if setting.digits:
+        payload["units"] = (
+            f"computed with x_1 / 10^{setting.digits} and rescaled: a b by 10^{-2 * setting.digits}, "
+            f"time by 10^{-4 * setting.digits}"
+        )
+    payload["seconds"] = time.perf_counter() - start
+    lines = [f"x_1: {payload['x1']};  d = {d_}, T = {T}, (a0, b0) = ({a0}, {b0});  {regime}"]
+    if closed is not None:
+        error = (
+            f"relative error {payload['relative_error']:.1e}"
+            if payload["relative_error"] is not None
+            else f"absolute error {number_text(payload['absolute_error'], 2)}"
+        )
+        lines += [
+            f"closed form     lim ab = {payload['closed_form']}",
+            f"                       = {number_text(payload['ab_closed_form'], 15)}   ({closed.kind})",
+            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}   {error}",
+            f"a_limit = {number_text(payload['a_limit'], 12)}, "
+            f"b_limit = {number_text(payload['b_limit'], 12)}",
+            f"as T -> infinity: {sp.sstr(asymptote)} = {number_text(payload['ab_T_to_infinity'], 15)}",
+        ]
+    else:
+        lines += [
+            f"no closed form: {reason}",
+            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}",
+            f"a_limit = {', '.join(number_text(v, 10) for v in payload['a_limit'])}",
+            f"b_limit = {', '.join(number_text(v, 10) for v in payload['b_limit'])}",
+        ]
+    lines += [payload[key] for key in ("note", "units") if key in payload]
+    certificate = payload["certificate"]
+    lines.append(
+        f"certificate: |grad L| = {number_text(certificate['gradient_norm'], 2)}, Newton step "
+        f"{solution.newton_step:.1e}, conserved drift {number_text(certificate['conserved_drift'], 2)}  "
+        f"({payload['seconds']:.2f} s)"
+    )
+    emit(payload, as_json, lines)
+
+
+def _finite_value(expr, values) -> bool:
+    """Whether a closed form has a finite value here (not nan, not complex infinity)."""
+    from numeric.bridge import evaluate
+
+    try:
+        return math.isfinite(evaluate(expr, values))
+    except TypeError:  # SymPy's zoo (a zero denominator) does not convert to float
+        return False
+
+
+def _silent_coordinates(law) -> list[int]:
+    """The coordinates (1-based) that are 0 almost surely under a law of atoms."""
+    if law.name != "atoms":
+        return []
+    points = law.key[0]
+    return [j + 1 for j in range(law.d) if not any(point[j] for point in points)]

@@ -1,0 +1,298 @@
+"""Hostile and degenerate input to the command line: a clear one-line refusal with a non-zero
+exit, or a finite answer; never a traceback, a hang, nan or inf (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from proofs_check.cli import _cost, main
+
+NON_FINITE = re.compile(r"(?<![\w.])[-+]?(nan|inf)(?![\w])", re.IGNORECASE)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_clean(result, as_json=False):
+    """The contract: exit 0 with a finite answer, or non-zero with one line (JSON under --json)."""
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code == 0:  # an answer: finite (a refusal may quote the user's nan)
+        assert not NON_FINITE.search(result.output), result.output
+    else:
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        if as_json:
+            assert "error" in json.loads(lines[0])
+
+
+@pytest.fixture(autouse=True)
+def small_budget(monkeypatch):
+    """Everything past a few seconds is refused here, so that no drawn input can run long."""
+    monkeypatch.setattr(_cost, "MAX_SECONDS", 5.0)
+    monkeypatch.setattr(_cost, "MAX_BYTES", 1e9)
+
+
+# the issue's examples that must be refused, with what the message must say
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["limit", "--d", "1000000"], 2, "too large"),
+        (["limit", "--T", "1000000000"], 2, "too large"),
+        (["conditions", "--d", "50"], 2, "--force"),
+        (["limit", "--x1", "atoms", "--atoms", "/dev/zero"], 2, "not a regular file"),
+        (["limit", "--x1", "atoms", "--atoms", "nosuch.json"], 2, "no such file"),
+        (["limit", "--x1", "atoms", "--atoms", '{"points": [[0, 0]], "weights": [1]}'], 2, "x_1 = 0 almost"),
+        (["limit", "--x1", "iid", "--moments", '{"2": 0, "4": 0, "6": 0}'], 2, "x_1 = 0 almost"),
+        (["limit", "--sigma", "1e300"], 2, "out of the range"),
+        (["limit", "--a0", "1e300"], 2, "out of the range"),
+        (["simulate", "--out", "/no/such/dir/log.csv"], 2, "No such file"),
+        (["simulate", "--out", "/proc/x.csv"], 2, "cannot write"),
+        (["simulate", "--m", "1000000000"], 2, "too large"),
+        (["flow", "--full", "--heatmap", "nodir/w.png"], 2, "cannot write"),
+        (["flow", "--full", "--d", "30"], 2, "too large"),
+        (
+            ["limit", "--x1", "atoms", "--atoms", '{"points": [[NaN]], "weights": [1]}'],
+            2,
+            "not a number JSON",
+        ),
+        (["limit", "--x1", "atoms", "--atoms", "[" * 100000], 2, "not JSON"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_issues_examples_are_refused_in_one_line(args, code, fragment, as_json):
+    result = run(*args, *(["--json"] if as_json else []))
+    assert result.exit_code == code, result.output
+    assert_clean(result, as_json)
+    if as_json:
+        payload = json.loads(result.output)
+        assert fragment in payload["error"] and payload["exit_code"] == code
+    else:
+        assert fragment in result.output and result.output.startswith("Error: ")
+
+
+def test_recovery_of_full_one_suggests_only_options_that_exist():
+    result = run("recovery", "--x1", "full-one")
+    assert result.exit_code == 2 and "--mask" in result.output and "--clip" not in result.output
+
+
+def test_tiny_scale_is_computed_in_normalized_units_and_reported_exactly():
+    result = run(
+        "limit", "--sigma", "1e-300", "--d", "2", "--T", "20", "--a0", "1e290", "--b0", "1e290", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    reference = json.loads(
+        run("limit", "--d", "2", "--T", "20", "--a0", "1e-10", "--b0", "1e-10", "--json").output
+    )
+    # lim ab scales like 1/sigma^2: the same digits, 600 decades up
+    mantissa, exponent = payload["ab_closed_form"].split("e+")
+    assert int(exponent) == 599 and float(mantissa) / 10 == pytest.approx(
+        reference["ab_closed_form"], rel=1e-13
+    )
+    flow_mantissa, flow_exponent = payload["ab_flow"].split("e+")
+    assert flow_exponent == exponent and float(flow_mantissa) == pytest.approx(float(mantissa), rel=1e-9)
+
+
+START_GRID = {
+    "origin": ("0", "0"),
+    "a0 = -b0": ("0.3", "-0.3"),
+    "a0 = 0": ("0", "0.3"),
+    "b0 = 0": ("0.3", "0"),
+    "negative": ("-0.2", "-0.4"),
+}
+SMALL = {
+    "limit": ["--d", "2", "--T", "6"],
+    "recovery": ["--d", "2", "--T", "6"],
+    "conditions": ["--d", "2", "--T", "5"],
+    "simulate": ["--d", "2", "--T", "5", "--m", "20", "--m-test", "10", "--steps", "3", "--no-progress"],
+    "flow": ["--full", "--d", "2", "--T", "5"],
+}
+
+
+@pytest.mark.parametrize("command", SMALL)
+@pytest.mark.parametrize("start", START_GRID)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_every_command_over_the_special_starts(command, start, as_json):
+    a0, b0 = START_GRID[start]
+    result = run(command, *SMALL[command], "--a0", a0, "--b0", b0, *(["--json"] if as_json else []))
+    assert_clean(result, as_json)
+    if command == "limit" and start == "origin":
+        assert result.exit_code == 2 and "stationary point" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    if command != "limit":
+        return
+    if as_json:
+        payload = json.loads(result.output)
+        kind, ab = payload["limit_kind"], payload["ab_closed_form"]
+        assert abs(payload["ab_flow"] - ab) <= 1e-9
+    else:
+        kind = "saddle" if "(saddle)" in result.output else "mesa-optimizer"
+        ab = None
+    if start == "a0 = -b0":
+        assert kind == "saddle" and ab in (None, 0.0)
+        assert "strict saddle at the origin" in result.output
+    else:
+        assert kind == "mesa-optimizer" and (ab is None or ab > 0)
+
+
+# Hypothesis: random command lines from hostile pieces
+COMMANDS = ["limit", "recovery", "conditions", "simulate", "flow"]
+OPTIONS = [
+    "--x1", "--sigma", "--c", "--atoms", "--moments", "--d", "--T", "--a0", "--b0", "--mask", "--tau-max",
+    "--m", "--m-test", "--steps", "--eta", "--seed", "--log-every", "--T-test", "--full", "--init",
+    "--sigma-w", "--out", "--heatmap", "--plot", "--bogus",
+]  # fmt: skip
+VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1",
+            "2",
+            "3",
+            "1e300",
+            "-1e300",
+            "1e-300",
+            "nan",
+            "inf",
+            "-inf",
+            "1e999",
+            "2.5",
+            "gaussian",
+            "sparse",
+            "full-one",
+            "atoms",
+            "iid",
+            "complex-gaussian",
+            "nosuch",
+            "/dev/zero",
+            "/proc/x.csv",
+            "nodir/x.png",
+            "",
+            "ünïcødé",
+            "∞",
+            "1/3",
+            "0x10",
+            "99999999999999999999999",
+        ]
+    ),  # fmt: skip
+    st.integers(-(10**30), 10**30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(max_size=8),
+)
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**400), 10**400)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    command=st.sampled_from(COMMANDS),
+    pieces=st.lists(st.tuples(st.sampled_from(OPTIONS), VALUES), max_size=5),
+    as_json=st.booleans(),
+)
+def test_random_command_lines_end_cleanly(command, pieces, as_json):
+    args = [command, "--d", "2", "--T", "5"]
+    for option, value in pieces:  # a flag given a value becomes a stray argument: also hostile
+        args += [option, value]
+    result = run(*args, *(["--json"] if as_json else []))
+    assert_clean(result, as_json)
+
+
+@given(
+    which=st.sampled_from(["atoms", "moments", "points"]),
+    value=JSON_VALUES,
+    nan_text=st.sampled_from(["", "NaN", "Infinity", "-Infinity", "1e400"]),
+)
+def test_random_json_laws_end_cleanly(which, value, nan_text):
+    if which == "points":  # well formed, with hostile numbers inside
+        value = {"points": [[value, nan_text or 1]], "weights": [1]}
+        text = json.dumps(value, allow_nan=True)
+    else:
+        text = json.dumps(value, allow_nan=True) if not nan_text else f'{{"2": {nan_text}}}'
+    option = "--moments" if which == "moments" else "--atoms"
+    x1 = "iid" if which == "moments" else "atoms"
+    result = run("limit", "--x1", x1, option, text, "--T", "5", "--json")
+    assert_clean(result, as_json=True)
+    if result.exit_code == 0:
+        assert json.loads(result.output)["ab_flow"] is not None
+
+
+def test_the_full_flow_progress_bar_counts_decades_of_the_gradient_down_to_gtol():
+    from proofs_check.cli._common import progress_wanted
+    from proofs_check.cli.flow import _FlowProgress
+
+    bar = _FlowProgress(gtol=1e-11)
+    for tau, norm in [(0.0, 10.0), (1.0, 1e-4), (2.0, 1e-3), (3.0, 1e-12)]:  # a bump never goes back
+        bar(tau, norm)
+        if tau == 2.0:
+            assert bar.bar.n == 5.0
+    assert bar.bar.n == bar.bar.total == 12.0
+    bar.close()
+    assert progress_wanted(as_json=True) is False
+
+
+@pytest.mark.parametrize(
+    "error, fragment",
+    [
+        (OSError(28, "No space left on device", "log.csv"), "cannot use log.csv: No space left on device"),
+        (MemoryError("Unable to allocate 24.0 GiB"), "out of memory (Unable to allocate 24.0 GiB)"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_full_disk_or_exhausted_memory_is_one_line(monkeypatch, tmp_path, error, fragment, as_json):
+    from proofs_check.cli import simulate
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(simulate, "_write_log", fail)
+    args = [*SMALL["simulate"], "--out", tmp_path / "log.csv"]
+    result = run("simulate", *args, *(["--json"] if as_json else []))
+    assert result.exit_code == 1
+    assert_clean(result, as_json)
+    assert fragment in (json.loads(result.output)["error"] if as_json else result.output)
+
+
+def test_atoms_of_huge_length_are_refused_before_they_are_read():
+    atoms = json.dumps({"points": [[1] * 200_000], "weights": [1]})
+    result = run("conditions", "--x1", "atoms", "--atoms", atoms)
+    assert result.exit_code == 2 and "too large" in result.output and "2d = 400000" in result.output
+
+
+def test_a_coordinate_that_is_zero_almost_surely_is_named():
+    atoms = '{"points": [[1, 0], [-1, 0]], "weights": ["1/2", "1/2"]}'
+    result = run("limit", "--x1", "atoms", "--atoms", atoms, "--T", "6", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["silent_coordinates"] == [2] and "0 almost surely" in payload["note"]
+    assert payload["a_limit"][1] == payload["b_limit"][1] == 0.1  # never moved
+
+
+def test_mesacheck_alone_shows_the_help_not_an_error():
+    result = run()
+    assert result.output.startswith("Usage:") and "Commands:" in result.output
+    assert "Error" not in result.output
+
+
+def test_the_cost_guard_gives_its_estimate_and_force_overrides_it(monkeypatch):
+    monkeypatch.setattr(_cost, "MAX_SECONDS", 1e-3)
+    refused = run("limit", "--d", "2", "--T", "6")
+    assert refused.exit_code == 2 and "would take about" in refused.output and "--force" in refused.output
+    forced = run("limit", "--d", "2", "--T", "6", "--force", "--json")
+    assert forced.exit_code == 0 and json.loads(forced.output)["limit_kind"] == "mesa-optimizer"
