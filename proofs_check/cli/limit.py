@@ -9,6 +9,7 @@ import click
 
 from ._common import POSITIVE, emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
 from ._cost import announce, guard, limit_cost
+from ._process import exact_setting_cost, process_options
 
 # In units where x_1 has scale 1, a start outside this range makes the velocity (cubic in a, b)
 # and the step sizes leave the range where double precision integrates the flow reliably.
@@ -17,9 +18,10 @@ START_RANGE = (1e-30, 1e6)
 
 @click.command()
 @setting_options()
+@process_options()
 @click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def limit(setting, a0, b0, mask, force, tau_max, as_json):
+def limit(setting, process, a0, b0, mask, force, tau_max, as_json):
     """The limit of a b: closed form against the integrated exact flow.
 
     The start a0 = -b0 (a != 0) stays on a = -b and runs into the strict saddle at the origin:
@@ -54,6 +56,9 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
             "(the scale of x_1 sets it: a, b go like 1/scale); the limit depends on the start only "
             "through the signs and a0^2 - b0^2"
         )
+    exact = process(setting.sampling_law)
+    if not exact.is_paper_process:
+        return _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_json, start)
     regime = require_diagonal_reduction(setting, mask)
     values = setting.values
     try:
@@ -167,6 +172,99 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
         f"certificate: |grad L| = {number_text(certificate['gradient_norm'], 2)}, Newton step "
         f"{solution.newton_step:.1e}, conserved drift {number_text(certificate['conserved_drift'], 2)}  "
         f"({payload['seconds']:.2f} s)"
+    )
+    emit(payload, as_json, lines)
+
+
+def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_json, start):
+    """lim ab of the diagonal model in a setting beyond the paper's process: the exact rational
+    p* = beta / alpha from the symmetric line (an exact finite sum over positions) against the
+    integrated flow of the diagonal model on the exact loss."""
+    import numpy as np
+
+    from numeric.diagonal_flow import integrate_diagonal_flow
+    from numeric.full_flow import full_model, prediction_block_mask
+    from numeric.simulate import diagonal_initialization
+    from symbolic.symmetric_line import symmetric_line
+
+    T, d = setting.T, setting.law.d
+    exact_setting_cost(T, force)
+    try:
+        line = symmetric_line(exact, T)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if line.alpha == 0:
+        raise click.ClickException(
+            "alpha = 0: the loss does not depend on a b in this setting, so every a b is stationary "
+            "and there is no limit to report"
+        )
+    model = full_model(exact, T)
+    # does the full model keep the diagonal here? (the gradient of the trainable entries off it)
+    g_KQ, g_PV = model.gradient(*diagonal_initialization(d, a_start, b_start))
+    free_KQ, free_PV = prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
+    free_KQ[d + np.arange(d), np.arange(d)] = False
+    free_PV[np.arange(d), np.arange(d)] = False
+    off = max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max())
+    scale = max(np.abs(g_KQ).max(), np.abs(g_PV).max(), 1e-300)
+    keeps = off <= 1e-12 * scale  # exact zeros up to the rounding of the assembled K, J
+    regime = (
+        f"{'masked: ' if mask else ''}the full model keeps the diagonal here: the diagonal model is exact"
+        if keeps
+        else f"the full model LEAVES the diagonal here (off-diagonal gradient {off:.2e} at the start): "
+        "these are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
+    )
+    saddle = a_start == -b_start
+    p_star = float(line.ab_star)
+    solution = integrate_diagonal_flow(model, a_start, b_start)
+    ab_flow = float(np.mean(solution.ab))
+    target = 0.0 if saddle else p_star
+    user = setting.in_user_units
+    payload = {
+        "x1": setting.description,
+        "setting": exact.describe(),
+        "d": d,
+        "T": T,
+        "a0": a0,
+        "b0": b0,
+        "regime": regime,
+        "diagonal_invariant": bool(keeps),
+        "limit_kind": "saddle" if saddle else "mesa-optimizer",
+        "ab_exact": user(target, -2),
+        "ab_mesa_optimizer": user(p_star, -2),
+        "ab_exact_rational": str(line.ab_star) if not setting.digits else None,
+        "exact_form": "an exact finite sum over the positions (no closed form in T is used here)",
+        "ab_flow": user(ab_flow, -2),
+        "relative_error": abs(ab_flow - target) / abs(target) if target else None,
+        "absolute_error": user(abs(ab_flow - target), -2),
+        "certificate": {
+            "gradient_norm": user(solution.gradient_norm, 3),
+            "conserved_drift": user(solution.conserved_drift, -2),
+            "tau_end": user(solution.tau, -4),
+            "method": "LSODA",
+            "rtol": 1e-12,
+        },
+    }
+    if saddle:
+        payload["note"] = "a0 = -b0: a = -b is invariant and the flow runs into the strict saddle at the origin"
+    payload["seconds"] = time.perf_counter() - start
+    error = (
+        f"relative error {payload['relative_error']:.1e}"
+        if payload["relative_error"] is not None
+        else f"absolute error {number_text(payload['absolute_error'], 2)}"
+    )
+    lines = [
+        f"x_1: {payload['x1']};  d = {d}, T = {T}, (a0, b0) = ({a0}, {b0})",
+        f"setting: {payload['setting']}",
+        regime,
+        f"exact           lim ab = {number_text(payload['ab_exact'], 15)}   ({payload['limit_kind']}; "
+        "beta/alpha on the symmetric line, an exact finite sum over positions)",
+        f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}   {error}",
+    ]
+    if "note" in payload:
+        lines.append(payload["note"])
+    lines.append(
+        f"certificate: |grad L| = {number_text(payload['certificate']['gradient_norm'], 2)}, conserved drift "
+        f"{number_text(payload['certificate']['conserved_drift'], 2)}  ({payload['seconds']:.2f} s)"
     )
     emit(payload, as_json, lines)
 

@@ -1,0 +1,111 @@
+"""The options that set the process and the loss (the law of W, noise, the trained positions),
+read the same way by every command into a :class:`symbolic.setting.Setting`."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import click
+
+from ._common import FINITE
+from ._cost import Cost, guard
+
+__all__ = ["process_options", "exact_setting_cost"]
+
+_PROCESS_OPTIONS = [
+    click.option(
+        "--r",
+        "radius",
+        type=FINITE,
+        default=1.0,
+        show_default=True,
+        help="Modulus of W's entries: lambda = r e^{i theta} (0 < r <= 1; r < 1 is a contraction).",
+    ),
+    click.option(
+        "--phases",
+        default="uniform",
+        show_default=True,
+        help="Phases of W's entries: uniform on the circle, or roots:N (the N-th roots of unity; "
+        "roots:2 is the real process W = diag(+-1)).",
+    ),
+    click.option(
+        "--noise",
+        "noise_scale",
+        type=FINITE,
+        default=0.0,
+        show_default=True,
+        help="Scale s of additive noise x_{t+1} = W x_t + xi_t (s >= 0).",
+    ),
+    click.option(
+        "--noise-kind",
+        type=click.Choice(["complex", "real"]),
+        default="complex",
+        show_default=True,
+        help="Noise law: circular complex CN(0, s^2) or real N(0, s^2).",
+    ),
+    click.option(
+        "--loss-positions",
+        type=click.Choice(["all", "last"]),
+        default="all",
+        show_default=True,
+        help="Positions the loss sums: every t = 2..T-1 (the paper) or the last only.",
+    ),
+]
+
+
+def _phase_law(radius: float, phases: str):
+    from symbolic.setting import circle, roots_of_unity
+
+    if not 0 < radius <= 1:
+        raise click.BadParameter(f"r must lie in (0, 1] (|lambda| > 1 explodes), got {radius:g}", param_hint="--r")
+    if phases == "uniform":
+        return circle(radius)
+    match = re.fullmatch(r"roots:(-?\d{1,9})", phases.strip())
+    if not match:
+        raise click.BadParameter(f"give 'uniform' or 'roots:N', got {phases[:40]!r}", param_hint="--phases")
+    N = int(match.group(1))
+    if N < 1:
+        raise click.BadParameter(f"N must be an integer >= 1, got {N}", param_hint="--phases")
+    if radius != 1:
+        raise click.BadParameter("roots of unity have modulus 1: drop --r or --phases roots:N", param_hint="--r")
+    return roots_of_unity(N)
+
+
+def process_options(*, sampling: bool = False):
+    """Add the process options; the command receives ``process``: a function law -> Setting.
+    Noise is exact only in the sampler so far, so only a ``sampling`` command takes it."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*, radius, phases, noise_scale, noise_kind, loss_positions, **rest):
+            from symbolic.moments import exact_number
+            from symbolic.setting import Noise, Setting
+
+            phase_law = _phase_law(radius, phases)
+            if noise_scale < 0:
+                raise click.BadParameter(f"the noise scale s must be >= 0, got {noise_scale:g}", param_hint="--noise")
+            noise = Noise(noise_kind, exact_number(noise_scale)) if noise_scale else Noise()
+            if noise.present and not sampling:
+                raise click.UsageError(
+                    "exact averages over additive noise are not derived yet: the law of W (--r, --phases) "
+                    "and --loss-positions are exact; `mesacheck simulate --noise` samples a noisy process"
+                )
+
+            def process(law):
+                return Setting(law, phase_law, noise, positions=loss_positions)
+
+            return command(process=process, **rest)
+
+        for option in reversed(_PROCESS_OPTIONS):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def exact_setting_cost(T: int, force: bool) -> None:
+    """The exact averages of a non-paper setting enumerate the solutions of the phase equations
+    on lines of the (i, j) box: ~3000 systems x T positions x up to T points. Measured at
+    d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold."""
+    guard(Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}"), force)
