@@ -47,9 +47,19 @@ def integrate_diagonal_flow(
     tau_max: float = 1e7,
 ) -> DiagonalFlowSolution:
     """Integrate da_j/dtau = -dL/da_j, db_j/dtau = -dL/db_j (LSODA: stiff once near the limit)
-    until the gradient norm is below ``gtol``; raises :class:`FlowDidNotConverge` otherwise."""
+    until the gradient norm is below ``gtol`` in units where the linear coefficients J have
+    norm 1; raises :class:`FlowDidNotConverge` otherwise.
+
+    The loss is L = s L' with s = ||J||, and the flow of L is the flow of L' in the time
+    s tau: so it is integrated in those units (a contraction r^T or a small x_1 scale makes s
+    tiny, and an absolute tolerance would then be out of reach), and tau and the gradient norm
+    are reported in the original units."""
     d = model.d
     K, J = _diagonal_coefficients(model)
+    s = float(np.linalg.norm(J))
+    if not (np.isfinite(s) and s > 0):
+        raise ValueError("the loss does not depend on the diagonal (J = 0): no flow to integrate")
+    K, J = K / s, J / s
 
     def gradient(y):
         a, b = y[:d], y[d:]
@@ -73,7 +83,9 @@ def integrate_diagonal_flow(
         return np.linalg.norm(gradient(y)) - gtol
 
     converged.terminal = True
-    y0 = np.concatenate([np.broadcast_to(np.asarray(a0, float), d), np.broadcast_to(np.asarray(b0, float), d)])
+    y0 = np.concatenate(
+        [np.broadcast_to(np.asarray(a0, float), d), np.broadcast_to(np.asarray(b0, float), d)]
+    )
     if not np.all(np.isfinite(y0)):
         raise ValueError("the initialization must be finite")
     result = solve_ivp(
@@ -85,7 +97,9 @@ def integrate_diagonal_flow(
         )
     y = result.y[:, -1]
     drift = np.max(np.abs((y[:d] ** 2 - y[d:] ** 2) - (y0[:d] ** 2 - y0[d:] ** 2)))
-    return DiagonalFlowSolution(float(result.t[-1]), y[:d], y[d:], float(np.linalg.norm(gradient(y))), float(drift))
+    return DiagonalFlowSolution(
+        float(result.t[-1]) / s, y[:d], y[d:], float(np.linalg.norm(gradient(y))) * s, float(drift)
+    )
 
 
 def _diagonal_coefficients(model: FullModel) -> tuple[np.ndarray, np.ndarray]:

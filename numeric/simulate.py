@@ -154,7 +154,8 @@ def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None,
     omega = _position_weights(omega, X.shape[1])
     return np.concatenate(
         [
-            0.5 * np.sum(omega * np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[5]) ** 2, axis=(1, 2))
+            0.5
+            * np.sum(omega * np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[5]) ** 2, axis=(1, 2))
             for s in range(0, len(X), _CHUNK)
         ]
     )

@@ -148,7 +148,9 @@ class Setting:
         if not isinstance(self.positions, str):
             object.__setattr__(self, "positions", sp.sympify(self.positions))
         elif self.positions not in ("all", "last"):
-            raise ValueError(f"positions is 'all', 'last' or an expression in t and T, got {self.positions!r}")
+            raise ValueError(
+                f"positions is 'all', 'last' or an expression in t and T, got {self.positions!r}"
+            )
 
     @property
     def d(self) -> int:
@@ -215,4 +217,3 @@ def as_setting(law_or_setting) -> Setting:
     if isinstance(law_or_setting, Distribution):
         return Setting(law_or_setting)
     raise TypeError(f"expected a Setting or a Distribution, got {type(law_or_setting).__name__}")
-

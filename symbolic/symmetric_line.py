@@ -75,7 +75,9 @@ def exchangeable(law: Distribution, degree: int = 6) -> bool:
         for split in itertools.product(range(total + 1), repeat=span):
             if sum(split) != total:
                 continue
-            for conjugated in itertools.product(*(range(e + 1) for e in split)) if not law.real else [(0,) * span]:
+            for conjugated in (
+                itertools.product(*(range(e + 1) for e in split)) if not law.real else [(0,) * span]
+            ):
                 alpha = tuple(e - c for e, c in zip(split, conjugated)) + (0,) * (d - span)
                 beta = tuple(conjugated) + (0,) * (d - span)
                 value = law.moment(alpha, beta)

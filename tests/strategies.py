@@ -118,3 +118,16 @@ def recovery_region_laws(draw, recovers: bool):
         points.append([0, 0])
         weights.append(1 - q)
     return Atoms(points, weights, name="recovery-region")
+
+
+@st.composite
+def process_settings(draw, law):
+    """A setting for ``law`` beyond the paper's process: W on a circle of rational radius
+    r in (0, 1] or on the N-th roots of unity (N = 1..5), and every or the last position."""
+    from symbolic.setting import Setting, circle, roots_of_unity
+
+    if draw(st.booleans()):
+        phases = circle(sp.Rational(draw(st.integers(1, 8)), 8))
+    else:
+        phases = roots_of_unity(draw(st.integers(1, 5)))
+    return Setting(law, phases, positions=draw(st.sampled_from(["all", "last"])))

@@ -58,7 +58,9 @@ def _phase_law(radius: float, phases: str):
     from symbolic.setting import circle, roots_of_unity
 
     if not 0 < radius <= 1:
-        raise click.BadParameter(f"r must lie in (0, 1] (|lambda| > 1 explodes), got {radius:g}", param_hint="--r")
+        raise click.BadParameter(
+            f"r must lie in (0, 1] (|lambda| > 1 explodes), got {radius:g}", param_hint="--r"
+        )
     if phases == "uniform":
         return circle(radius)
     match = re.fullmatch(r"roots:(-?\d{1,9})", phases.strip())
@@ -68,7 +70,9 @@ def _phase_law(radius: float, phases: str):
     if N < 1:
         raise click.BadParameter(f"N must be an integer >= 1, got {N}", param_hint="--phases")
     if radius != 1:
-        raise click.BadParameter("roots of unity have modulus 1: drop --r or --phases roots:N", param_hint="--r")
+        raise click.BadParameter(
+            "roots of unity have modulus 1: drop --r or --phases roots:N", param_hint="--r"
+        )
     return roots_of_unity(N)
 
 
@@ -84,7 +88,9 @@ def process_options(*, sampling: bool = False):
 
             phase_law = _phase_law(radius, phases)
             if noise_scale < 0:
-                raise click.BadParameter(f"the noise scale s must be >= 0, got {noise_scale:g}", param_hint="--noise")
+                raise click.BadParameter(
+                    f"the noise scale s must be >= 0, got {noise_scale:g}", param_hint="--noise"
+                )
             noise = Noise(noise_kind, exact_number(noise_scale)) if noise_scale else Noise()
             if noise.present and not sampling:
                 raise click.UsageError(

@@ -201,7 +201,9 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
     model = full_model(exact, T)
     # does the full model keep the diagonal here? (the gradient of the trainable entries off it)
     g_KQ, g_PV = model.gradient(*diagonal_initialization(d, a_start, b_start))
-    free_KQ, free_PV = prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
+    free_KQ, free_PV = (
+        prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
+    )
     free_KQ[d + np.arange(d), np.arange(d)] = False
     free_PV[np.arange(d), np.arange(d)] = False
     off = max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max())
@@ -245,7 +247,9 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
         },
     }
     if saddle:
-        payload["note"] = "a0 = -b0: a = -b is invariant and the flow runs into the strict saddle at the origin"
+        payload["note"] = (
+            "a0 = -b0: a = -b is invariant and the flow runs into the strict saddle at the origin"
+        )
     payload["seconds"] = time.perf_counter() - start
     error = (
         f"relative error {payload['relative_error']:.1e}"

@@ -1,0 +1,143 @@
+"""Issue 13's acceptance figures: the exact lim a b in settings beyond the paper's process
+against the integrated flows, the engine against quadrature, and the cost of `mesacheck limit`.
+
+For Gaussian (sigma = 1), sparse (c = 1) and full-one (masked) tokens at d = 5, T = 100, in
+each setting (r = 0.9, 0.95, 0.99; the last-position loss; W on the N-th roots of unity, N = 2
+and 3) it prints:
+- p* = beta / alpha, exact (symbolic.symmetric_line: an exact finite sum over positions);
+- the diagonal model's flow (numeric.diagonal_flow) and, where the full model keeps the
+  diagonal, the full flow of every entry (numeric.full_flow), with relative errors;
+- the median wall time of `mesacheck limit` in that setting (3 runs, warm derivation cache).
+Then the engine against torus quadrature (loss and both gradients) on random complex atom laws.
+
+Run: python benchmarks/settings_limits.py [--no-cli]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from numeric.bridge import full_model_arrays  # noqa: E402
+from numeric.diagonal_flow import integrate_diagonal_flow  # noqa: E402
+from numeric.full_flow import FullModel, full_model, integrate_full_flow, prediction_block_mask  # noqa: E402
+from numeric.quadrature import quadrature_loss_and_gradient  # noqa: E402
+from numeric.simulate import diagonal_initialization  # noqa: E402
+from symbolic.moments import Atoms, full_one, gaussian, sparse  # noqa: E402
+from symbolic.setting import Setting, circle, roots_of_unity  # noqa: E402
+from symbolic.symmetric_line import symmetric_line  # noqa: E402
+
+SETTINGS = {
+    "r = 0.9": ({"phases": circle("0.9")}, ["--r", "0.9"]),
+    "r = 0.95": ({"phases": circle("0.95")}, ["--r", "0.95"]),
+    "r = 0.99": ({"phases": circle("0.99")}, ["--r", "0.99"]),
+    "last position": ({"positions": "last"}, ["--loss-positions", "last"]),
+    "roots N = 2": ({"phases": roots_of_unity(2)}, ["--phases", "roots:2"]),
+    "roots N = 3": ({"phases": roots_of_unity(3)}, ["--phases", "roots:3"]),
+}
+LAWS = {
+    "gaussian": (gaussian(5, 1), False, ["--x1", "gaussian"]),
+    "sparse": (sparse(5, 1), False, ["--x1", "sparse"]),
+    "full-one masked": (full_one(5), True, ["--x1", "full-one", "--mask"]),
+}
+T = 100
+
+
+def keeps_diagonal(model: FullModel, mask: bool) -> bool:
+    d = model.d
+    g_KQ, g_PV = model.gradient(*diagonal_initialization(d, 0.1, 0.1))
+    free_KQ, free_PV = (
+        prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
+    )
+    free_KQ[d + np.arange(d), np.arange(d)] = False
+    free_PV[np.arange(d), np.arange(d)] = False
+    off = max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max())
+    return off <= 1e-12 * max(np.abs(g_KQ).max(), np.abs(g_PV).max())
+
+
+def cli_seconds(arguments: list[str], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(["mesacheck", "limit", *arguments], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def limits(with_cli: bool) -> float:
+    worst = 0.0
+    print(
+        f"{'x_1':<16} {'setting':<14} {'exact p*':>20} {'diag flow err':>13} "
+        f"{'full flow err':>13} {'limit s':>8}"
+    )
+    for law_name, (law, mask, law_args) in LAWS.items():
+        for name, (fields, args) in SETTINGS.items():
+            setting = Setting(law, **fields)
+            p_star = float(symmetric_line(setting, T).ab_star)
+            model = full_model(setting, T)
+            diagonal = integrate_diagonal_flow(model, 0.1, 0.1)
+            diagonal_error = float(np.max(np.abs(diagonal.ab - p_star)) / p_star)
+            full_text = "leaves diag"
+            errors = [diagonal_error]
+            if keeps_diagonal(model, mask):
+                full = integrate_full_flow(model, *diagonal_initialization(5, 0.1, 0.1), mask=mask)
+                full_error = abs(full.ab[-1] - p_star) / p_star
+                errors.append(full_error)
+                full_text = f"{full_error:.1e}"
+            worst = max(worst, *errors)
+            seconds = f"{cli_seconds([*law_args, *args]):.2f}" if with_cli else "-"
+            print(
+                f"{law_name:<16} {name:<14} {p_star:>20.15f} {diagonal_error:>13.1e} "
+                f"{full_text:>13} {seconds:>8}"
+            )
+    return worst
+
+
+def engine_against_quadrature(draws: int = 12, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    phase_laws = [circle("1"), circle("0.9"), circle("1/2"), roots_of_unity(2), roots_of_unity(3)]
+    for draw in range(draws):
+        d = int(rng.integers(1, 4))
+        points = (rng.integers(-2, 3, size=(3, d)) + 1j * rng.integers(-2, 3, size=(3, d))).tolist()
+        law = Atoms([[complex(v) for v in p] for p in points], ["1/4", "1/4", "1/2"])
+        setting = Setting(law, phase_laws[draw % len(phase_laws)], positions=("all", "last")[draw % 2])
+        length = int(rng.integers(3, 7))
+        model = FullModel(full_model_arrays(setting, length, {}))
+        W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
+        W_PV = rng.normal(size=(d, 2 * d)) + 1j * rng.normal(size=(d, 2 * d))
+        loss = model.loss(W_KQ, W_PV)
+        g_KQ, g_PV = model.gradient(W_KQ, W_PV)
+        q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, length, W_KQ, W_PV)
+        errors = [
+            abs(loss - q_loss) / abs(q_loss),
+            np.abs(g_KQ - q_KQ).max() / np.abs(q_KQ).max(),
+            np.abs(g_PV - q_PV).max() / np.abs(q_PV).max(),
+        ]
+        worst = max(worst, *errors)
+    return worst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-cli", action="store_true", help="skip timing the command line")
+    args = parser.parse_args()
+    worst = limits(not args.no_cli)
+    print(f"worst relative error, exact p* against the flows: {worst:.1e} (target 1e-10)")
+    print(
+        "engine against torus quadrature, worst relative error over 12 draws: "
+        f"{engine_against_quadrature():.1e}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Settings beyond the paper's process through the numeric routes: the exact engine against
+torus quadrature (an independent average over W), and the finite-sample simulator against the
+exact loss."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from numeric.bridge import full_model_arrays, normalization, position_weights
+from numeric.full_flow import FullModel, full_model
+from numeric.quadrature import quadrature_loss_and_gradient
+from numeric.simulate import diagonal_initialization, sample_sequences, sequence_losses
+from symbolic.moments import gaussian
+from symbolic.setting import Noise, Setting, circle, roots_of_unity
+from tests.strategies import complex_atom_laws, process_settings
+
+
+@given(
+    st.integers(1, 3).flatmap(complex_atom_laws).flatmap(process_settings),
+    st.integers(3, 6),
+    st.integers(0, 2**32 - 1),
+)
+def test_engine_equals_quadrature(setting, T, seed):
+    rng = np.random.default_rng(seed)
+    d = setting.d
+    W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
+    W_PV = rng.normal(size=(d, 2 * d)) + 1j * rng.normal(size=(d, 2 * d))
+    model = FullModel(full_model_arrays(setting, T, {}))
+    loss, (g_KQ, g_PV) = model.loss(W_KQ, W_PV), model.gradient(W_KQ, W_PV)
+    q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, T, W_KQ, W_PV)
+    # both routes are exact up to double rounding of sums of O(T^3) terms: 1e-12 relative
+    assert abs(loss - q_loss) <= 1e-12 * abs(q_loss) + 1e-14
+    np.testing.assert_allclose(g_KQ, q_KQ, rtol=0, atol=1e-12 * np.abs(q_KQ).max() + 1e-14)
+    np.testing.assert_allclose(g_PV, q_PV, rtol=0, atol=1e-12 * np.abs(q_PV).max() + 1e-14)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        Setting(gaussian(3, 1), circle(sp.Rational(9, 10))),
+        Setting(gaussian(3, 1), roots_of_unity(2)),
+        Setting(gaussian(3, 1), positions="last"),
+    ],
+    ids=["r=0.9", "roots:2", "last"],
+)
+def test_sampled_loss_matches_the_exact_loss(setting):
+    """The mean loss over m sampled sequences is within 4 standard errors of the exact loss
+    (a false alarm has probability ~6e-5), and a wrong process would be far outside."""
+    T, m = 12, 4000
+    point = diagonal_initialization(3, 0.4, 0.3)
+    X = sample_sequences(setting, T, m, np.random.default_rng(0))
+    losses = sequence_losses(*point, X, rho=normalization(setting, T), omega=position_weights(setting, T))
+    exact = full_model(setting, T).loss(*point)
+    standard_error = losses.std(ddof=1) / np.sqrt(m)
+    assert abs(losses.mean() - exact) <= 4 * standard_error
+    paper = full_model(Setting(setting.law), T).loss(*point)
+    assert abs(paper - exact) > 10 * standard_error  # the check can tell the settings apart
+
+
+def test_sampled_noise_has_the_stated_second_moment():
+    """x_{t+1} = W x_t + xi_t on the unit circle: E|x_t|^2 = E|x_1|^2 + (t - 1) s^2."""
+    s, T, m = 0.5, 6, 20000
+    for kind in ("complex", "real"):
+        X = sample_sequences(
+            Setting(gaussian(2, 1), noise=Noise(kind, sp.Rational(1, 2))), T, m, np.random.default_rng(1)
+        )
+        second = np.mean(np.abs(X) ** 2, axis=(0, 2))
+        expected = 1 + np.arange(T) * s**2
+        # |x_t|^2 has standard deviation ~ sqrt(2) E|x_t|^2 per draw; 5 standard errors
+        assert np.all(np.abs(second - expected) <= 5 * np.sqrt(2) * expected / np.sqrt(2 * m))

@@ -1,0 +1,60 @@
+"""The exact averages over W for every setting (symbolic.process_counts) against direct
+enumeration of every (t, i, j) with the phase law's own moment function."""
+
+import itertools
+import random
+
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition
+from symbolic.moments import gaussian
+from symbolic.process_counts import brute_force_count, setting_counts, target_weight
+from symbolic.setting import Setting, circle, roots_of_unity
+from tests.strategies import process_settings
+
+
+def _sampled_entries(kind: str, count: int, seed: int):
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    n = len(slots)
+    partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
+    entries = [
+        (p, b)
+        for p in partitions
+        for b in itertools.product((0, 1), repeat=n)
+        if not (kind == "linear" and b[0])
+    ]
+    return random.Random(seed).sample(entries, min(count, len(entries)))
+
+
+@given(process_settings(gaussian(2, 1)), st.integers(3, 6), st.sampled_from(["quadratic", "linear"]))
+def test_counts_equal_direct_enumeration(setting, T, kind):
+    counts = setting_counts(setting, T, kind)
+    for entry in _sampled_entries(kind, 60, seed=T):
+        assert counts.get(entry, 0) == brute_force_count(setting, T, kind, *entry), entry
+
+
+def test_paper_process_is_the_closed_form_route():
+    """At r = 1, every position, the general enumeration gives the paper's counts (the
+    enumeration is exercised by forcing a weight that changes nothing: omega_t = 1 as an
+    expression routes around the closed form)."""
+    general = setting_counts(Setting(gaussian(2, 1), positions=sp.S.One), 7, "quadratic")
+    assert general == phase_counts(7, "quadratic")
+
+
+def test_roots_of_unity_beyond_every_exponent_equal_the_circle():
+    """For N larger than any exponent difference, n = m mod N forces n = m: the unit circle."""
+    T = 5
+    far = setting_counts(Setting(gaussian(2, 1), roots_of_unity(6 * T + 7)), T, "linear")
+    assert far == phase_counts(T, "linear")
+    near = setting_counts(Setting(gaussian(2, 1), roots_of_unity(2)), T, "linear")
+    assert near != far  # and a small N does change the averages
+
+
+def test_target_weight_is_a_geometric_sum():
+    half = Setting(gaussian(1, 1), circle(sp.Rational(1, 2)))
+    # sum_{t=2}^{T-1} (1/4)^t at T = 5: 1/16 + 1/64 + 1/256
+    assert target_weight(half, 5) == sp.Rational(21, 256)
+    last = Setting(gaussian(1, 1), circle(sp.Rational(1, 2)), positions="last")
+    assert target_weight(last, 5) == sp.Rational(1, 256)
