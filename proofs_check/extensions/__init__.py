@@ -9,7 +9,12 @@ The contract, shown in full by ``_template.py``:
 * ``CHANGES``: which part of the setting it changes, one of :data:`CHANGES`;
 * ``law(d)``: the assumption as a :class:`symbolic.moments.Distribution` at default numeric
   parameters: its moments (a new x_1 law), and where needed a ``rho`` (a new normalization),
-  a ``sampler`` (for the finite-sample simulator) and ``nodes`` (for exact quadrature);
+  a ``sampler`` (for the finite-sample simulator) and ``nodes`` (for exact quadrature); for an
+  assumption about the process or the loss, the x_1 law of its worked example;
+* ``setting(d)`` (optional, for the process or the loss): the assumption as a
+  :class:`symbolic.setting.Setting` (the law of W, noise, rho_t, the loss positions) around
+  ``law(d)``; every stage reads it, and ``mesacheck`` takes it through ``--r``, ``--phases``,
+  ``--noise`` and ``--loss-positions``;
 * ``CLAIMS``: claim functions returning :class:`proofs_check.check.Check`, as in
   :mod:`proofs_check.claims`.
 """
@@ -22,7 +27,7 @@ from types import ModuleType
 
 __all__ = ["CHANGES", "extension_modules", "extension_claims", "extension_laws"]
 
-CHANGES = ("x_1 law", "normalization")
+CHANGES = ("x_1 law", "normalization", "law of W", "noise", "loss positions")
 
 
 def extension_modules() -> list[ModuleType]:

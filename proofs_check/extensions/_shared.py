@@ -42,3 +42,95 @@ def formula_against_flow(
         tolerance="integrator rtol 1e-12; 100x margin",
         evidence=evidence or {},
     )
+
+
+def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, mask: bool = False) -> Check:
+    """p* = beta / alpha on the symmetric line of ``setting`` (exact, an exact finite sum over
+    positions) against the integrated flow of the diagonal model from (0.1, 0.1); where the full
+    model keeps the diagonal, the full flow's limit joins the evidence (and must agree too)."""
+    import numpy as np
+
+    from numeric.diagonal_flow import integrate_diagonal_flow
+    from numeric.full_flow import full_model, integrate_full_flow, prediction_block_mask
+    from numeric.simulate import diagonal_initialization
+    from symbolic.symmetric_line import symmetric_line
+
+    d = setting.d
+    line = symmetric_line(setting, T)
+    p_star = float(line.ab_star)
+    model = full_model(setting, T)
+    diagonal = integrate_diagonal_flow(model, 0.1, 0.1)
+    start = diagonal_initialization(d, 0.1, 0.1)
+    g_KQ, g_PV = model.gradient(*start)
+    free_KQ, free_PV = (
+        prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
+    )
+    free_KQ[d + np.arange(d), np.arange(d)] = False
+    free_PV[np.arange(d), np.arange(d)] = False
+    off = float(max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max()))
+    evidence = {
+        "p_star_exact": str(line.ab_star),
+        "T": T,
+        "d": d,
+        "off_diagonal_gradient_at_start": off,
+        "diagonal_flow_gradient_norm": diagonal.gradient_norm,
+    }
+    measured = float(np.mean(diagonal.ab))
+    if off <= 1e-12 * max(np.abs(g_KQ).max(), np.abs(g_PV).max()):
+        full = integrate_full_flow(model, *start, mask=mask)
+        evidence["full_flow_ab"] = float(full.ab[-1])
+        evidence["full_flow_structure"] = structure_of_limit(full)
+        # report the worse of the two flows: both must agree with p*
+        if abs(full.ab[-1] - p_star) > abs(measured - p_star):
+            measured = float(full.ab[-1])
+    return Check(
+        claim,
+        statement,
+        "equal",
+        p_star,
+        measured,
+        1e-10,  # both flows stop at |grad L| <= 1e-11 or below (relative units), curvature O(1)
+        1e-12,
+        "the flows' stopping rule; p* is exact",
+        evidence,
+    )
+
+
+def structure_of_limit(solution) -> str:
+    from numeric.full_flow import structure_of
+
+    return structure_of(*solution.limit)
+
+
+def setting_against_quadrature(claim: str, statement: str, setting, T: int, seed: int = 5) -> Check:
+    """The exact loss and both gradients under ``setting`` against torus quadrature (an
+    independent average over W, through the simulator's forward pass) at random complex
+    matrices: the largest relative difference must vanish to rounding."""
+    import numpy as np
+
+    from numeric.full_flow import full_model
+    from numeric.quadrature import quadrature_loss_and_gradient
+
+    d = setting.d
+    rng = np.random.default_rng(seed)
+    W_KQ = (rng.standard_normal((2 * d, 2 * d)) + 1j * rng.standard_normal((2 * d, 2 * d))) / 2
+    W_PV = (rng.standard_normal((d, 2 * d)) + 1j * rng.standard_normal((d, 2 * d))) / 2
+    model = full_model(setting, T)
+    g_KQ, g_PV = model.gradient(W_KQ, W_PV)
+    q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, T, W_KQ, W_PV)
+    differences = [
+        abs(model.loss(W_KQ, W_PV) - q_loss) / abs(q_loss),
+        float(np.abs(g_KQ - q_KQ).max() / np.abs(q_KQ).max()),
+        float(np.abs(g_PV - q_PV).max() / np.abs(q_PV).max()),
+    ]
+    return Check(
+        claim,
+        statement,
+        "vanishes",
+        0.0,
+        max(differences),
+        0.0,
+        1e-12,  # two exact routes, each a sum of O(T^3) terms in doubles
+        "rounding of two exact routes",
+        {"loss": q_loss, "relative_differences": differences, "d": d, "T": T},
+    )

@@ -32,6 +32,8 @@ def test_each_extension_declares_the_contract_and_has_tests_and_a_chapter(module
     stem = module.__name__.rsplit(".", 1)[-1]
     assert module.CHANGES in CHANGES and module.CLAIMS
     assert module.law(3).d == 3 and not module.law(3).parameters  # numbers, for the command line
+    if hasattr(module, "setting"):  # an assumption about the process or the loss
+        assert module.setting(3).law == module.law(3) and not module.setting(3).is_paper_process
     assert (Path(__file__).parent / f"test_{stem}.py").is_file()
     chapter = BOOK / f"extension_{stem}.md"
     assert chapter.is_file()
