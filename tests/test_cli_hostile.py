@@ -296,3 +296,18 @@ def test_the_cost_guard_gives_its_estimate_and_force_overrides_it(monkeypatch):
     assert refused.exit_code == 2 and "would take about" in refused.output and "--force" in refused.output
     forced = run("limit", "--d", "2", "--T", "6", "--force", "--json")
     assert forced.exit_code == 0 and json.loads(forced.output)["limit_kind"] == "mesa-optimizer"
+
+
+@pytest.mark.parametrize(
+    "a0, b0", [("-1e-6", "1e-6"), ("-1e-30", "1e-30"), ("1e-20", "3e-20"), ("100", "0.01")]
+)
+def test_starts_at_the_edges_of_the_range_reach_the_right_limit(a0, b0):
+    result = run("limit", "--d", "2", "--T", "10", "--a0", a0, "--b0", b0, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    saddle = float(a0) == -float(b0)
+    assert payload["limit_kind"] == ("saddle" if saddle else "mesa-optimizer")
+    if saddle:  # into the origin: a b falls by far more than 12 decades below a0 b0
+        assert payload["ab_closed_form"] == 0 and abs(payload["ab_flow"]) <= 1e-12 * float(a0) ** 2
+    else:
+        assert abs(payload["ab_flow"] / payload["ab_closed_form"] - 1) <= 1e-8

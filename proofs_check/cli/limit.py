@@ -7,12 +7,21 @@ import time
 
 import click
 
-from ._common import POSITIVE, emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
+from ._common import (
+    POSITIVE,
+    emit,
+    number_text,
+    progress_wanted,
+    require_diagonal_reduction,
+    setting_options,
+    start_atol,
+)
 from ._cost import announce, guard, limit_cost
 
-# In units where x_1 has scale 1, a start outside this range makes the velocity (cubic in a, b)
-# and the step sizes leave the range where double precision integrates the flow reliably.
-START_RANGE = (1e-30, 1e6)
+# In units where x_1 has scale 1: past 1e2 the stopping rule (a Newton step relative to the
+# start's size) leaves a b with relative errors above 1e-8 (5e-7 from (1e3, 1e-3), 0.5 from
+# (1e6, 1e-30)); below 1e-30 a b underflows.
+START_RANGE = (1e-30, 1e2)
 
 
 @click.command()
@@ -65,7 +74,9 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
             f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
             "alpha = 0), so the loss is flat along a b and there is no single limit"
         )
-    solution = integrate_flow(setting.law, a_start, b_start, values=values, tau_max=tau_max)
+    solution = integrate_flow(
+        setting.law, a_start, b_start, values=values, tau_max=tau_max, atol=start_atol(a_start, b_start)
+    )
     user = setting.in_user_units
     d_ = setting.law.d
     a_flow, b_flow = solution.limit[:d_], solution.limit[d_:]
