@@ -45,6 +45,7 @@ def small_budget(monkeypatch):
     "args, code, fragment",
     [
         (["limit", "--d", "1000000"], 2, "too large"),
+        (["limit", "--x1", "complex-gaussian", "--d", "0"], 2, "d must be >= 1"),  # found by the fuzz
         (["limit", "--T", "1000000000"], 2, "too large"),
         (["conditions", "--d", "50"], 2, "--force"),
         (["limit", "--x1", "atoms", "--atoms", "/dev/zero"], 2, "not a regular file"),
@@ -207,7 +208,7 @@ JSON_VALUES = st.recursive(
     as_json=st.booleans(),
 )
 def test_random_command_lines_end_cleanly(command, pieces, as_json):
-    args = [command, "--d", "2", "--T", "5"]
+    args = [command, *(["--full"] if command == "flow" else []), "--d", "2", "--T", "5"]
     for option, value in pieces:  # a flag given a value becomes a stray argument: also hostile
         args += [option, value]
     result = run(*args, *(["--json"] if as_json else []))

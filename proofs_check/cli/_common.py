@@ -123,6 +123,8 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
+    if d is not None and d < 1:
+        raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 not in _BUILT_IN:
         from ..extensions import extension_laws
 
@@ -177,8 +179,6 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
             raise click.BadParameter(f"--d {d} but the atoms have length {law.d}", param_hint="--d")
         return Setting(law, {"T": T}, law, f"atoms ({len(spec['points'])} points, d = {law.d})", digits)
     d = 5 if d is None else d
-    if d < 1:
-        raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 in ("gaussian", "sparse"):
         family, name, given = (gaussian, "sigma", sigma_value) if x1 == "gaussian" else (sparse, "c", c_value)
         value = exact_number(1.0 if given is None else given)
