@@ -1,5 +1,10 @@
 """What every command shares: reading the setting (the law of x_1, d, T) and its options, the
-number types, the emergence guard, and printing text or JSON."""
+number types, the emergence guard, output paths checked before any work, and printing text or
+JSON (never a nan or inf).
+
+A new assumption that every command takes (a law of W, noise, the trained positions) is one
+more entry of ``_SETTING_OPTIONS`` and one more field read in :func:`read_setting`; the commands
+receive it inside their ``setting``."""
 
 from __future__ import annotations
 
@@ -19,6 +24,10 @@ __all__ = [
     "read_setting",
     "setting_options",
     "emit",
+    "number_text",
+    "output_path",
+    "progress_wanted",
+    "start_atol",
     "require_diagonal_reduction",
 ]
 
