@@ -312,3 +312,16 @@ def test_starts_at_the_edges_of_the_range_reach_the_right_limit(a0, b0):
         assert payload["ab_closed_form"] == 0 and abs(payload["ab_flow"]) <= 1e-12 * float(a0) ** 2
     else:
         assert abs(payload["ab_flow"] / payload["ab_closed_form"] - 1) <= 1e-8
+
+
+def test_recovery_at_a_tiny_scale_rescales_exactly():
+    tiny = json.loads(run("recovery", "--sigma", "1e-300", "--d", "3", "--T", "20", "--json").output)
+    unit = json.loads(run("recovery", "--d", "3", "--T", "20", "--json").output)
+    mantissa, exponent = tiny["p_T"].split("e+")  # p goes like 1/sigma^2
+    assert exponent == "599" and float(mantissa) / 10 == pytest.approx(unit["p_T"], rel=1e-13)
+    mantissa, exponent = tiny["error_limit_t_to_infinity"].split("e-")  # errors like sigma^2
+    assert float(mantissa) * 10.0 ** -(int(exponent) - 600) == pytest.approx(
+        unit["error_limit_t_to_infinity"]
+    )
+    assert tiny["expected_ratio_last_position"] == pytest.approx(unit["expected_ratio_last_position"])
+    assert "x_1 / 10^-300" in tiny["units"]
