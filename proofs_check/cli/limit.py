@@ -52,8 +52,7 @@ def limit(setting, a0, b0, mask, force, tau_max, as_json):
     announce(cost, progress_wanted(as_json))
     # normalized units (Setting): the start scales with x_1, time and a b do not come back
     # as doubles where they would overflow
-    scale = float(setting.scale)
-    a_start, b_start = a0 * scale, b0 * scale
+    a_start, b_start = (float(sp.Rational(repr(v)) * setting.scale) for v in (a0, b0))  # exact 10^k
     low, high = START_RANGE
     if not low <= max(abs(a_start), abs(b_start)) <= high:
         raise click.UsageError(
