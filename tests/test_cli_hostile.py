@@ -45,6 +45,7 @@ def small_budget(monkeypatch):
     "args, code, fragment",
     [
         (["limit", "--d", "1000000"], 2, "too large"),
+        (["limit", "--x1", "complex-gaussian", "--d", "0"], 2, "d must be >= 1"),  # found by the fuzz
         (["limit", "--T", "1000000000"], 2, "too large"),
         (["conditions", "--d", "50"], 2, "--force"),
         (["limit", "--x1", "atoms", "--atoms", "/dev/zero"], 2, "not a regular file"),
@@ -207,7 +208,7 @@ JSON_VALUES = st.recursive(
     as_json=st.booleans(),
 )
 def test_random_command_lines_end_cleanly(command, pieces, as_json):
-    args = [command, "--d", "2", "--T", "5"]
+    args = [command, *(["--full"] if command == "flow" else []), "--d", "2", "--T", "5"]
     for option, value in pieces:  # a flag given a value becomes a stray argument: also hostile
         args += [option, value]
     result = run(*args, *(["--json"] if as_json else []))
@@ -296,3 +297,31 @@ def test_the_cost_guard_gives_its_estimate_and_force_overrides_it(monkeypatch):
     assert refused.exit_code == 2 and "would take about" in refused.output and "--force" in refused.output
     forced = run("limit", "--d", "2", "--T", "6", "--force", "--json")
     assert forced.exit_code == 0 and json.loads(forced.output)["limit_kind"] == "mesa-optimizer"
+
+
+@pytest.mark.parametrize(
+    "a0, b0", [("-1e-6", "1e-6"), ("-1e-30", "1e-30"), ("1e-20", "3e-20"), ("100", "0.01")]
+)
+def test_starts_at_the_edges_of_the_range_reach_the_right_limit(a0, b0):
+    result = run("limit", "--d", "2", "--T", "10", "--a0", a0, "--b0", b0, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    saddle = float(a0) == -float(b0)
+    assert payload["limit_kind"] == ("saddle" if saddle else "mesa-optimizer")
+    if saddle:  # into the origin: a b falls by far more than 12 decades below a0 b0
+        assert payload["ab_closed_form"] == 0 and abs(payload["ab_flow"]) <= 1e-12 * float(a0) ** 2
+    else:
+        assert abs(payload["ab_flow"] / payload["ab_closed_form"] - 1) <= 1e-8
+
+
+def test_recovery_at_a_tiny_scale_rescales_exactly():
+    tiny = json.loads(run("recovery", "--sigma", "1e-300", "--d", "3", "--T", "20", "--json").output)
+    unit = json.loads(run("recovery", "--d", "3", "--T", "20", "--json").output)
+    mantissa, exponent = tiny["p_T"].split("e+")  # p goes like 1/sigma^2
+    assert exponent == "599" and float(mantissa) / 10 == pytest.approx(unit["p_T"], rel=1e-13)
+    mantissa, exponent = tiny["error_limit_t_to_infinity"].split("e-")  # errors like sigma^2
+    assert float(mantissa) * 10.0 ** -(int(exponent) - 600) == pytest.approx(
+        unit["error_limit_t_to_infinity"]
+    )
+    assert tiny["expected_ratio_last_position"] == pytest.approx(unit["expected_ratio_last_position"])
+    assert "x_1 / 10^-300" in tiny["units"]

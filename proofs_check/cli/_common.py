@@ -1,5 +1,10 @@
 """What every command shares: reading the setting (the law of x_1, d, T) and its options, the
-number types, the emergence guard, and printing text or JSON."""
+number types, the emergence guard, output paths checked before any work, and printing text or
+JSON (never a nan or inf).
+
+A new assumption that every command takes (a law of W, noise, the trained positions) is one
+more entry of ``_SETTING_OPTIONS`` and one more field read in :func:`read_setting`; the commands
+receive it inside their ``setting``."""
 
 from __future__ import annotations
 
@@ -19,6 +24,10 @@ __all__ = [
     "read_setting",
     "setting_options",
     "emit",
+    "number_text",
+    "output_path",
+    "progress_wanted",
+    "start_atol",
     "require_diagonal_reduction",
 ]
 
@@ -123,6 +132,8 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
+    if d is not None and d < 1:
+        raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 not in _BUILT_IN:
         from ..extensions import extension_laws
 
@@ -177,8 +188,6 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
             raise click.BadParameter(f"--d {d} but the atoms have length {law.d}", param_hint="--d")
         return Setting(law, {"T": T}, law, f"atoms ({len(spec['points'])} points, d = {law.d})", digits)
     d = 5 if d is None else d
-    if d < 1:
-        raise click.BadParameter(f"the dimension d must be >= 1, got {d}", param_hint="--d")
     if x1 in ("gaussian", "sparse"):
         family, name, given = (gaussian, "sigma", sigma_value) if x1 == "gaussian" else (sparse, "c", c_value)
         value = exact_number(1.0 if given is None else given)
@@ -375,6 +384,13 @@ def output_path(*suffixes: str):
         return value
 
     return check
+
+
+def start_atol(a0: float, b0: float) -> float:
+    """The flow's absolute tolerance for a start of this size: the library's 1e-14 is meant for
+    starts of order 1; from a tiny start on a0 = -b0 the state falls 13 decades below the start
+    into the saddle, and an absolute tolerance above that never lets the solver settle."""
+    return 1e-14 * min(1.0, max(abs(a0), abs(b0)))
 
 
 def require_diagonal_reduction(setting: Setting, mask: bool) -> str:

@@ -43,7 +43,9 @@ def conditions(setting, a0, b0, mask, force, as_json):
         if equal is None
         else {"holds": not equal, "offending": {k: str(v) for k, v in equal.items()}},
     }
-    lines = [f"{setting.description}, d = {law.d}, T = {T}"]
+    if setting.digits:  # the verdicts do not change with the scale; the coefficients do
+        payload["units"] = f"the coefficients are those of x_1 / 10^{setting.digits}"
+    lines = [f"{setting.description}, d = {law.d}, T = {T}", *([payload["units"]] if setting.digits else [])]
     lines.append(f"emergence condition: {'holds' if not emergence else 'FAILS'}")
     for k, v in list(emergence.items())[:12]:
         lines.append(f"  coefficient {k} = {sp.sstr(v)} (must be 0)")

@@ -13,6 +13,8 @@ import numpy as np
 from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
 from ._cost import announce, flow_cost, guard
 
+BLOW_UP = 1e6  # integrate_full_flow's default box: an entry beyond it means the flow runs away
+
 
 @click.command()
 @setting_options()
@@ -66,13 +68,24 @@ def flow(
         start = diagonal_initialization(law.d, a0, b0)
     else:
         start = random_initialization(law.d, sigma_w, np.random.default_rng(seed))
+    largest = max(float(np.max(np.abs(W))) for W in start)
+    if largest >= BLOW_UP:  # the solver's blow-up event only fires on the way out, not outside
+        raise click.UsageError(
+            f"the start has an entry of size {largest:.3g}, outside the box |W| < {BLOW_UP:g} in which the "
+            "full flow is integrated (a quartic loss: from there it runs away); start smaller"
+        )
     # issue 12 gives integrate_full_flow a progress(tau, gradient_norm) callback; until that lands
     # only the estimate above is shown before a long flow
     bar = _FlowProgress() if progress_wanted(as_json) else None
     takes_progress = "progress" in inspect.signature(integrate_full_flow).parameters
     try:
         solution = integrate_full_flow(
-            model, *start, mask=mask, tau_max=tau_max, **({"progress": bar} if bar and takes_progress else {})
+            model,
+            *start,
+            mask=mask,
+            tau_max=tau_max,
+            blow_up=BLOW_UP,
+            **({"progress": bar} if bar and takes_progress else {}),
         )
     finally:
         if bar:

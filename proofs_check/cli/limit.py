@@ -7,13 +7,22 @@ import time
 
 import click
 
-from ._common import POSITIVE, emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
+from ._common import (
+    POSITIVE,
+    emit,
+    number_text,
+    progress_wanted,
+    require_diagonal_reduction,
+    setting_options,
+    start_atol,
+)
 from ._cost import announce, guard, limit_cost
 from ._process import exact_setting_cost, process_options
 
-# In units where x_1 has scale 1, a start outside this range makes the velocity (cubic in a, b)
-# and the step sizes leave the range where double precision integrates the flow reliably.
-START_RANGE = (1e-30, 1e6)
+# In units where x_1 has scale 1: past 1e2 the stopping rule (a Newton step relative to the
+# start's size) leaves a b with relative errors above 1e-8 (5e-7 from (1e3, 1e-3), 0.5 from
+# (1e6, 1e-30)); below 1e-30 a b underflows.
+START_RANGE = (1e-30, 1e2)
 
 
 @click.command()
@@ -45,8 +54,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, as_json):
     announce(cost, progress_wanted(as_json))
     # normalized units (Setting): the start scales with x_1, time and a b do not come back
     # as doubles where they would overflow
-    scale = float(setting.scale)
-    a_start, b_start = a0 * scale, b0 * scale
+    a_start, b_start = (float(sp.Rational(repr(v)) * setting.scale) for v in (a0, b0))  # exact 10^k
     low, high = START_RANGE
     if not low <= max(abs(a_start), abs(b_start)) <= high:
         raise click.UsageError(
@@ -70,7 +78,9 @@ def limit(setting, process, a0, b0, mask, force, tau_max, as_json):
             f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
             "alpha = 0), so the loss is flat along a b and there is no single limit"
         )
-    solution = integrate_flow(setting.law, a_start, b_start, values=values, tau_max=tau_max)
+    solution = integrate_flow(
+        setting.law, a_start, b_start, values=values, tau_max=tau_max, atol=start_atol(a_start, b_start)
+    )
     user = setting.in_user_units
     d_ = setting.law.d
     a_flow, b_flow = solution.limit[:d_], solution.limit[d_:]

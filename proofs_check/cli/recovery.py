@@ -70,6 +70,12 @@ def recovery(setting, a0, b0, mask, force, T_test, as_json):
         "test_loss": loss,
         "test_loss_per_position": per_position,
     }
+    if setting.digits:
+        k = setting.digits
+        payload["units"] = (
+            f"computed with x_1 / 10^{k} and rescaled (p by 10^{-2 * k}, errors and losses by 10^{2 * k}); "
+            f"closed forms whose moments are numbers are those of x_1 / 10^{k}"
+        )
     verdict = {True: "holds", False: "FAILS"}
     lines = [
         f"{setting.description}, d = {law.d}, trained at T = {T}, tested at T_test = {T_test}",
@@ -82,4 +88,5 @@ def recovery(setting, a0, b0, mask, force, T_test, as_json):
         f"   [{sp.factor(expected_ratio(law).subs(p, condition.p_T))}]",
         f"exact expected test loss = {number_text(loss, 6)} ({number_text(per_position, 4)} per position)",
     ]
+    lines += [payload["units"]] if setting.digits else []
     emit(payload, as_json, lines)

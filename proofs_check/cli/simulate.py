@@ -9,7 +9,15 @@ from pathlib import Path
 
 import click
 
-from ._common import POSITIVE, emit, output_path, progress_wanted, require_diagonal_reduction, setting_options
+from ._common import (
+    POSITIVE,
+    emit,
+    output_path,
+    progress_wanted,
+    require_diagonal_reduction,
+    setting_options,
+    start_atol,
+)
 from ._cost import guard, simulate_cost
 
 
@@ -89,7 +97,7 @@ def simulate(
     if not (a0 == 0 and b0 == 0):
         try:
             regime = require_diagonal_reduction(setting, mask)
-            solution = integrate_flow(setting.law, a0, b0, values=setting.values)
+            solution = integrate_flow(setting.law, a0, b0, values=setting.values, atol=start_atol(a0, b0))
             flow_curve = solution.ab_at
             flow_ab = flow_curve(run.steps * eta)
             try:
