@@ -45,6 +45,7 @@ def integrate_diagonal_flow(
     atol: float = 1e-14,
     gtol: float = 1e-12,
     tau_max: float = 1e7,
+    stop_below: float = 0.0,
 ) -> DiagonalFlowSolution:
     """Integrate da_j/dtau = -dL/da_j, db_j/dtau = -dL/db_j (LSODA: stiff once near the limit)
     until the gradient norm is below ``gtol`` in units where the linear coefficients J have
@@ -53,7 +54,11 @@ def integrate_diagonal_flow(
     The loss is L = s L' with s = ||J||, and the flow of L is the flow of L' in the time
     s tau: so it is integrated in those units (a contraction r^T or a small x_1 scale makes s
     tiny, and an absolute tolerance would then be out of reach), and tau and the gradient norm
-    are reported in the original units."""
+    are reported in the original units.
+
+    ``stop_below``: also stop once every |a_j|, |b_j| is below it. For a start on the saddle's
+    stable half-line a_0 = -b_0 this ends the approach to the origin before rounding, amplified
+    by the saddle's unstable direction, sends the flow away to p*."""
     d = model.d
     K, J = _diagonal_coefficients(model)
     s = float(np.linalg.norm(J))
@@ -82,14 +87,24 @@ def integrate_diagonal_flow(
     def converged(_, y):
         return np.linalg.norm(gradient(y)) - gtol
 
-    converged.terminal = True
+    def collapsed(_, y):
+        return np.max(np.abs(y)) - stop_below
+
+    converged.terminal = collapsed.terminal = True
     y0 = np.concatenate(
         [np.broadcast_to(np.asarray(a0, float), d), np.broadcast_to(np.asarray(b0, float), d)]
     )
     if not np.all(np.isfinite(y0)):
         raise ValueError("the initialization must be finite")
     result = solve_ivp(
-        velocity, (0.0, tau_max), y0, method="LSODA", rtol=rtol, atol=atol, events=converged, jac=jacobian
+        velocity,
+        (0.0, tau_max),
+        y0,
+        method="LSODA",
+        rtol=rtol,
+        atol=atol,
+        events=(converged, collapsed),
+        jac=jacobian,
     )
     if result.status != 1:
         raise FlowDidNotConverge(

@@ -325,3 +325,60 @@ def test_recovery_at_a_tiny_scale_rescales_exactly():
     )
     assert tiny["expected_ratio_last_position"] == pytest.approx(unit["expected_ratio_last_position"])
     assert "x_1 / 10^-300" in tiny["units"]
+
+
+# --- the setting options (issue 13): every command reads them the same way ---------------
+
+SETTING_REFUSALS = [
+    (["--r", "0"], "r must lie in (0, 1]"),
+    (["--r", "-0.5"], "r must lie in (0, 1]"),
+    (["--r", "1.5"], "r must lie in (0, 1]"),
+    (["--r", "nan"], "not a finite number"),
+    (["--phases", "roots:0"], "N must be an integer >= 1"),
+    (["--phases", "roots:-3"], "N must be an integer >= 1"),
+    (["--phases", "roots:two"], "give 'uniform' or 'roots:N'"),
+    (["--phases", "roots:3", "--r", "0.5"], "roots of unity have modulus 1"),
+    (["--noise", "-1"], "noise scale s must be >= 0"),
+    (["--noise", "inf"], "not a finite number"),
+    (["--loss-positions", "first"], "'first' is not one of"),
+]
+
+
+@pytest.mark.parametrize("command", ["limit", "flow", "recovery", "conditions", "simulate"])
+@pytest.mark.parametrize(
+    "arguments, message", SETTING_REFUSALS, ids=[" ".join(a) for a, _ in SETTING_REFUSALS]
+)
+def test_setting_options_refuse_impossible_values(command, arguments, message):
+    extra = ["--full"] if command == "flow" else []
+    result = CliRunner().invoke(main, [command, *extra, *arguments, "--d", "2", "--T", "6"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["limit", "flow", "recovery", "conditions"])
+def test_noise_is_refused_where_its_averages_are_not_derived(command):
+    extra = ["--full"] if command == "flow" else []
+    result = CliRunner().invoke(main, [command, *extra, "--noise", "0.5", "--d", "2", "--T", "6", "--json"])
+    assert result.exit_code == 2
+    assert "noise are not derived yet" in json.loads(result.output)["error"]
+
+
+@pytest.mark.parametrize("command", ["recovery", "conditions"])
+def test_paper_only_commands_say_so(command):
+    result = CliRunner().invoke(main, [command, "--phases", "roots:2", "--d", "2", "--T", "6"])
+    assert result.exit_code == 2 and "paper's process only" in result.output
+
+
+def test_limit_in_a_setting_agrees_with_its_flow_and_says_what_it_is():
+    result = CliRunner().invoke(main, ["limit", "--r", "0.9", "--d", "2", "--T", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert "radius 9/10" in payload["setting"] and payload["diagonal_invariant"] is True
+    assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
+    saddle = CliRunner().invoke(
+        main,
+        ["limit", "--phases", "roots:2", "--d", "2", "--T", "10", "--a0", "0.3", "--b0", "-0.3", "--json"],
+    )
+    payload = json.loads(saddle.output)
+    assert payload["limit_kind"] == "saddle" and payload["diagonal_invariant"] is False
+    assert abs(payload["ab_flow"]) < 1e-9

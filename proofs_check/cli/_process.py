@@ -11,7 +11,7 @@ import click
 from ._common import FINITE
 from ._cost import Cost, guard
 
-__all__ = ["process_options", "exact_setting_cost"]
+__all__ = ["process_options", "exact_setting_cost", "require_paper_process"]
 
 _PROCESS_OPTIONS = [
     click.option(
@@ -115,3 +115,13 @@ def exact_setting_cost(T: int, force: bool) -> None:
     on lines of the (i, j) box: ~3000 systems x T positions x up to T points. Measured at
     d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold."""
     guard(Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}"), force)
+
+
+def require_paper_process(setting, command: str) -> None:
+    """Refuse a setting beyond the paper's process where a command's derivation is the paper's."""
+    if not setting.is_paper_process:
+        raise click.UsageError(
+            f"`mesacheck {command}` is derived for the paper's process only so far (uniform phases on the "
+            f"unit circle, no noise, every position), not for: {setting.describe()}; `mesacheck limit` and "
+            "`mesacheck flow --full` take this setting"
+        )

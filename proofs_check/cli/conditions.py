@@ -6,12 +6,14 @@ import click
 
 from ._common import emit, progress_wanted, setting_options
 from ._cost import announce, conditions_cost, guard
+from ._process import process_options, require_paper_process
 
 
 @click.command()
 @setting_options()
+@process_options()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def conditions(setting, a0, b0, mask, force, as_json):
+def conditions(setting, process, a0, b0, mask, force, as_json):
     """Which moment conditions hold: emergence (the full flow keeps the diagonal prediction
     blocks) and equal diagonal (the learned step is vanilla GD); the offending coefficients
     when one fails."""
@@ -20,6 +22,7 @@ def conditions(setting, a0, b0, mask, force, as_json):
     from symbolic.conditions import emergence_condition, emergence_patterns, equal_diagonal_condition
 
     del a0, b0, mask  # shared law options; conditions do not depend on them
+    require_paper_process(process(setting.sampling_law), "conditions")
     T = setting.T
     cost = conditions_cost(setting.law.d, T)
     guard(cost, force)

@@ -12,12 +12,14 @@ import numpy as np
 
 from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
 from ._cost import announce, flow_cost, guard
+from ._process import exact_setting_cost, process_options
 
 BLOW_UP = 1e6  # integrate_full_flow's default box: an entry beyond it means the flow runs away
 
 
 @click.command()
 @setting_options()
+@process_options()
 @click.option("--full", is_flag=True, help="Integrate every entry of W^KQ and W^PV (required for now).")
 @click.option("--init", type=click.Choice(["diagonal", "random"]), default="diagonal", show_default=True)
 @click.option("--sigma-w", type=POSITIVE, default=0.1, show_default=True, help="Scale of --init random.")
@@ -29,6 +31,7 @@ BLOW_UP = 1e6  # integrate_full_flow's default box: an entry beyond it means the
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def flow(
     setting,
+    process,
     a0,
     b0,
     mask,
@@ -63,7 +66,10 @@ def flow(
     if init == "random" and mask:
         raise click.BadParameter("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
     start_time = time.perf_counter()
-    model = full_model(law, T)
+    exact = process(law)
+    if not exact.is_paper_process:
+        exact_setting_cost(T, force)
+    model = full_model(exact, T)
     if init == "diagonal":
         start = diagonal_initialization(law.d, a0, b0)
     else:
@@ -102,6 +108,7 @@ def flow(
         )
     payload = {
         "law": setting.description,
+        "setting": exact.describe(),
         "d": law.d,
         "T": T,
         "init": init,

@@ -227,7 +227,9 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
     )
     saddle = a_start == -b_start
     p_star = float(line.ab_star)
-    solution = integrate_diagonal_flow(model, a_start, b_start)
+    # on a = -b the flow runs into the strict saddle: stop 1e6-fold closer to it than the start
+    stop = 1e-6 * max(abs(a_start), abs(b_start)) if saddle else 0.0
+    solution = integrate_diagonal_flow(model, a_start, b_start, stop_below=stop)
     ab_flow = float(np.mean(solution.ab))
     target = 0.0 if saddle else p_star
     user = setting.in_user_units

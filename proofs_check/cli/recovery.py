@@ -6,16 +6,20 @@ import click
 
 from ._common import emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
 from ._cost import announce, guard, recovery_cost
+from ._process import process_options, require_paper_process
 
 
 @click.command()
 @setting_options()
+@process_options()
 @click.option("--T-test", "T_test", type=int, help="Test sequence length (default: T).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def recovery(setting, a0, b0, mask, force, T_test, as_json):
+def recovery(setting, process, a0, b0, mask, force, T_test, as_json):
     """Whether the trained mesa-optimizer recovers the sequence (the recovery condition), with
     the limit of its error, its expected ratio and its exact test loss."""
     import sympy as sp
+
+    require_paper_process(process(setting.sampling_law), "recovery")
 
     from numeric.bridge import evaluate
     from symbolic.capability import error_limit, expected_ratio, p, recovery_condition, test_loss

@@ -19,10 +19,12 @@ from ._common import (
     start_atol,
 )
 from ._cost import guard, simulate_cost
+from ._process import exact_setting_cost, process_options
 
 
 @click.command()
 @setting_options(sampling=True)
+@process_options(sampling=True)
 @click.option("--eta", type=POSITIVE, default=1e-4, show_default=True, help="Gradient-descent step size.")
 @click.option("--steps", type=click.IntRange(min=0), default=150, show_default=True)
 @click.option(
@@ -43,6 +45,7 @@ from ._cost import guard, simulate_cost
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def simulate(
     setting,
+    process,
     a0,
     b0,
     mask,
@@ -77,8 +80,9 @@ def simulate(
     )
     show = progress_wanted(as_json) if progress is None else progress
     start = time.perf_counter()
+    exact = process(setting.sampling_law)
     run = simulate_training(
-        setting.sampling_law,
+        exact,
         T=T,
         a0=a0,
         b0=b0,
@@ -94,7 +98,9 @@ def simulate(
     seconds = time.perf_counter() - start
     records = run.as_records()
     flow_ab = limit_ab = flow_curve = None
-    if not (a0 == 0 and b0 == 0):
+    if not exact.is_paper_process:
+        regime, limit_ab = _setting_limit(exact, T, force)
+    elif not (a0 == 0 and b0 == 0):
         try:
             regime = require_diagonal_reduction(setting, mask)
             solution = integrate_flow(setting.law, a0, b0, values=setting.values, atol=start_atol(a0, b0))
@@ -137,6 +143,22 @@ def simulate(
             f"{payload['gap_to_population_limit']:+.3g}"
         )
     emit(payload, as_json, lines)
+
+
+def _setting_limit(exact, T: int, force: bool):
+    """Beyond the paper's process: the exact p* of the diagonal model when it is derived (no
+    noise, exchangeable x_1), with no exact trajectory drawn beside the sampled one."""
+    from symbolic.symmetric_line import symmetric_line
+
+    if exact.noise.present:
+        return f"{exact.describe()}: no exact flow (noise averages are not derived yet)", None
+    exact_setting_cost(T, force)
+    try:
+        return f"{exact.describe()}: exact p* = beta/alpha of the diagonal model", float(
+            symmetric_line(exact, T).ab_star
+        )
+    except (ValueError, ZeroDivisionError) as error:
+        return f"{exact.describe()}: no exact limit ({error})", None
 
 
 def _write_log(path: Path, records: list[dict]) -> None:
