@@ -81,3 +81,14 @@ def test_exchangeability_is_checked():
     assert not exchangeable(skewed)
     with pytest.raises(ValueError, match="permuted"):
         symmetric_line(skewed, 5)
+
+
+@given(process_settings(gaussian(2, 1)), st.integers(3, 9), st.integers(1, 6))
+def test_rescaling_x1_rescales_p_star_exactly(setting, T, n):
+    """Metamorphic: x_1 -> s x_1 leaves the process and multiplies the loss's a b-dependence so
+    that p* scales by 1/s^2 exactly, in every setting."""
+    import dataclasses
+
+    s = sp.Rational(n, 2)
+    scaled = dataclasses.replace(setting, law=gaussian(2, s))
+    assert symmetric_line(scaled, T).ab_star == symmetric_line(setting, T).ab_star / s**2
