@@ -28,8 +28,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from numeric.bridge import full_model_arrays  # noqa: E402
-from numeric.diagonal_flow import integrate_diagonal_flow  # noqa: E402
-from numeric.full_flow import FullModel, full_model, integrate_full_flow, prediction_block_mask  # noqa: E402
+from numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient  # noqa: E402
+from numeric.full_flow import FullModel, full_model, integrate_full_flow  # noqa: E402
 from numeric.quadrature import quadrature_loss_and_gradient  # noqa: E402
 from numeric.simulate import diagonal_initialization  # noqa: E402
 from symbolic.moments import Atoms, full_one, gaussian, sparse  # noqa: E402
@@ -50,18 +50,6 @@ LAWS = {
     "full-one masked": (full_one(5), True, ["--x1", "full-one", "--mask"]),
 }
 T = 100
-
-
-def keeps_diagonal(model: FullModel, mask: bool) -> bool:
-    d = model.d
-    g_KQ, g_PV = model.gradient(*diagonal_initialization(d, 0.1, 0.1))
-    free_KQ, free_PV = (
-        prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
-    )
-    free_KQ[d + np.arange(d), np.arange(d)] = False
-    free_PV[np.arange(d), np.arange(d)] = False
-    off = max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max())
-    return off <= 1e-12 * max(np.abs(g_KQ).max(), np.abs(g_PV).max())
 
 
 def cli_seconds(arguments: list[str], runs: int = 3) -> float:
@@ -88,7 +76,7 @@ def limits(with_cli: bool) -> float:
             diagonal_error = float(np.max(np.abs(diagonal.ab - p_star)) / p_star)
             full_text = "leaves diag"
             errors = [diagonal_error]
-            if keeps_diagonal(model, mask):
+            if off_diagonal_gradient(model, 0.1, 0.1, mask=mask)[1]:
                 full = integrate_full_flow(model, *diagonal_initialization(5, 0.1, 0.1), mask=mask)
                 full_error = abs(full.ab[-1] - p_star) / p_star
                 errors.append(full_error)

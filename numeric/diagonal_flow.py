@@ -15,9 +15,10 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .flow import FlowDidNotConverge
-from .full_flow import FullModel
+from .full_flow import FullModel, prediction_block_mask
+from .simulate import diagonal_initialization
 
-__all__ = ["DiagonalFlowSolution", "integrate_diagonal_flow"]
+__all__ = ["DiagonalFlowSolution", "integrate_diagonal_flow", "off_diagonal_gradient"]
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,21 @@ def _diagonal_coefficients(model: FullModel) -> tuple[np.ndarray, np.ndarray]:
     K = np.array([model.arrays.K[np.ix_(index[r], index[r])].real for r in range(d)])
     J = np.array([model.arrays.J[r, index[r]].real for r in range(d)])
     return (K + K.transpose(0, 2, 1)) / 2, J
+
+
+def off_diagonal_gradient(model: FullModel, a0, b0, *, mask: bool = False) -> tuple[float, bool]:
+    """The largest gradient entry of the full model off the diagonal model at the diagonal point
+    (a0, b0), over the entries training can move (with ``mask``, the reference's masking holds
+    the prediction blocks' off-diagonal entries), and whether the diagonal is invariant there:
+    that entry is 0 up to the rounding of the assembled K and J (1e-12 of the largest)."""
+    d = model.d
+    g_KQ, g_PV = model.gradient(*diagonal_initialization(d, a0, b0))
+    if mask:
+        free_KQ, free_PV = prediction_block_mask(d)
+    else:
+        free_KQ, free_PV = np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool)
+    free_KQ[d + np.arange(d), np.arange(d)] = False
+    free_PV[np.arange(d), np.arange(d)] = False
+    off = float(max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max()))
+    scale = float(max(np.abs(g_KQ).max(), np.abs(g_PV).max()))
+    return off, off <= 1e-12 * scale

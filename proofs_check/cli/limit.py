@@ -192,9 +192,8 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
     integrated flow of the diagonal model on the exact loss."""
     import numpy as np
 
-    from numeric.diagonal_flow import integrate_diagonal_flow
-    from numeric.full_flow import full_model, prediction_block_mask
-    from numeric.simulate import diagonal_initialization
+    from numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from numeric.full_flow import full_model
     from symbolic.symmetric_line import symmetric_line
 
     T, d = setting.T, setting.law.d
@@ -209,16 +208,7 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
             "and there is no limit to report"
         )
     model = full_model(exact, T)
-    # does the full model keep the diagonal here? (the gradient of the trainable entries off it)
-    g_KQ, g_PV = model.gradient(*diagonal_initialization(d, a_start, b_start))
-    free_KQ, free_PV = (
-        prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
-    )
-    free_KQ[d + np.arange(d), np.arange(d)] = False
-    free_PV[np.arange(d), np.arange(d)] = False
-    off = max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max())
-    scale = max(np.abs(g_KQ).max(), np.abs(g_PV).max(), 1e-300)
-    keeps = off <= 1e-12 * scale  # exact zeros up to the rounding of the assembled K, J
+    off, keeps = off_diagonal_gradient(model, a_start, b_start, mask=mask)
     regime = (
         f"{'masked: ' if mask else ''}the full model keeps the diagonal here: the diagonal model is exact"
         if keeps

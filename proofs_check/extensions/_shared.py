@@ -50,8 +50,8 @@ def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, 
     model keeps the diagonal, the full flow's limit joins the evidence (and must agree too)."""
     import numpy as np
 
-    from numeric.diagonal_flow import integrate_diagonal_flow
-    from numeric.full_flow import full_model, integrate_full_flow, prediction_block_mask
+    from numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from numeric.full_flow import full_model, integrate_full_flow
     from numeric.simulate import diagonal_initialization
     from symbolic.symmetric_line import symmetric_line
 
@@ -61,13 +61,7 @@ def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, 
     model = full_model(setting, T)
     diagonal = integrate_diagonal_flow(model, 0.1, 0.1)
     start = diagonal_initialization(d, 0.1, 0.1)
-    g_KQ, g_PV = model.gradient(*start)
-    free_KQ, free_PV = (
-        prediction_block_mask(d) if mask else (np.ones(g_KQ.shape, bool), np.ones(g_PV.shape, bool))
-    )
-    free_KQ[d + np.arange(d), np.arange(d)] = False
-    free_PV[np.arange(d), np.arange(d)] = False
-    off = float(max(np.abs(g_KQ[free_KQ]).max(), np.abs(g_PV[free_PV]).max()))
+    off, keeps = off_diagonal_gradient(model, 0.1, 0.1, mask=mask)
     evidence = {
         "p_star_exact": str(line.ab_star),
         "T": T,
@@ -76,7 +70,7 @@ def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, 
         "diagonal_flow_gradient_norm": diagonal.gradient_norm,
     }
     measured = float(np.mean(diagonal.ab))
-    if off <= 1e-12 * max(np.abs(g_KQ).max(), np.abs(g_PV).max()):
+    if keeps:
         full = integrate_full_flow(model, *start, mask=mask)
         evidence["full_flow_ab"] = float(full.ab[-1])
         evidence["full_flow_structure"] = structure_of_limit(full)
