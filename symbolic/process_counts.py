@@ -63,7 +63,7 @@ def _weights(setting: Setting, T: int, power: int) -> dict[int, Fraction]:
     return {t: omega / rho[t] ** power for t, omega in setting.position_weights(T).items()}
 
 
-@disk_cached(key=lambda setting, T, kind: (setting.identity, T, kind))
+@disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1
 def _setting_counts(setting: Setting, T: int, kind: str) -> dict:
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     weights = _weights(setting, T, 2 if kind == "quadratic" else 1)

@@ -168,7 +168,12 @@ class Setting:
         law = self.law.identity
         if self.is_paper_process and self.rho == self.law.rho:
             return law
-        return (law, str(self.rho), self.phases, self.noise.kind, str(self.noise.scale), str(self.positions))
+        return (law, *self.process_identity)
+
+    @property
+    def process_identity(self) -> tuple:
+        """What the averages over W depend on: everything but the law of x_1."""
+        return (str(self.rho), self.phases, self.noise.kind, str(self.noise.scale), str(self.positions))
 
     def position_weights(self, T: int) -> dict[int, Fraction]:
         """omega_t for t = 2..T-1, exact; positions with omega_t = 0 are left out."""
