@@ -34,3 +34,12 @@ def test_exact_jacobian_reaches_the_same_limit_and_reports_progress():
     differenced = integrate_full_flow(model, *start, exact_jacobian=False)
     np.testing.assert_allclose(exact.ab[-1], differenced.ab[-1], rtol=1e-9, atol=0)
     assert seen and seen[-1][1] <= 2e-11 and all(b[0] >= a[0] for a, b in zip(seen, seen[1:]))
+
+
+def test_losses_along_a_path_equal_the_loss_state_by_state():
+    model = full_model(COMPLEX, 6)
+    rng = np.random.default_rng(5)
+    Q = rng.normal(size=(7, 4, 4)) + 1j * rng.normal(size=(7, 4, 4))
+    P = rng.normal(size=(7, 2, 4)) + 1j * rng.normal(size=(7, 2, 4))
+    expected = [model.loss(q, p) for q, p in zip(Q, P)]
+    np.testing.assert_allclose(model.losses(Q, P, chunk=3), expected, rtol=1e-13)  # rounding only
