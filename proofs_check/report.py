@@ -59,7 +59,8 @@ def compared(row: dict, digits: int = 6) -> str:
 
 def table(rows: list[dict], *, verbose: bool = False) -> str:
     """One line per claim (<= 100 columns): claim, what was compared (predicted vs measured
-    for equalities), verdict, seconds. ``verbose`` adds each claim's statement, kind,
+    for equalities), verdict, seconds, under a line naming the source (the paper or an
+    extension). ``verbose`` adds each claim's statement, kind,
     tolerance and full values."""
     header = ("claim", "compared", "verdict", "s")
     body = [
@@ -74,8 +75,16 @@ def table(rows: list[dict], *, verbose: bool = False) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     widths[1] = min(widths[1], WIDTH - 2 * (len(header) - 1) - widths[0] - widths[2] - widths[3])
     body = [(row[0], _cut(row[1], widths[1]), *row[2:]) for row in body]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in (header, *body)]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = [
+        "  ".join(str(x).ljust(w) for x, w in zip(header, widths)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    source = None
+    for r, row in zip(rows, body):
+        if r.get("source", "paper") != source:  # registry order groups the claims by source
+            source = r.get("source", "paper")
+            lines.append(f"[{source}]" if source == "paper" else f"[extension {source}]")
+        lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
     if verbose:
         for r in rows:
             lines += ["", f"{r['claim']} ({r.get('source', 'paper')}, {r.get('kind')}): {r['statement']}"]
