@@ -22,6 +22,7 @@ T, with no sampling and no symbolic expansion of the sequence.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from fractions import Fraction
 
@@ -29,12 +30,16 @@ import sympy as sp
 
 from ._cache import disk_cached
 from .moments import DEFAULT_RHO, Distribution, position
+from .phase_average import sum_over_positions
+
+_LAST = sp.Symbol("N", integer=True, positive=True)  # the last position, T - 1
 
 __all__ = [
     "QUADRATIC_SLOTS",
     "LINEAR_SLOTS",
     "set_partition",
     "phase_counts",
+    "phase_counts_by_positions",
     "slot_moment",
     "quadratic_coefficient",
     "linear_coefficient",
@@ -117,6 +122,71 @@ def _count_at(equations, low_i, low_j, t, has_j) -> int:
     )
 
 
+# The count of solutions at position t is one polynomial in t (degree <= 2: two free indices)
+# from here on: every constant in a system is at most 2 x 6 = 12 in magnitude, and the indices'
+# bounds are 1, 2 or t, so the box stops changing shape past t = 12 + 2. The fit is checked
+# against the direct count up to _VERIFIED_UNTIL, so a system that broke this would fail loudly.
+_POLYNOMIAL_FROM = 16
+_VERIFIED_UNTIL = 48
+
+
+@functools.cache
+def _count_polynomial(system, has_j: bool) -> tuple[Fraction, Fraction, Fraction]:
+    """(c_0, c_1, c_2) with count(t) = c_0 + c_1 t + c_2 t^2 for every t >= _POLYNOMIAL_FROM,
+    fitted exactly on three positions and verified on the next ones."""
+    equations, low_i, low_j = system
+    t0 = _POLYNOMIAL_FROM
+    y0, y1, y2 = (_count_at(equations, low_i, low_j, t0 + k, has_j) for k in range(3))
+    c2 = Fraction(y2 - 2 * y1 + y0, 2)  # second difference / 2, in u = t - t0
+    c1u = (y1 - y0) - c2
+    coefficients = (y0 - c1u * t0 + c2 * t0 * t0, c1u - 2 * c2 * t0, c2)  # back to powers of t
+    for t in range(t0, _VERIFIED_UNTIL + 1):
+        if sum(c * t**k for k, c in enumerate(coefficients)) != _count_at(equations, low_i, low_j, t, has_j):
+            raise NotImplementedError(f"the phase count of {system} is not one quadratic in t >= {t0}")
+    return tuple(Fraction(c) for c in coefficients)
+
+
+@functools.cache
+def _exact_harmonic(n: int, order: int) -> Fraction:
+    """H_n^(order) = sum_{k=1}^n 1/k^order exactly, by binary splitting (SymPy's harmonic takes
+    ~9 s at n = 10^4; this ~0.1 s)."""
+
+    def split(a, b):  # sum_{k=a}^{b-1} as numerator / denominator, unreduced
+        if b - a == 1:
+            return 1, a**order
+        m = (a + b) // 2
+        p1, q1 = split(a, m)
+        p2, q2 = split(m, b)
+        return p1 * q2 + p2 * q1, q1 * q2
+
+    return Fraction(*split(1, n + 1)) if n >= 1 else Fraction(0)
+
+
+@functools.cache
+def _power_sum_form(power: int, weight_power: int, rho: sp.Expr) -> sp.Expr:
+    """sum_{t=_POLYNOMIAL_FROM}^{N} t^power / rho_t^weight_power in closed form in the symbol
+    ``N`` (harmonic numbers), by :func:`symbolic.phase_average.sum_over_positions`."""
+    return sum_over_positions(position**power / rho**weight_power, position, _POLYNOMIAL_FROM, _LAST)
+
+
+def _power_sums(T: int, weight_power: int, rho: sp.Expr) -> list[Fraction]:
+    """sum_{t=_POLYNOMIAL_FROM}^{T-1} t^k / rho_t^weight_power for k = 0, 1, 2, exactly: the
+    closed forms evaluated at N = T - 1, with each harmonic number summed exactly."""
+    out = []
+    for k in range(3):
+        form = _power_sum_form(k, weight_power, rho)
+        values = {}
+        for h in form.atoms(sp.harmonic):
+            n, order = (h.args + (sp.S.One,))[:2]
+            value = _exact_harmonic(int(n.subs(_LAST, T - 1)), int(order))
+            values[h] = sp.Rational(value.numerator, value.denominator)
+        total = sp.nsimplify(form.xreplace(values).subs(_LAST, T - 1))
+        if not total.is_Rational:
+            raise NotImplementedError(f"the position sum {form} is not rational at T = {T}")
+        out.append(Fraction(int(total.p), int(total.q)))
+    return out
+
+
 @disk_cached
 def phase_counts(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
     """The exact rational factor of every entry of K (``kind="quadratic"``) or J (``"linear"``):
@@ -124,22 +194,79 @@ def phase_counts(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
     1/rho_t^2 for K and 1/rho_t for J (rho_t = t - 1 unless an assumption changes it).
     Entries that vanish are left out.
 
+    Its cost does not grow with T (up to the size of the exact harmonic numbers): each count
+    is a quadratic polynomial in t from t = 16 on (:func:`_count_polynomial`), so the sum is
+    a direct sum over t < 16 plus a closed form in T (harmonic numbers) of sum_t t^k / rho_t^p
+    for k = 0, 1, 2 (:func:`_power_sums`). :func:`phase_counts_by_positions` is the direct
+    sum over every position, kept as the independent route for tests (and as the fallback
+    for a rho whose sums have no closed form).
+
     >>> counts = phase_counts(3, "linear")  # t = 2: E[conj(x_3) v_2], x_3 = lambda^2 x_1
     >>> counts[(0, 0, 0, 0), (0, 0, 1, 0)]  # i = 2, b on x_2: conj(l^2) l^1 conj(l^0) l^1
     Fraction(1, 1)
     """
+    _check_length(T)
+    power = 2 if kind == "quadratic" else 1
+    weights = _weights(rho, range(2, min(T, _POLYNOMIAL_FROM)), power)
+    try:
+        tail = _power_sums(T, power, rho) if T - 1 >= _POLYNOMIAL_FROM else [Fraction(0)] * 3
+    except NotImplementedError:
+        return phase_counts_by_positions(T, kind, rho)
+
+    tails: dict = {}  # few distinct polynomials: each big-number combination is formed once
+
+    def total(system):
+        equations, low_i, low_j = system
+        has_j = kind == "quadratic"
+        head = sum(w * _count_at(equations, low_i, low_j, t, has_j) for t, w in weights.items())
+        if T - 1 < _POLYNOMIAL_FROM:
+            return Fraction(head)
+        polynomial = _count_polynomial(system, has_j)
+        if polynomial not in tails:
+            tails[polynomial] = sum(c * s for c, s in zip(polynomial, tail))
+        return head + tails[polynomial]
+
+    return _collect(kind, total)
+
+
+def phase_counts_by_positions(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
+    """:func:`phase_counts` by the direct sum over every position t = 2..T-1 (cost ~ T)."""
+    _check_length(T)
+    power = 2 if kind == "quadratic" else 1
+    weights = _weights(rho, range(2, T), power)
+
+    def total(system):
+        equations, low_i, low_j = system
+        return sum(
+            (w * _count_at(equations, low_i, low_j, t, kind == "quadratic") for t, w in weights.items()),
+            Fraction(0),
+        )
+
+    return _collect(kind, total)
+
+
+def _check_length(T) -> None:
     if isinstance(T, bool) or not isinstance(T, int) or T < 3:
         raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
-    power = 2 if kind == "quadratic" else 1
-    rho_at = {}
-    for position_t in range(2, T):
+
+
+def _weights(rho: sp.Expr, positions, power: int) -> dict[int, Fraction]:
+    """{t: 1/rho_t^power} exactly; rho_t must be a non-zero rational."""
+    out = {}
+    for position_t in positions:
         value = sp.sympify(rho).subs(position, position_t)
         if not (value.is_Rational and value != 0):
             raise ValueError(
                 f"rho_t must be a non-zero rational at every t = 2..T-1; rho_{position_t} = {value}"
             )
-        rho_at[position_t] = Fraction(int(value.p), int(value.q))
+        out[position_t] = 1 / Fraction(int(value.p), int(value.q)) ** power
+    return out
+
+
+def _collect(kind: str, total) -> dict:
+    """{(partition, blocks): total(system)} over every slot partition and block choice, each
+    distinct phase system summed once; zero entries left out."""
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     n = len(slots)
     partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
     memo: dict = {}
@@ -150,14 +277,7 @@ def phase_counts(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
                 continue  # the target x_{t+1} has no block
             system = _system(partition, blocks, slots)
             if system not in memo:
-                equations, low_i, low_j = system
-                memo[system] = sum(
-                    (
-                        Fraction(_count_at(equations, low_i, low_j, t, kind == "quadratic"))
-                        / rho_at[t] ** power
-                    )
-                    for t in range(2, T)
-                )
+                memo[system] = total(system)
             if memo[system]:
                 out[partition, blocks] = memo[system]
     return out

@@ -19,8 +19,14 @@ from symbolic.conditions import (
     manifold_gradient,
     pattern_violating_law,
 )
-from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition
-from symbolic.moments import full_one, gaussian, iid, sparse
+from symbolic.full_model import (
+    LINEAR_SLOTS,
+    QUADRATIC_SLOTS,
+    phase_counts,
+    phase_counts_by_positions,
+    set_partition,
+)
+from symbolic.moments import full_one, gaussian, iid, position, sparse
 from tests.strategies import complex_atom_laws
 
 # Hypothesis runs a quarter of the profile's examples here: each d = 3 example is ~2 s.
@@ -49,6 +55,15 @@ def _brute_force_count(T, partition, blocks, slots, weight_power):
             count += ok and not any(exponents.values())
         total += Fraction(count, (t - 1) ** weight_power)
     return total
+
+
+@pytest.mark.parametrize("rho", [position - 1, position], ids=["rho=t-1", "rho=t"])
+@pytest.mark.parametrize("kind", ["quadratic", "linear"])
+def test_closed_form_in_T_equals_the_sum_over_every_position(kind, rho):
+    """The closed form (a direct head below t = 16, then quadratic counts summed with harmonic
+    numbers) against the loop over every position, exactly, on both sides of t = 16."""
+    for T in (3, 7, 16, 17, 18, 23, 61):
+        assert phase_counts(T, kind, rho) == phase_counts_by_positions(T, kind, rho), T
 
 
 @pytest.mark.parametrize("kind", ["quadratic", "linear"])

@@ -1,0 +1,31 @@
+"""The parallel claim runner and the check report."""
+
+import json
+from pathlib import Path
+
+from proofs_check import report, runner
+
+BASELINE = json.loads((Path(__file__).parents[2] / "benchmarks" / "check_baseline_full.json").read_text())
+CHEAP = ["ab_limit_sparse", "prediction_is_one_gd_step", "ab_limit_high_precision"]
+
+
+def test_parallel_rows_come_back_in_registry_order_with_the_same_values():
+    claims = runner.find_claims(CHEAP)
+    parallel = runner.run_claims(claims, quick=True, workers=2)
+    serial = runner.run_claims(claims, quick=True, workers=1)
+    assert [r["claim"] for r in parallel] == [c.__name__ for c in claims]
+    for p, s in zip(parallel, serial):
+        assert p["passed"] and {**p, "seconds": 0} == {**s, "seconds": 0}
+
+
+def test_the_table_fits_100_columns_and_says_what_was_compared():
+    text = report.table(BASELINE["claims"])
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "measured 1.83652 <= bound 5" in text  # a passing bound reads as one
+    assert "both directions agree" in text
+    assert report.slowest(BASELINE["claims"]).startswith("slowest: random_initialization")
+
+
+def test_the_list_names_every_claim_for_only():
+    names = [line.split()[0] for line in report.claim_list().splitlines()]
+    assert names == [c.__name__ for c in runner.find_claims()]
