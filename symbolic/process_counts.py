@@ -19,6 +19,7 @@ circle, every position) keeps the closed form in T of :func:`symbolic.full_model
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from fractions import Fraction
@@ -65,33 +66,40 @@ def _weights(setting: Setting, T: int, power: int) -> dict[int, Fraction]:
 
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1
 def _setting_counts(setting: Setting, T: int, kind: str) -> dict:
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
     # exact integer arithmetic throughout: w_t = W_t / L, q^k = a^k b^(M-k) / b^M
     L = math.lcm(*(w.denominator for w in weights.values()))
     scaled = {t: w.numerator * (L // w.denominator) for t, w in weights.items()}
     powers = _ScaledPowers(setting.phases.modulus_squared, 3 * T + 2)
-    n = len(slots)
-    partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
     memo: dict = {}
     out = {}
-    for partition in partitions:
-        for blocks in itertools.product((0, 1), repeat=n):
-            if kind == "linear" and blocks[0]:
-                continue  # the target x_{t+1} has no block
-            system = _system(partition, blocks, slots)
-            shift = _modulus_shift(blocks, slots)
-            if (system, shift) not in memo:
-                equations, low_i, low_j = system
-                has_j = kind == "quadratic"
-                numerator = sum(
-                    W * _average_at(setting.phases, powers, equations, low_i, low_j, t, has_j, shift)
-                    for t, W in scaled.items()
-                )
-                memo[system, shift] = Fraction(numerator, L * powers.denominator)
-            if memo[system, shift]:
-                out[partition, blocks] = memo[system, shift]
+    for partition, blocks, system, shift in _entries(kind):
+        if (system, shift) not in memo:
+            equations, low_i, low_j = system
+            has_j = kind == "quadratic"
+            numerator = sum(
+                W * _average_at(setting.phases, powers, equations, low_i, low_j, t, has_j, shift)
+                for t, W in scaled.items()
+            )
+            memo[system, shift] = Fraction(numerator, L * powers.denominator)
+        if memo[system, shift]:
+            out[partition, blocks] = memo[system, shift]
     return out
+
+
+@functools.cache
+def _entries(kind: str) -> tuple:
+    """(partition, blocks, phase system, modulus shift) of every entry of K or J: the same for
+    every setting, so derived once per process."""
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    n = len(slots)
+    partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
+    return tuple(
+        (partition, blocks, _system(partition, blocks, slots), _modulus_shift(blocks, slots))
+        for partition in partitions
+        for blocks in itertools.product((0, 1), repeat=n)
+        if not (kind == "linear" and blocks[0])  # the target x_{t+1} has no block
+    )
 
 
 class _ScaledPowers:
