@@ -26,6 +26,7 @@ from fractions import Fraction
 
 from ._cache import disk_cached
 from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _system, phase_counts, set_partition
+from .full_model import _weights as _rho_weights
 from .setting import Setting, as_setting
 
 __all__ = ["setting_counts", "target_weight", "brute_force_count"]
@@ -60,8 +61,9 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
 
 
 def _weights(setting: Setting, T: int, power: int) -> dict[int, Fraction]:
-    rho = setting.normalization(T)
-    return {t: omega / rho[t] ** power for t, omega in setting.position_weights(T).items()}
+    """{t: omega_t / rho_t^power} over the trained positions."""
+    omega = setting.position_weights(T)
+    return {t: omega[t] * w for t, w in _rho_weights(setting.rho, omega, power).items()}
 
 
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1

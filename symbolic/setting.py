@@ -196,13 +196,9 @@ class Setting:
 
     def normalization(self, T: int) -> dict[int, Fraction]:
         """rho_t for t = 2..T-1, exact and non-zero."""
-        out = {}
-        for t in range(2, T):
-            value = self.rho.subs(position, t)
-            if not (value.is_Rational and value != 0):
-                raise ValueError(f"rho_t must be a non-zero rational at every t = 2..T-1; rho_{t} = {value}")
-            out[t] = Fraction(int(value.p), int(value.q))
-        return out
+        from .full_model import _weights
+
+        return _weights(self.rho, range(2, T), -1)  # 1 / rho_t^(-1): the one check of rho_t
 
     def describe(self) -> str:
         parts = [self.phases.describe()]

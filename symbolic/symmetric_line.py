@@ -24,7 +24,7 @@ import math
 
 import sympy as sp
 
-from .full_model import linear_coefficient, quadratic_coefficient
+from .full_model import _unit, linear_coefficient, quadratic_coefficient
 from .moments import Distribution
 from .process_counts import target_weight
 from .setting import Setting, as_setting
@@ -132,8 +132,3 @@ def symmetric_line(setting, T: int) -> SymmetricLine:
         sp.expand(sp.re(linear) / d),
         sp.expand(constant * second / d),
     )
-
-
-def _unit(d: int, k: int) -> tuple[tuple, tuple]:
-    alpha = tuple(1 if m == k else 0 for m in range(d))
-    return alpha, alpha
