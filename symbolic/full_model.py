@@ -169,11 +169,11 @@ def _power_sum_form(power: int, weight_power: int, rho: sp.Expr) -> sp.Expr:
     return sum_over_positions(position**power / rho**weight_power, position, _POLYNOMIAL_FROM, _LAST)
 
 
-def _power_sums(T: int, weight_power: int, rho: sp.Expr) -> list[Fraction]:
-    """sum_{t=_POLYNOMIAL_FROM}^{T-1} t^k / rho_t^weight_power for k = 0, 1, 2, exactly: the
-    closed forms evaluated at N = T - 1, with each harmonic number summed exactly."""
+def _power_sums(T: int, weight_power: int, rho: sp.Expr, degrees: int = 3) -> list[Fraction]:
+    """sum_{t=_POLYNOMIAL_FROM}^{T-1} t^k / rho_t^weight_power for k < ``degrees``, exactly:
+    the closed forms evaluated at N = T - 1, with each harmonic number summed exactly."""
     out = []
-    for k in range(3):
+    for k in range(degrees):
         form = _power_sum_form(k, weight_power, rho)
         values = {}
         for h in form.atoms(sp.harmonic):

@@ -1,0 +1,311 @@
+"""Exact averages over additive noise: the noise terms of the full model's K and J.
+
+With x_{t+1} = W x_t + xi_t, coordinate k of token n is
+
+    x_n = lambda^(n-1) x_1 + sum_{u=1}^{n-1} lambda^(n-1-u) xi_u.
+
+Each slot of an entry of K or J (:mod:`symbolic.full_model`) takes either its x_1 term or one
+noise term. The noise is Gaussian, i.i.d. over u and coordinates, independent of W and x_1, so
+the slots that take noise average by Wick's theorem: they pair up within a coordinate class,
+E[xi_u conj(xi_v)] = s^2 [u = v] (circular complex noise also has E[xi_u xi_v] = 0, so a pair
+joins a conjugated slot with a plain one; real noise pairs any two). A pair of slots whose token
+has tau_a and tau_b noise terms then gives
+
+    s^2 sum_{u=1}^{min(tau_a, tau_b)} lambda^(tau_a - u) conj(lambda)^(tau_b - u)
+
+(real: lambda^(tau_b - u) for a plain slot). When |lambda| = 1 and the pair's u cancels in the
+phase (complex noise; or lambda = +-1, where lambda^(2u) = 1), the phase equations of the entry
+are those of the noise-free process and the pair weighs min(tau_a, tau_b): the noise acts as a
+random walk B_tau added to x_1. So each entry is
+
+    sum over noise slots nu: s^|nu| E[x_1 moment of the other slots]
+                             sum_t w_t sum_{(i, j) solving the phases} sum_pairings prod_pairs min(tau_a, tau_b).
+
+For one phase system and one pairing the inner sum G(t) is a polynomial in t of degree <= 5 (a
+quasi-polynomial of period N for roots of unity) from t = 16 on; it is computed exactly on a
+grid, fitted from t = 16 and checked on further positions, and the sum over t is then a finite
+sum of Newton coefficients times shared position sums (closed forms in T, harmonic numbers,
+for the paper's positions and rho_t). Contraction (|lambda| < 1) with noise, and real noise with
+complex phases, make the pair's phase depend on u and are not derived.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from ._cache import disk_cached
+from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _power_sums
+from .full_model import _POLYNOMIAL_FROM as _FIT_FROM
+from .process_counts import _entries, _weights
+from .setting import Setting, as_setting
+
+__all__ = ["noise_counts", "noise_target_weight", "check_noise_supported"]
+
+_DEGREE = 5  # two free indices (i, j) and at most three pairs, each min(...) of degree 1
+_CHECKED = 3  # positions per residue class beyond the fit, where the fit must hold exactly
+# past this T the position sums of the paper's positions come from their closed forms in T; below
+# it the finite exact sum is faster than evaluating harmonic numbers
+_CLOSED_FORM_FROM = 400
+
+
+def check_noise_supported(setting: Setting) -> None:
+    """Refuse, with the reason, a noisy setting whose exact averages are not derived."""
+    phases, noise = setting.phases, setting.noise
+    if phases.kind == "circle" and phases.radius != 1:
+        raise NotImplementedError(
+            "exact averages with noise need |lambda| = 1: under contraction the noise's phase and modulus "
+            "depend on its time; the quadrature and the simulator take this setting"
+        )
+    if noise.kind == "real" and not (phases.kind == "roots" and phases.N <= 2):
+        raise NotImplementedError(
+            "exact averages with real noise need real phases (--phases roots:2 or roots:1): with complex "
+            "phases a pair of real noise terms keeps lambda^(-2u); use --noise-kind complex"
+        )
+
+
+def noise_counts(setting: Setting, T: int, kind: str) -> dict:
+    """{(partition, blocks): {noise slots: exact rational}}: the noise terms of K (``kind=
+    "quadratic"``) or J (``"linear"``), in units of s^(number of noise slots); the entry is
+    then sum over noise slots nu of s^|nu| times the rational times the moment of x_1 over the
+    other slots. The noise-free term (nu empty) is :func:`symbolic.process_counts.setting_counts`.
+    """
+    setting = as_setting(setting)
+    if not setting.noise.present:
+        return {}
+    check_noise_supported(setting)
+    if isinstance(T, bool) or not isinstance(T, int) or T < 3:
+        raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
+    return _noise_counts(setting, T, kind)
+
+
+def _process_key(setting: Setting, T: int, kind: str) -> tuple:
+    """Everything the noise terms depend on: not the law of x_1, not the noise scale s."""
+    return (str(setting.rho), setting.phases, setting.noise.kind, str(setting.positions), T, kind)
+
+
+@disk_cached(key=_process_key)
+def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
+    period = setting.phases.N if setting.phases.kind == "roots" else 1
+    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
+    direct = T - 1 <= fit_until  # short sequences: every position on the grid, no fit
+    last = T - 1 if direct else fit_until
+    power = 2 if kind == "quadratic" else 1
+    tails = None if direct else _tail_sums(setting, T, weights, period, power)
+    has_j = kind == "quadratic"
+    out: dict = {}
+    totals: dict = {}  # G(t) vector -> its exact weighted sum: many pairings share one
+    for system, wanted in _structures(kind, setting.noise.kind).items():
+        points = _solutions(system, has_j, last, period if setting.phases.kind == "roots" else 0)
+        for forms, targets in wanted.items():
+            G = _inner_sums(points, forms, last)
+            key = G.tobytes()
+            if key not in totals:
+                totals[key] = _weighted_sum(G, weights, direct, tails, period)
+            if totals[key]:
+                for entry, noise_slots in targets:
+                    cell = out.setdefault(entry, {})
+                    cell[noise_slots] = cell.get(noise_slots, Fraction(0)) + totals[key]
+    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+
+
+def _tau(slot, block) -> tuple[int, int, int, int]:
+    """The number of noise terms in a slot's token as (c_i, c_j, c_t, c_0): token n = time -
+    block has n - 1 of them; the target x_{t+1} has t."""
+    time, _ = slot
+    if time == "target":
+        return (0, 0, 1, 0)
+    row = [0, 0, 0, -1 - block]
+    row["ijt".index(time)] = 1
+    return tuple(row)
+
+
+def _pairings(items, complex_noise: bool):
+    """Wick's pairings of (slot, sign) items: complex noise pairs a conjugated slot with a plain
+    one, real noise any two."""
+    if not items:
+        yield ()
+        return
+    (a, sign_a), rest = items[0], items[1:]
+    for k, (b, sign_b) in enumerate(rest):
+        if complex_noise and sign_a == sign_b:
+            continue
+        for more in _pairings(rest[:k] + rest[k + 1 :], complex_noise):
+            yield ((a, b), *more)
+
+
+@functools.cache
+def _structures(kind: str, noise_kind: str) -> dict:
+    """{phase system: {pair forms: [((partition, blocks), noise slots), ...]}} over every entry,
+    every choice of noise slots and every Wick pairing of them."""
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    out: dict = {}
+    for partition, blocks, system, _ in _entries(kind):
+        for noise_slots in itertools.chain.from_iterable(
+            itertools.combinations(range(len(slots)), n) for n in range(2, len(slots) + 1, 2)
+        ):
+            by_class: dict = {}
+            for s in noise_slots:
+                by_class.setdefault(partition[s], []).append((s, slots[s][1]))
+            choices = [list(_pairings(items, noise_kind == "complex")) for items in by_class.values()]
+            for pairing in itertools.product(*choices):
+                pairs = [p for block in pairing for p in block]
+                forms = tuple(
+                    sorted(tuple(sorted((_tau(slots[a], blocks[a]), _tau(slots[b], blocks[b])))) for a, b in pairs)
+                )
+                out.setdefault(system, {}).setdefault(forms, []).append(((partition, blocks), noise_slots))
+    return out
+
+
+def _solutions(system, has_j: bool, last: int, N: int) -> dict:
+    """The positions (t, i, j), 2 <= t <= last, whose phases cancel: every equation = 0
+    (unit circle, N = 0) or = 0 mod N (N-th roots of unity), as integer arrays."""
+    equations, low_i, low_j = system
+    t, i, j = np.meshgrid(np.arange(2, last + 1), np.arange(1, last + 1), np.arange(1, last + 1), indexing="ij")
+    keep = (i >= low_i) & (i <= t) & ((j >= low_j) & (j <= t) if has_j else j == low_j)
+    t, i, j = t[keep], i[keep], j[keep]
+    ok = np.ones(t.shape, dtype=bool)
+    for ci, cj, ct, c0 in equations:
+        value = ci * i + cj * j + ct * t + c0
+        ok &= (value % N == 0) if N else (value == 0)
+    return {"t": t[ok], "i": i[ok], "j": j[ok]}
+
+
+def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
+    """G(t) = sum over the solutions at t of prod_pairs min(tau_a, tau_b), t = 0..last, exact."""
+    t, i, j = points["t"], points["i"], points["j"]
+    weight = np.ones(t.shape, dtype=np.int64)
+    for first, second in forms:
+        tau_a = first[0] * i + first[1] * j + first[2] * t + first[3]
+        tau_b = second[0] * i + second[1] * j + second[2] * t + second[3]
+        weight = weight * np.minimum(tau_a, tau_b)
+    G = np.zeros(last + 1, dtype=np.int64)
+    np.add.at(G, t, weight)
+    return G
+
+
+def _weighted_sum(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> Fraction:
+    """sum_t w_t G(t) over the trained positions, exactly: directly up to the fit, and past it
+    from the Newton coefficients of G on each residue class of t mod the period."""
+    upto = len(G) if direct else _FIT_FROM
+    total = sum((w * int(G[t]) for t, w in weights.items() if t < upto), Fraction(0))
+    if direct:
+        return total
+    for c in range(period):
+        values = [int(v) for v in G[_FIT_FROM + c :: period]]
+        differences = []
+        while values:
+            differences.append(values[0])
+            values = [b - a for a, b in zip(values, values[1:])]
+            if len(differences) > _DEGREE + 1 and any(values):
+                raise NotImplementedError("a noise term is not a polynomial of degree <= 5 in t from t = 16")
+        if any(differences[_DEGREE + 1 :]):
+            raise NotImplementedError("a noise term is not a polynomial of degree <= 5 in t from t = 16")
+        total += sum(delta * tails[c][k] for k, delta in enumerate(differences[: _DEGREE + 1]) if delta)
+    return total
+
+
+def _tail_sums(setting: Setting, T: int, weights: dict, period: int, power: int) -> list[list[Fraction]]:
+    """S[c][k] = sum over trained t >= 16, t = 16 + c + period m, of w_t binomial(m, k): what
+    the Newton coefficients of each residue class multiply. For the paper's positions with
+    period 1 from the closed forms in T (harmonic numbers), else as a finite exact sum."""
+    if period == 1 and setting.positions == "all" and T > _CLOSED_FORM_FROM:
+        return [_tail_closed_form(setting, T, power)]
+    out = [[Fraction(0)] * (_DEGREE + 1) for _ in range(period)]
+    for t, w in weights.items():
+        if t < _FIT_FROM:
+            continue
+        c, m = (t - _FIT_FROM) % period, (t - _FIT_FROM) // period
+        for k in range(_DEGREE + 1):
+            out[c][k] += w * math.comb(m, k)
+    return out
+
+
+def _tail_closed_form(setting: Setting, T: int, power: int) -> list[Fraction]:
+    """sum_{t=16}^{T-1} binomial(t - 16, k) / rho_t^power for k <= 5 from the power sums'
+    closed forms: binomial(t - 16, k) expanded in powers of t."""
+    sums = _power_sums(T, power, setting.rho, degrees=_DEGREE + 1)
+    out = []
+    for k in range(_DEGREE + 1):
+        coefficients = _binomial_in_t(k)
+        out.append(sum((c * s for c, s in zip(coefficients, sums)), Fraction(0)))
+    return out
+
+
+@functools.cache
+def _binomial_in_t(k: int) -> tuple[Fraction, ...]:
+    """Coefficients of binomial(t - 16, k) in powers t^0..t^k."""
+    poly = [Fraction(1)]
+    for m in range(k):  # multiply by (t - 16 - m) / (m + 1)
+        shifted = [Fraction(0)] + poly
+        scaled = [-(_FIT_FROM + m) * c for c in poly] + [Fraction(0)]
+        poly = [(a + b) / (m + 1) for a, b in zip(shifted, scaled)]
+    return tuple(poly)
+
+
+def noise_target_weight(setting: Setting, T: int) -> Fraction:
+    """sum_t omega_t E[sum_{u=1}^t |lambda|^(2(t-u))] = sum_t omega_t t for |lambda| = 1: the
+    noise's share of E||x_{t+1}||^2 is s^2 d times it."""
+    setting = as_setting(setting)
+    if not setting.noise.present:
+        return Fraction(0)
+    check_noise_supported(setting)
+    return sum((omega * t for t, omega in setting.position_weights(T).items()), Fraction(0))
+
+
+
+def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, blocks, noise_slots) -> Fraction:
+    """The same rational (in units of s^|nu|) by direct enumeration, for tests at small T: every
+    (t, i, j), every time u_a of every noise slot, the phase law's own average of the exponents
+    with the u's in them, and the Gaussian moments grouped by time (complex circular:
+    E[xi^a conj(xi)^b] = [a = b] a!; real: E[xi^n] = (n - 1)!!, in units of s). Independent of the
+    pairing argument above."""
+    setting = as_setting(setting)
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    complex_noise = setting.noise.kind == "complex"
+    total = Fraction(0)
+    for t, w in weights.items():
+        for i in range(1, t + 1):
+            for j in range(1, t + 1) if kind == "quadratic" else (1,):
+                times = {"i": i, "j": j, "t": t}
+                tau = []
+                for (time, _), block in zip(slots, blocks):
+                    tau.append(t if time == "target" else times[time] - 1 - block)
+                if min(tau) < 0:
+                    continue
+                ranges = [range(1, tau[a] + 1) for a in noise_slots]
+                for us in itertools.product(*ranges):
+                    u_of = dict(zip(noise_slots, us))
+                    value = Fraction(1)
+                    for label in set(partition):
+                        n = m = 0
+                        noise_moments: dict = {}
+                        for a, ((_, sign), own) in enumerate(zip(slots, partition)):
+                            if own != label:
+                                continue
+                            power = tau[a] - u_of.get(a, 0)
+                            if sign > 0:
+                                n += power
+                            else:
+                                m += power
+                            if a in u_of:
+                                plain, conjugated = noise_moments.get(u_of[a], (0, 0))
+                                noise_moments[u_of[a]] = (plain + 1, conjugated) if sign > 0 else (plain, conjugated + 1)
+                        average = setting.phases.average(n, m)
+                        value *= Fraction(int(average.p), int(average.q))
+                        for plain, conjugated in noise_moments.values():
+                            if complex_noise:
+                                value *= math.factorial(plain) if plain == conjugated else 0
+                            else:
+                                k = plain + conjugated
+                                value *= math.prod(range(k - 1, 0, -2)) if k % 2 == 0 else 0
+                        if not value:
+                            break
+                    total += w * value
+    return total
