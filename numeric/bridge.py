@@ -16,9 +16,10 @@ import numpy as np
 import sympy as sp
 
 from symbolic.flow import gradient_flow
-from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, set_partition, slot_moment
+from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, set_partition, slot_moment, target_moment
 from symbolic.moments import Distribution, exact_number
-from symbolic.process_counts import setting_counts, target_weight
+from symbolic.noise_counts import noise_counts
+from symbolic.process_counts import setting_counts
 from symbolic.setting import Setting, as_setting
 
 __all__ = [
@@ -179,18 +180,33 @@ def _numeric_moment(law: Distribution, values: tuple):
     return moment
 
 
-def _assemble(d: int, counts: dict, moment, slots) -> np.ndarray:
+def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None, scale: float = 0.0) -> np.ndarray:
     """sum over coordinate tuples k and block tuples of moment(k) * count(partition(k), blocks),
-    as an array indexed (c_1, .., c_n) by embedding index block * d + k."""
+    plus, with noise, sum over noise slots nu of scale^|nu| count_nu(partition(k), blocks) times
+    the moment over the other slots; as an array indexed (c_1, .., c_n) by embedding index
+    block * d + k."""
     n = len(slots)
     blocks_list = list(itertools.product((0, 1), repeat=n))
     tuples = list(itertools.product(range(d), repeat=n))
     partitions = sorted({set_partition(k) for k in tuples})
-    table = np.array([[float(counts.get((p, q), 0)) for q in blocks_list] for p in partitions])
     index = {p: m for m, p in enumerate(partitions)}
     rows = np.array([index[set_partition(k)] for k in tuples])
-    moments = np.array([moment(k, slots) for k in tuples])
-    values = (moments[:, None] * table[rows]).reshape((d,) * n + (2,) * n)
+
+    def term(cells: dict, keep: tuple) -> np.ndarray:
+        table = np.array([[float(cells.get((p, q), 0)) for q in blocks_list] for p in partitions])
+        kept = tuple(slots[a] for a in keep)
+        moments = np.array([moment(tuple(k[a] for a in keep), kept) for k in tuples])
+        return moments[:, None] * table[rows]
+
+    values = term(counts, tuple(range(n)))
+    by_noise: dict = {}
+    for key, cells in (noise or {}).items():
+        for noise_slots, value in cells.items():
+            by_noise.setdefault(noise_slots, {})[key] = value
+    for noise_slots, cells in by_noise.items():
+        keep = tuple(a for a in range(n) if a not in noise_slots)
+        values = values + scale ** len(noise_slots) * term(cells, keep)
+    values = values.reshape((d,) * n + (2,) * n)
     # axes (k_1..k_n, q_1..q_n) -> (q_1, k_1, .., q_n, k_n), so that index = q * d + k
     order = [axis for m in range(n) for axis in (n + m, m)]
     return values.transpose(order).reshape((2 * d,) * n)
@@ -201,12 +217,23 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
     law = setting.law
     d, n = law.d, 2 * law.d
     moment = _numeric_moment(law, values)
-    K = _assemble(d, setting_counts(setting, T, "quadratic"), moment, QUADRATIC_SLOTS).reshape(n**3, n**3)
+    scale = _number(setting.noise.scale, values)
+    counts = {kind: (setting_counts(setting, T, kind), noise_counts(setting, T, kind)) for kind in ("quadratic", "linear")}
+    K = _assemble(d, counts["quadratic"][0], moment, QUADRATIC_SLOTS, counts["quadratic"][1], scale)
     # J's first slot is the target, a coordinate with no block: keep block 0 of that axis
-    J = _assemble(d, setting_counts(setting, T, "linear"), moment, LINEAR_SLOTS)[:d].reshape(d, n**3)
-    second = sum(moment((k, k), (("target", -1), ("i", 1))).real for k in range(d))
-    constant = 0.5 * float(target_weight(setting, T)) * second  # 1/2 sum_t omega_t E||x_{t+1}||^2
-    return FullModelArrays(d, T, K, J, constant)
+    J = _assemble(d, counts["linear"][0], moment, LINEAR_SLOTS, counts["linear"][1], scale)[:d]
+    constant = 0.5 * _number(target_moment(setting, T), values)  # 1/2 sum_t omega_t E||x_{t+1}||^2
+    return FullModelArrays(d, T, K.reshape(n**3, n**3), J.reshape(d, n**3), constant)
+
+
+def _number(expr, values: tuple) -> float:
+    """An exact expression of the setting at the given parameter values, as a float."""
+    expr = sp.sympify(expr)
+    names = {str(q): q for q in expr.free_symbols}
+    expr = expr.xreplace({names[k]: v for k, v in dict(values).items() if k in names})
+    if expr.free_symbols:
+        raise ValueError(f"give values for {sorted(map(str, expr.free_symbols))}")
+    return float(expr)
 
 
 def normalization(setting, T: int) -> np.ndarray:

@@ -14,15 +14,17 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import sympy as sp
 
 from symbolic.moments import DEFAULT_RHO, Distribution
-from symbolic.setting import UNIT_CIRCLE, PhaseLaw, as_setting
+from symbolic.setting import UNIT_CIRCLE, Noise, PhaseLaw, as_setting
 
 from .bridge import normalization, position_weights
 from .simulate import loss_and_gradient, sequence_losses
 
 __all__ = [
     "token_nodes",
+    "noise_nodes",
     "torus_sequences",
     "quadrature_loss",
     "quadrature_loss_and_gradient",
@@ -96,13 +98,74 @@ def torus_sequences(
     return X, np.repeat(weights, len(phases)) / len(phases)
 
 
+def _torus_lambdas(nodes: np.ndarray, T: int, phases: PhaseLaw) -> np.ndarray:
+    """The lambda of each sequence of :func:`torus_sequences`, in its order, shape (n N^d, d)."""
+    d = nodes.shape[1]
+    N, radius = (phases.N, 1.0) if phases.kind == "roots" else (4 * T, float(phases.radius))
+    grid = radius * np.exp(2j * np.pi * np.arange(N) / N)
+    return np.tile(np.array(list(itertools.product(grid, repeat=d))), (len(nodes), 1))
+
+
+def noise_nodes(noise: Noise, d: int, T: int, values: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes (n, T - 1, d) and weights (n,) for the noise xi_1..xi_(T-1): the tensor Gauss-Hermite
+    rule with 4 nodes per real variable (real noise: one per xi_u[k]; circular complex noise:
+    its real and imaginary parts, each N(0, s^2 / 2)). The loss and its gradient have degree
+    <= 6 in each noise variable (a token is linear in it, the loss cubic in tokens squared), and
+    the rule is exact through degree 7 in each."""
+    scale = sp.sympify(noise.scale)
+    names = {str(q): q for q in scale.free_symbols}
+    scale = scale.xreplace({names[k]: v for k, v in (values or {}).items() if k in names})
+    if scale.free_symbols:
+        raise ValueError(f"give a value for the noise scale {scale}")
+    s = float(scale)
+    x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)  # weight exp(-x^2 / 2)
+    w = w / w.sum()
+    variables = (T - 1) * d * (2 if noise.kind == "complex" else 1)
+    if _HERMITE_NODES**variables > _MAX_NOISE_NODES:
+        raise ValueError(
+            f"the noise quadrature needs {_HERMITE_NODES}^{variables} nodes ({noise.kind} noise, d = {d}, T = {T}); "
+            f"it takes at most {_MAX_NOISE_NODES}: use a smaller d or T"
+        )
+    grid = np.array(list(itertools.product(x, repeat=variables)))
+    weights = np.prod(np.array(list(itertools.product(w, repeat=variables))), axis=1)
+    if noise.kind == "complex":
+        grid = (grid[:, 0::2] + 1j * grid[:, 1::2]) * (s / np.sqrt(2))
+    else:
+        grid = grid * s + 0j
+    return grid.reshape(len(grid), T - 1, d), weights
+
+
+# 4^8 = 65536 noise nodes: complex noise at d = 1, T = 5 or d = 2, T = 3; real at d = 2, T = 5
+_MAX_NOISE_NODES = 4**8
+
+
+def _with_noise(X: np.ndarray, weights: np.ndarray, nodes: np.ndarray, noise_weights: np.ndarray, lam):
+    """Every noiseless start (x_1, lambda) of X with every noise node: x_{t+1} = lambda x_t + xi_t."""
+    n, T, d = X.shape
+    out = np.empty((n, len(nodes), T, d), dtype=complex)
+    out[:, :, 0] = X[:, None, 0]
+    for step in range(1, T):
+        out[:, :, step] = lam[:, None, :] * out[:, :, step - 1] + nodes[None, :, step - 1]
+    return out.reshape(-1, T, d), (weights[:, None] * noise_weights[None, :]).reshape(-1)
+
+
 def _sequences(setting, T: int, values):
     setting = as_setting(setting)
+    starts = token_nodes(setting.law, values)
+    X, weights = torus_sequences(*starts, T, setting.phases)
     if setting.noise.present:
-        raise NotImplementedError("no exact quadrature over additive noise yet")
-    X, weights = torus_sequences(*token_nodes(setting.law, values), T, setting.phases)
+        nodes, noise_weights = noise_nodes(setting.noise, setting.d, T, values)
+        if len(X) * len(nodes) > _MAX_SEQUENCES:
+            raise ValueError(
+                f"the quadrature with noise needs {len(X) * len(nodes)} sequences, more than {_MAX_SEQUENCES}: "
+                "use a smaller d or T"
+            )
+        lam = _torus_lambdas(starts[0], T, setting.phases)
+        X, weights = _with_noise(X, weights, nodes, noise_weights, lam)
     return X, weights, normalization(setting, T), position_weights(setting, T)
 
+
+_MAX_SEQUENCES = 4_000_000  # ~1 GB of sequences at T = 4, d = 2
 
 def quadrature_loss(setting, T: int, W_KQ, W_PV, values: dict | None = None) -> float:
     """The population loss at (W^KQ, W^PV) by exact quadrature, under a setting (or the paper's

@@ -45,6 +45,7 @@ __all__ = [
     "linear_coefficient",
     "full_parameters",
     "full_population_loss",
+    "target_moment",
 ]
 
 # A slot is (time, sign): its phase exponent is time - 1 - block, or t for the target x_{t+1};
@@ -303,12 +304,10 @@ def quadratic_coefficient(setting, T: int, row, column) -> sp.Expr:
     from .setting import as_setting
 
     setting = as_setting(setting)
-    law = setting.law
-    coordinates, blocks = zip(*(_split(k, law.d) for k in (*row, *column)))
-    count = setting_counts(setting, T, "quadratic").get((set_partition(coordinates), blocks))
-    if not count:
-        return sp.S.Zero
-    return sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, QUADRATIC_SLOTS)
+    coordinates, blocks = zip(*(_split(k, setting.d) for k in (*row, *column)))
+    key = (set_partition(coordinates), blocks)
+    count = setting_counts(setting, T, "quadratic").get(key)
+    return _entry(setting, T, "quadratic", key, count, coordinates, QUADRATIC_SLOTS)
 
 
 def linear_coefficient(setting, T: int, r: int, column) -> sp.Expr:
@@ -317,12 +316,41 @@ def linear_coefficient(setting, T: int, r: int, column) -> sp.Expr:
     from .setting import as_setting
 
     setting = as_setting(setting)
+    coordinates, blocks = zip(*((r, 0), *(_split(k, setting.d) for k in column)))
+    key = (set_partition(coordinates), blocks)
+    count = setting_counts(setting, T, "linear").get(key)
+    return _entry(setting, T, "linear", key, count, coordinates, LINEAR_SLOTS)
+
+
+def _entry(setting, T: int, kind: str, key, count, coordinates, slots) -> sp.Expr:
+    """One entry of K or J: the x_1 term (count times the moment over every slot) plus, with
+    noise, each noise term s^|nu| times its rational times the moment over the other slots
+    (:mod:`symbolic.noise_counts`)."""
+    from .noise_counts import noise_counts
+
     law = setting.law
-    coordinates, blocks = zip(*((r, 0), *(_split(k, law.d) for k in column)))
-    count = setting_counts(setting, T, "linear").get((set_partition(coordinates), blocks))
-    if not count:
-        return sp.S.Zero
-    return sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, LINEAR_SLOTS)
+    total = sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, slots) if count else sp.S.Zero
+    for noise_slots, value in noise_counts(setting, T, kind).get(key, {}).items():
+        keep = [a for a in range(len(slots)) if a not in noise_slots]
+        moment = slot_moment(law, [coordinates[a] for a in keep], [slots[a] for a in keep])
+        total += sp.Rational(value.numerator, value.denominator) * setting.noise.scale ** len(noise_slots) * moment
+    return total
+
+
+def target_moment(setting, T: int) -> sp.Expr:
+    """sum_t omega_t E||x_{t+1}||^2 exactly: the loss's constant is half of it."""
+    from .noise_counts import noise_target_weight
+    from .process_counts import target_weight
+    from .setting import as_setting
+
+    setting = as_setting(setting)
+    law = setting.law
+    second = sum(law.moment(*_unit(law.d, k)) for k in range(law.d))
+    signal, noise = target_weight(setting, T), noise_target_weight(setting, T)
+    total = sp.Rational(signal.numerator, signal.denominator) * second
+    if noise:
+        total += sp.Rational(noise.numerator, noise.denominator) * setting.noise.scale**2 * law.d
+    return total
 
 
 def full_parameters(d: int) -> tuple[sp.Matrix, sp.Matrix]:
@@ -332,14 +360,18 @@ def full_parameters(d: int) -> tuple[sp.Matrix, sp.Matrix]:
     return Q, P
 
 
-def full_population_loss(law: Distribution, T: int, W_KQ: sp.Matrix, W_PV: sp.Matrix) -> sp.Expr:
-    """The exact population loss at given matrices (symbols or numbers), for a given T.
+def full_population_loss(setting, T: int, W_KQ: sp.Matrix, W_PV: sp.Matrix) -> sp.Expr:
+    """The exact population loss at given matrices (symbols or numbers), for a given T, under a
+    setting (or the paper's setting for a bare law).
 
     Built from K and J entry by entry, grouping the entries of z by their value, so it is
     meant for small d or for structured matrices (few distinct entries);
     :mod:`numeric.bridge` assembles the same coefficients as arrays for fast numerics.
     """
-    d, n = law.d, 2 * law.d
+    from .setting import as_setting
+
+    setting = as_setting(setting)
+    d, n = setting.d, 2 * setting.d
     if W_KQ.shape != (n, n) or W_PV.shape != (d, n):
         raise ValueError(f"need W^KQ {n} x {n} and W^PV {d} x {n} for d = {d}")
     support = [(a, b) for a in range(n) for b in range(n) if W_KQ[a, b] != 0]
@@ -348,14 +380,14 @@ def full_population_loss(law: Distribution, T: int, W_KQ: sp.Matrix, W_PV: sp.Ma
     for r in range(d):
         zr = {(c, a, b): W_PV[r, c] * W_KQ[a, b] for c in range(n) if W_PV[r, c] != 0 for a, b in support}
         for row, zrow in zr.items():
-            coefficient = linear_coefficient(law, T, r, row)
+            coefficient = linear_coefficient(setting, T, r, row)
             if coefficient != 0:
                 linear[zrow] = linear.get(zrow, 0) + coefficient
             for column, zcol in zr.items():
-                coefficient = quadratic_coefficient(law, T, row, column)
+                coefficient = quadratic_coefficient(setting, T, row, column)
                 if coefficient != 0:
                     quadratic[zrow, zcol] = quadratic.get((zrow, zcol), 0) + coefficient
-    loss = sp.Rational(T - 2, 2) * sum(law.moment(*_unit(law.d, k)) for k in range(d))
+    loss = target_moment(setting, T) / 2
     loss += sum(sp.conjugate(u) * coefficient * v for (u, v), coefficient in quadratic.items()) / 2
     loss -= sum(sp.re(coefficient * u) for u, coefficient in linear.items())
     return loss

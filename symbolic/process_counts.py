@@ -19,6 +19,7 @@ circle, every position) keeps the closed form in T of :func:`symbolic.full_model
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -27,14 +28,16 @@ from fractions import Fraction
 from ._cache import disk_cached
 from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _system, phase_counts, set_partition
 from .full_model import _weights as _rho_weights
-from .setting import Setting, as_setting
+from .setting import NO_NOISE, Setting, as_setting
 
 __all__ = ["setting_counts", "target_weight", "brute_force_count"]
 
 
 def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     """{(partition, blocks): exact rational} for K (``kind="quadratic"``) or J (``"linear"``)
-    under ``setting``, the same contract as :func:`symbolic.full_model.phase_counts`.
+    under ``setting``, the same contract as :func:`symbolic.full_model.phase_counts`. With
+    noise this is the term in which every slot takes x_1; the noise terms are
+    :func:`symbolic.noise_counts.noise_counts`.
 
     >>> from symbolic.moments import gaussian
     >>> from symbolic.setting import Setting, roots_of_unity
@@ -50,11 +53,8 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
         raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
     if kind not in ("quadratic", "linear"):
         raise ValueError(f"kind is 'quadratic' or 'linear', got {kind!r}")
-    if setting.noise.present:
-        raise NotImplementedError(
-            "exact averages over additive noise are not derived yet: only the law of W, rho_t and the "
-            "loss positions can change"
-        )
+    if setting.noise.present:  # the x_1 term; the noise terms are symbolic.noise_counts
+        setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
         return phase_counts(T, kind, setting.rho)
     return _setting_counts(setting, T, kind)
@@ -132,7 +132,8 @@ def _modulus_shift(blocks, slots) -> int:
 
 
 def target_weight(setting: Setting, T: int) -> Fraction:
-    """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2."""
+    """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
+    (plus, with noise, :func:`symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
     setting = as_setting(setting)
     q = setting.phases.modulus_squared
     return sum(omega * q**t for t, omega in setting.position_weights(T).items())

@@ -24,9 +24,8 @@ import math
 
 import sympy as sp
 
-from .full_model import _unit, linear_coefficient, quadratic_coefficient
+from .full_model import linear_coefficient, quadratic_coefficient, target_moment
 from .moments import Distribution
-from .process_counts import target_weight
 from .setting import Setting, as_setting
 
 __all__ = ["SymmetricLine", "symmetric_line", "exchangeable"]
@@ -123,12 +122,10 @@ def symmetric_line(setting, T: int) -> SymmetricLine:
             continue
         r, k = pattern
         linear += math.perm(d, classes) * linear_coefficient(setting, T, r, (r, d + k, k))
-    second = sum(law.moment(*_unit(d, k)) for k in range(d))
-    constant = sp.Rational(target_weight(setting, T).numerator, target_weight(setting, T).denominator)
     return SymmetricLine(
         setting,
         T,
         sp.expand(quadratic / d),
         sp.expand(sp.re(linear) / d),
-        sp.expand(constant * second / d),
+        sp.expand(target_moment(setting, T) / d),
     )
