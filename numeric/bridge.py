@@ -195,7 +195,10 @@ def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None, sc
     def term(cells: dict, keep: tuple) -> np.ndarray:
         table = np.array([[float(cells.get((p, q), 0)) for q in blocks_list] for p in partitions])
         kept = tuple(slots[a] for a in keep)
-        moments = np.array([moment(tuple(k[a] for a in keep), kept) for k in tuples])
+        # the moment depends on the kept slots' coordinates only: d^|keep| values, broadcast
+        sub = np.array([moment(k, kept) for k in itertools.product(range(d), repeat=len(keep))])
+        shape = [d if a in keep else 1 for a in range(n)]
+        moments = np.broadcast_to(sub.reshape(shape), (d,) * n).reshape(-1)
         return moments[:, None] * table[rows]
 
     values = term(counts, tuple(range(n)))

@@ -78,12 +78,14 @@ def _phase_law(radius: float, phases: str):
 
 def process_options(*, sampling: bool = False):
     """Add the process options; the command receives ``process``: a function law -> Setting.
-    Noise is exact only in the sampler so far, so only a ``sampling`` command takes it."""
+    A command that is not ``sampling`` needs exact averages, so it refuses the noisy settings
+    they are not derived for (contraction with noise, real noise with complex phases)."""
 
     def decorate(command):
         @functools.wraps(command)
         def wrapper(*, radius, phases, noise_scale, noise_kind, loss_positions, **rest):
-            from symbolic.moments import exact_number
+            from symbolic.moments import exact_number, gaussian
+            from symbolic.noise_counts import check_noise_supported
             from symbolic.setting import Noise, Setting
 
             phase_law = _phase_law(radius, phases)
@@ -93,10 +95,10 @@ def process_options(*, sampling: bool = False):
                 )
             noise = Noise(noise_kind, exact_number(noise_scale)) if noise_scale else Noise()
             if noise.present and not sampling:
-                raise click.UsageError(
-                    "exact averages over additive noise are not derived yet: the law of W (--r, --phases) "
-                    "and --loss-positions are exact; `mesacheck simulate --noise` samples a noisy process"
-                )
+                try:
+                    check_noise_supported(Setting(gaussian(1), phase_law, noise))
+                except NotImplementedError as error:
+                    raise click.UsageError(f"{error}; `mesacheck simulate` samples it") from None
 
             def process(law):
                 return Setting(law, phase_law, noise, positions=loss_positions)
