@@ -181,7 +181,7 @@ def _power_sums(T: int, weight_power: int, rho: sp.Expr, degrees: int = 3) -> li
             n, order = (h.args + (sp.S.One,))[:2]
             value = _exact_harmonic(int(n.subs(_LAST, T - 1)), int(order))
             values[h] = sp.Rational(value.numerator, value.denominator)
-        total = sp.nsimplify(form.xreplace(values).subs(_LAST, T - 1))
+        total = form.xreplace(values).subs(_LAST, T - 1)  # (nsimplify would split a huge Rational)
         if not total.is_Rational:
             raise NotImplementedError(f"the position sum {form} is not rational at T = {T}")
         out.append(Fraction(int(total.p), int(total.q)))
