@@ -14,7 +14,7 @@ from numeric.quadrature import quadrature_loss_and_gradient
 from numeric.simulate import diagonal_initialization, sample_sequences, sequence_losses
 from symbolic.moments import gaussian
 from symbolic.setting import Noise, Setting, circle, roots_of_unity
-from tests.strategies import complex_atom_laws, process_settings
+from tests.strategies import complex_atom_laws, noisy_settings, process_settings
 
 
 @given(
@@ -42,8 +42,10 @@ def test_engine_equals_quadrature(setting, T, seed):
         Setting(gaussian(3, 1), circle(sp.Rational(9, 10))),
         Setting(gaussian(3, 1), roots_of_unity(2)),
         Setting(gaussian(3, 1), positions="last"),
+        Setting(gaussian(3, 1), noise=Noise("complex", sp.Rational(1, 2))),
+        Setting(gaussian(3, 1), roots_of_unity(2), noise=Noise("real", sp.Rational(1, 2))),
     ],
-    ids=["r=0.9", "roots:2", "last"],
+    ids=["r=0.9", "roots:2", "last", "complex-noise", "real-noise"],
 )
 def test_sampled_loss_matches_the_exact_loss(setting):
     """The mean loss over m sampled sequences is within 4 standard errors of the exact loss
@@ -70,3 +72,21 @@ def test_sampled_noise_has_the_stated_second_moment():
         expected = 1 + np.arange(T) * s**2
         # |x_t|^2 has standard deviation ~ sqrt(2) E|x_t|^2 per draw; 5 standard errors
         assert np.all(np.abs(second - expected) <= 5 * np.sqrt(2) * expected / np.sqrt(2 * m))
+
+
+@given(noisy_settings(), st.integers(0, 2**32 - 1))
+def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
+    """The exact noise terms against the tensor Gauss-Hermite rule over every noise variable
+    (exact through degree 7 in each; the loss has degree 6)."""
+    setting, T = setting_and_T
+    rng = np.random.default_rng(seed)
+    d = setting.d
+    W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
+    W_PV = rng.normal(size=(d, 2 * d)) + 1j * rng.normal(size=(d, 2 * d))
+    model = FullModel(full_model_arrays(setting, T, {}))
+    loss, (g_KQ, g_PV) = model.loss(W_KQ, W_PV), model.gradient(W_KQ, W_PV)
+    q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, T, W_KQ, W_PV)
+    # exact routes up to double rounding; the quadrature sums ~10^6 weighted terms: 1e-12 relative
+    assert abs(loss - q_loss) <= 1e-12 * abs(q_loss) + 1e-14
+    np.testing.assert_allclose(g_KQ, q_KQ, rtol=0, atol=1e-12 * np.abs(q_KQ).max() + 1e-14)
+    np.testing.assert_allclose(g_PV, q_PV, rtol=0, atol=1e-12 * np.abs(q_PV).max() + 1e-14)
