@@ -146,34 +146,50 @@ def _structures(kind: str, noise_kind: str) -> dict:
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     out: dict = {}
     for partition, blocks, system, _ in _entries(kind):
-        for noise_slots in itertools.chain.from_iterable(
-            itertools.combinations(range(len(slots)), n) for n in range(2, len(slots) + 1, 2)
-        ):
-            by_class: dict = {}
-            for s in noise_slots:
-                by_class.setdefault(partition[s], []).append((s, slots[s][1]))
-            choices = [list(_pairings(items, noise_kind == "complex")) for items in by_class.values()]
-            for pairing in itertools.product(*choices):
-                pairs = [p for block in pairing for p in block]
-                forms = tuple(
-                    sorted(tuple(sorted((_tau(slots[a], blocks[a]), _tau(slots[b], blocks[b])))) for a, b in pairs)
-                )
-                out.setdefault(system, {}).setdefault(forms, []).append(((partition, blocks), noise_slots))
+        taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
+        for noise_slots, pairs in _wick_terms(partition, kind, noise_kind):
+            forms = tuple(sorted(tuple(sorted((taus[a], taus[b]))) for a, b in pairs))
+            out.setdefault(system, {}).setdefault(forms, []).append(((partition, blocks), noise_slots))
     return out
+
+
+@functools.cache
+def _wick_terms(partition, kind: str, noise_kind: str) -> tuple:
+    """(noise slots, pairs) for every even set of noise slots and every Wick pairing of them
+    within the coordinate classes of ``partition`` (the blocks do not matter here)."""
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    out = []
+    for noise_slots in itertools.chain.from_iterable(
+        itertools.combinations(range(len(slots)), n) for n in range(2, len(slots) + 1, 2)
+    ):
+        by_class: dict = {}
+        for s in noise_slots:
+            by_class.setdefault(partition[s], []).append((s, slots[s][1]))
+        choices = [list(_pairings(items, noise_kind == "complex")) for items in by_class.values()]
+        for pairing in itertools.product(*choices):
+            out.append((noise_slots, tuple(p for block in pairing for p in block)))
+    return tuple(out)
 
 
 def _solutions(system, has_j: bool, last: int, N: int) -> dict:
     """The positions (t, i, j), 2 <= t <= last, whose phases cancel: every equation = 0
     (unit circle, N = 0) or = 0 mod N (N-th roots of unity), as integer arrays."""
     equations, low_i, low_j = system
-    t, i, j = np.meshgrid(np.arange(2, last + 1), np.arange(1, last + 1), np.arange(1, last + 1), indexing="ij")
-    keep = (i >= low_i) & (i <= t) & ((j >= low_j) & (j <= t) if has_j else j == low_j)
-    t, i, j = t[keep], i[keep], j[keep]
-    ok = np.ones(t.shape, dtype=bool)
+    t, i, j = _box(last, has_j)
+    ok = (i >= low_i) & ((j >= low_j) if has_j else (j == low_j))
     for ci, cj, ct, c0 in equations:
         value = ci * i + cj * j + ct * t + c0
         ok &= (value % N == 0) if N else (value == 0)
     return {"t": t[ok], "i": i[ok], "j": j[ok]}
+
+
+@functools.cache
+def _box(last: int, has_j: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (t, i, j) with 2 <= t <= last, 1 <= i <= t and 1 <= j <= t (j = 1 and 2 for J:
+    its j is a placeholder fixed at its lowest value), flattened."""
+    t, i, j = np.meshgrid(np.arange(2, last + 1), np.arange(1, last + 1), np.arange(1, last + 1), indexing="ij")
+    keep = (i <= t) & ((j <= t) if has_j else (j <= 2))
+    return t[keep], i[keep], j[keep]
 
 
 def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
@@ -184,9 +200,10 @@ def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
         tau_a = first[0] * i + first[1] * j + first[2] * t + first[3]
         tau_b = second[0] * i + second[1] * j + second[2] * t + second[3]
         weight = weight * np.minimum(tau_a, tau_b)
-    G = np.zeros(last + 1, dtype=np.int64)
-    np.add.at(G, t, weight)
-    return G
+    # bincount sums in doubles: exact while every partial sum stays below 2^53
+    if weight.size and int(weight.max()) * weight.size >= 2**53:
+        raise OverflowError("a noise term's sum is too large for exact double summation")
+    return np.rint(np.bincount(t, weights=weight, minlength=last + 1)).astype(np.int64)
 
 
 def _weighted_sum(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> Fraction:
