@@ -356,11 +356,27 @@ def test_setting_options_refuse_impossible_values(command, arguments, message):
 
 
 @pytest.mark.parametrize("command", ["limit", "flow", "recovery", "conditions"])
-def test_noise_is_refused_where_its_averages_are_not_derived(command):
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--noise", "0.5", "--r", "0.9"], "need |lambda| = 1"),
+        (["--noise", "0.5", "--noise-kind", "real"], "need real phases"),
+    ],
+    ids=["noise-contraction", "real-noise-complex-phases"],
+)
+def test_noise_is_refused_where_its_averages_are_not_derived(command, arguments, message):
     extra = ["--full"] if command == "flow" else []
-    result = CliRunner().invoke(main, [command, *extra, "--noise", "0.5", "--d", "2", "--T", "6", "--json"])
+    result = CliRunner().invoke(main, [command, *extra, *arguments, "--d", "2", "--T", "6", "--json"])
     assert result.exit_code == 2
-    assert "noise are not derived yet" in json.loads(result.output)["error"]
+    assert message in json.loads(result.output)["error"]
+
+
+def test_noise_is_exact_where_derived():
+    result = CliRunner().invoke(main, ["limit", "--noise", "0.5", "--d", "2", "--T", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert "complex Gaussian noise of scale 1/2" in payload["setting"] and payload["diagonal_invariant"] is True
+    assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
 
 
 @pytest.mark.parametrize("command", ["recovery", "conditions"])
