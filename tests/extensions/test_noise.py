@@ -1,0 +1,48 @@
+"""The noise extension: its claims pass and can fail, p* is a rational function of s that
+tends to the paper's as s -> 0, and the noisy process is told apart from the noise-free one."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from numeric.full_flow import full_model
+from numeric.quadrature import quadrature_loss
+from proofs_check.extensions import noise
+from symbolic.moments import gaussian
+from symbolic.population_loss import T as T_symbol
+from symbolic.setting import Noise, Setting
+from symbolic.stationary import ab_limit
+from symbolic.symmetric_line import symmetric_line
+
+s = sp.Symbol("s", positive=True)
+
+
+@pytest.mark.parametrize("claim", noise.CLAIMS, ids=lambda c: c.__name__)
+def test_claims_pass_at_quick_settings(claim):
+    check = claim(quick=True)
+    assert check.passed, check
+
+
+def test_the_limit_is_a_rational_function_of_s_with_the_paper_at_s_0():
+    """p*(s) at T = 6 with a symbolic s: at s = 0 it is the paper's closed form, and it falls
+    strictly as s grows (the random walk's energy grows with t; one fixed step fits less)."""
+    T = 6
+    p = sp.factor(symmetric_line(noise.setting(2, s), T).ab_star)
+    assert p.free_symbols == {s}
+    assert sp.simplify(p.subs(s, 0) - ab_limit(gaussian(2, 1)).subs(T_symbol, T).doit()) == 0
+    values = [float(p.subs(s, v)) for v in (0, sp.Rational(1, 4), sp.Rational(1, 2), 1, 2)]
+    assert all(a > b for a, b in zip(values, values[1:]))
+
+
+def test_the_error_per_position_lies_between_the_innovation_and_the_zero_predictor():
+    error = noise.error_per_position(noise.setting(3), 20)
+    assert error["innovation"] < error["error"] < error["zero_predictor"]
+
+
+def test_a_wrong_noise_scale_fails_the_quadrature_route():
+    """The exact loss at s = 1/2 against quadrature at s = 1: far apart, so the claim's
+    agreement is not automatic."""
+    point = (np.eye(2, dtype=complex), np.ones((1, 2), dtype=complex))
+    exact = full_model(noise.setting(1), 4).loss(*point)
+    other = quadrature_loss(Setting(gaussian(1, 1), noise=Noise("complex", 1)), 4, *point)
+    assert abs(exact - other) > 1e-2 * abs(other)
