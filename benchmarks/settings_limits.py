@@ -2,13 +2,15 @@
 against the integrated flows, the engine against quadrature, and the cost of `mesacheck limit`.
 
 For Gaussian (sigma = 1), sparse (c = 1) and full-one (masked) tokens at d = 5, T = 100, in
-each setting (r = 0.9, 0.95, 0.99; the last-position loss; W on the N-th roots of unity, N = 2
-and 3) it prints:
+each setting (r = 0.9, 0.95, 0.99; the last-position loss; circular complex noise s = 0.5 and
+1; W on the N-th roots of unity, N = 2 and 3) it prints:
 - p* = beta / alpha, exact (symbolic.symmetric_line: an exact finite sum over positions);
 - the diagonal model's flow (numeric.diagonal_flow) and, where the full model keeps the
   diagonal, the full flow of every entry (numeric.full_flow), with relative errors;
 - the median wall time of `mesacheck limit` in that setting (3 runs, warm derivation cache).
-Then the engine against torus quadrature (loss and both gradients) on random complex atom laws.
+Then the engine against quadrature (loss and both gradients) on random complex atom laws, with
+and without noise (Gauss-Hermite over the noise), and the median time of the exact full
+gradient with noise at d = 5, T = 100 (target 5 ms).
 
 Run: python benchmarks/settings_limits.py [--no-cli]
 """
@@ -33,7 +35,7 @@ from numeric.full_flow import FullModel, full_model, integrate_full_flow  # noqa
 from numeric.quadrature import quadrature_loss_and_gradient  # noqa: E402
 from numeric.simulate import diagonal_initialization  # noqa: E402
 from symbolic.moments import Atoms, full_one, gaussian, sparse  # noqa: E402
-from symbolic.setting import Setting, circle, roots_of_unity  # noqa: E402
+from symbolic.setting import Noise, Setting, circle, roots_of_unity  # noqa: E402
 from symbolic.symmetric_line import symmetric_line  # noqa: E402
 
 SETTINGS = {
@@ -41,6 +43,8 @@ SETTINGS = {
     "r = 0.95": ({"phases": circle("0.95")}, ["--r", "0.95"]),
     "r = 0.99": ({"phases": circle("0.99")}, ["--r", "0.99"]),
     "last position": ({"positions": "last"}, ["--loss-positions", "last"]),
+    "noise s = 0.5": ({"noise": Noise("complex", "1/2")}, ["--noise", "0.5"]),
+    "noise s = 1": ({"noise": Noise("complex", 1)}, ["--noise", "1"]),
     "roots N = 2": ({"phases": roots_of_unity(2)}, ["--phases", "roots:2"]),
     "roots N = 3": ({"phases": roots_of_unity(3)}, ["--phases", "roots:3"]),
 }
@@ -115,6 +119,56 @@ def engine_against_quadrature(draws: int = 12, seed: int = 0) -> float:
     return worst
 
 
+def engine_against_noise_quadrature(draws: int = 8, seed: int = 1) -> float:
+    """As above with noise, in sizes the Gauss-Hermite rule over every noise variable affords."""
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    cases = [  # (d, T, phases, noise kind)
+        (1, 3, circle("1"), "complex"),
+        (1, 4, circle("1"), "complex"),
+        (1, 4, roots_of_unity(3), "complex"),
+        (2, 3, roots_of_unity(2), "real"),
+        (2, 4, roots_of_unity(2), "real"),
+        (3, 3, roots_of_unity(2), "real"),
+    ]
+    for draw in range(draws):
+        d, length, phases, kind = cases[draw % len(cases)]
+        points = (rng.integers(-2, 3, size=(2, d)) + 1j * rng.integers(-2, 3, size=(2, d))).tolist()
+        law = Atoms([[complex(v) for v in p] for p in points], ["1/3", "2/3"])
+        scale = ("1/4", "1/2", "1", "3/2")[draw % 4]
+        setting = Setting(law, phases, Noise(kind, scale), positions=("all", "last")[draw % 2])
+        model = FullModel(full_model_arrays(setting, length, {}))
+        W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
+        W_PV = rng.normal(size=(d, 2 * d)) + 1j * rng.normal(size=(d, 2 * d))
+        g_KQ, g_PV = model.gradient(W_KQ, W_PV)
+        q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, length, W_KQ, W_PV)
+        worst = max(
+            worst,
+            abs(model.loss(W_KQ, W_PV) - q_loss) / abs(q_loss),
+            np.abs(g_KQ - q_KQ).max() / np.abs(q_KQ).max(),
+            np.abs(g_PV - q_PV).max() / np.abs(q_PV).max(),
+        )
+    return worst
+
+
+def noisy_gradient_milliseconds(repeats: int = 200) -> tuple[float, float]:
+    """Median time of the exact full gradient (every entry) with complex noise s = 1/2 at
+    d = 5, T = 100, and the same without noise: the noise only changes K and J's values."""
+    medians = []
+    for setting in (Setting(gaussian(5, 1), noise=Noise("complex", "1/2")), Setting(gaussian(5, 1))):
+        model = full_model(setting, T)
+        rng = np.random.default_rng(0)
+        W_KQ = rng.normal(size=(10, 10)) + 1j * rng.normal(size=(10, 10))
+        W_PV = rng.normal(size=(5, 10)) + 1j * rng.normal(size=(5, 10))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.gradient(W_KQ, W_PV)
+            times.append(time.perf_counter() - start)
+        medians.append(1e3 * statistics.median(times))
+    return medians[0], medians[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cli", action="store_true", help="skip timing the command line")
@@ -124,6 +178,15 @@ def main() -> None:
     print(
         "engine against torus quadrature, worst relative error over 12 draws: "
         f"{engine_against_quadrature():.1e}"
+    )
+    print(
+        "engine against phases x Gauss-Hermite quadrature with noise, worst relative error over 8 draws: "
+        f"{engine_against_noise_quadrature():.1e} (target 1e-12)"
+    )
+    noisy, clean = noisy_gradient_milliseconds()
+    print(
+        f"exact full gradient at d = 5, T = 100: {noisy:.2f} ms with noise, {clean:.2f} ms without "
+        "(median of 200; target 5 ms)"
     )
 
 

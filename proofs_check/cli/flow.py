@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from pathlib import Path
@@ -45,7 +44,13 @@ def flow(
     as_json,
 ):
     """The exact full-parameter gradient flow: its limit, certificate and structure."""
-    from numeric.full_flow import full_model, integrate_full_flow, random_initialization, structure_of
+    from numeric.full_flow import (
+        full_model,
+        gradient_tolerance,
+        integrate_full_flow,
+        random_initialization,
+        structure_of,
+    )
     from numeric.simulate import diagonal_initialization
 
     if not full:
@@ -80,19 +85,9 @@ def flow(
             f"the start has an entry of size {largest:.3g}, outside the box |W| < {BLOW_UP:g} in which the "
             "full flow is integrated (a quartic loss: from there it runs away); start smaller"
         )
-    # issue 12 gives integrate_full_flow a progress(tau, gradient_norm) callback; until that lands
-    # only the estimate above is shown before a long flow
-    bar = _FlowProgress() if progress_wanted(as_json) else None
-    takes_progress = "progress" in inspect.signature(integrate_full_flow).parameters
+    bar = _FlowProgress(gradient_tolerance(model)) if progress_wanted(as_json) else None
     try:
-        solution = integrate_full_flow(
-            model,
-            *start,
-            mask=mask,
-            tau_max=tau_max,
-            blow_up=BLOW_UP,
-            **({"progress": bar} if bar and takes_progress else {}),
-        )
+        solution = integrate_full_flow(model, *start, mask=mask, tau_max=tau_max, blow_up=BLOW_UP, progress=bar)
     finally:
         if bar:
             bar.close()
@@ -149,7 +144,7 @@ def _heatmaps(path: Path, W_KQ, W_PV, title: str) -> None:
 class _FlowProgress:
     """A bar on stderr over the decades by which |grad L| still has to fall to the stopping rule."""
 
-    def __init__(self, gtol: float = 1e-11):
+    def __init__(self, gtol: float):
         self.gtol, self.bar, self.start = gtol, None, 0.0
 
     def __call__(self, tau: float, gradient_norm: float) -> None:
