@@ -15,7 +15,7 @@ from symbolic.conditions import emergence_condition
 from symbolic.moments import iid, sparse
 from symbolic.population_loss import T
 from symbolic.stationary import ab_limit
-from tests.strategies import emergent_laws, recovery_region_laws
+from tests.strategies import emergent_laws, process_settings, recovery_region_laws
 
 # The flow runs at rtol 1e-12 and stops at relative Newton step 1e-13: 1e-9 is 1000x looser.
 RTOL, ATOL = 1e-9, 1e-12
@@ -108,3 +108,84 @@ def test_p2_finite_sample_error_at_long_test_length_vanishes_iff_recovery(recove
     error = np.mean(np.sum(np.abs(predict(W_KQ, W_PV, X)[:, -1] - X[:, -1]) ** 2, axis=1))
     # recovering laws: rounding only (~1e-30); the others: at least the limiting error ~1e-3
     assert (error <= 1e-20) == recovers
+
+
+# --- the same properties over settings: the law of W, noise and the loss positions drawn too ---
+
+
+@st.composite
+def _drawn_settings(draw, law):
+    """``law`` in a drawn setting: W on a circle of radius k/8 or the N-th roots of unity,
+    circular complex noise of scale n/4 where it is exact (|lambda| = 1), every or the last
+    position."""
+    from symbolic.setting import Noise, Setting
+
+    setting = draw(process_settings(law))
+    if setting.phases.modulus_squared == 1 and draw(st.booleans()):
+        noise = Noise("complex", sp.Rational(draw(st.integers(1, 6)), 4))
+        setting = Setting(law, setting.phases, noise, positions=setting.positions)
+    return setting
+
+
+@settings(max_examples=max(4, settings().max_examples // 2))
+@given(d=st.integers(1, 2), length=st.integers(3, 40), data=st.data())
+def test_p1_in_drawn_settings_the_flow_reaches_the_exact_symmetric_line_limit(d, length, data):
+    """P1 over settings: for an exchangeable law in a drawn setting, the diagonal flow of the
+    exact full-model loss from the paper's start reaches p* = beta / alpha (exact rational)."""
+    from numeric.diagonal_flow import integrate_diagonal_flow
+    from numeric.full_flow import full_model
+    from symbolic.symmetric_line import symmetric_line
+
+    setting = data.draw(_drawn_settings(data.draw(emergent_laws(d))))
+    p_star = float(symmetric_line(setting, length).ab_star)
+    flow = integrate_diagonal_flow(full_model(setting, length), 0.1, 0.1)
+    # the diagonal flow stops at a relative gradient of 1e-12: 1e-9 is 1000x looser
+    np.testing.assert_allclose(flow.ab, p_star, rtol=RTOL, atol=ATOL)
+
+
+@settings(max_examples=max(4, settings().max_examples // 2))
+@given(length=st.integers(3, 6), seed=st.integers(0, 10**6), data=st.data())
+def test_p3_in_drawn_settings_the_exact_off_diagonal_gradient_matches_quadrature(length, seed, data):
+    """P3 over settings: whether the gradient leaves the diagonal at a diagonal point with
+    unequal entries, by the exact engine and by brute-force quadrature (real atom laws, d = 2;
+    noise only where quadrature affords it: real noise on W = diag(+-1))."""
+    from numeric.full_flow import full_model
+    from symbolic.setting import Noise, Setting, roots_of_unity
+
+    law = _seeded_atoms(seed)
+    if data.draw(st.booleans()):
+        setting = data.draw(process_settings(law))
+    else:  # real noise on the real process, at the sizes the Gauss-Hermite rule affords
+        length = min(length, 4)
+        setting = Setting(law, roots_of_unity(2), Noise("real", sp.Rational(data.draw(st.integers(1, 6)), 4)))
+    W_KQ, W_PV = diagonal_initialization(2, [0.7, 0.4], [0.5, 0.9])
+    verdicts = []
+    for g_KQ, g_PV in (
+        full_model(setting, length).gradient(W_KQ, W_PV),
+        quadrature_loss_and_gradient(setting, length, W_KQ, W_PV)[1:],
+    ):
+        off = np.concatenate([g_KQ[2:, :2][~np.eye(2, dtype=bool)], g_PV[:, :2][~np.eye(2, dtype=bool)]])
+        verdicts.append(np.max(np.abs(off)) <= 1e-12 * max(np.abs(g_KQ).max(), np.abs(g_PV).max()))
+    assert verdicts[0] == verdicts[1]
+
+
+@settings(max_examples=max(4, settings().max_examples // 2))
+@given(
+    length=st.integers(3, 30),
+    c=st.integers(1, 12).map(lambda n: sp.Rational(n, 4)),
+    data=st.data(),
+)
+def test_p4_in_drawn_settings_scaling_token_and_noise_by_c_scales_the_limit_by_one_over_c_squared(length, c, data):
+    """P4 over settings: x_1 -> c x_1 and xi -> c xi scale every token by c, so the loss is
+    L(p) at c^2 p and the flow's limit is p* / c^2: two integrated diagonal flows (d = 2)."""
+    from numeric.diagonal_flow import integrate_diagonal_flow
+    from numeric.full_flow import full_model
+    from symbolic.moments import gaussian
+    from symbolic.setting import Noise, Setting
+
+    base = data.draw(_drawn_settings(gaussian(2, 1)))
+    noise = Noise(base.noise.kind, c * base.noise.scale) if base.noise.present else base.noise
+    scaled = Setting(gaussian(2, c), base.phases, noise, positions=base.positions)
+    one = integrate_diagonal_flow(full_model(base, length), 0.3, 0.2).ab
+    two = integrate_diagonal_flow(full_model(scaled, length), 0.3, 0.2).ab
+    np.testing.assert_allclose(two, one / float(c) ** 2, rtol=RTOL, atol=ATOL)
