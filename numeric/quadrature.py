@@ -189,8 +189,8 @@ def limiting_position_error(law: Distribution, W_KQ, W_PV, values: dict | None =
     (t - 1)^2. The errors at t = 5 and 7 give A; the one at t = 3 checks the form, and a
     mismatch raises. Each error is a difference of two quadrature losses (positions 2..t and
     2..t-1). The form holds for the reference's rho_t = t - 1 only."""
-    if law.rho != DEFAULT_RHO:
-        raise NotImplementedError(f"the extrapolation assumes rho_t = t - 1, not {law.rho}")
+    if as_setting(law).rho != DEFAULT_RHO:
+        raise NotImplementedError(f"the extrapolation assumes rho_t = t - 1, not {as_setting(law).rho}")
     errors = {}
     for position in (3, 5, 7):
         errors[position] = 2 * (

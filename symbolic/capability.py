@@ -30,6 +30,7 @@ import sympy as sp
 from ._cache import disk_cached
 from .moments import Distribution, expectation, token
 from .phase_average import PositionSum
+from .setting import as_setting
 from .population_loss import (
     T,
     _diagonal_position_loss,
@@ -81,7 +82,7 @@ def expected_ratio(law: Distribution) -> sp.Expr:
         a[k] * xs[k] * sp.conjugate(xs[k]) * lams[j] ** (_i - 1 - t) * lams[k] ** (t + 1 - _i)
         for k in range(d)
     )
-    ratio = PositionSum.single(summand, (_i, 2, t), weight=b[j] / law.rho)
+    ratio = PositionSum.single(summand, (_i, 2, t), weight=b[j] / as_setting(law).rho)
     averaged = ratio.phase_average(lams, t)
     return sp.simplify(_on_equal_diagonal(expectation(averaged, law), d))
 
@@ -90,7 +91,9 @@ def expected_ratio(law: Distribution) -> sp.Expr:
 def position_error(law: Distribution) -> sp.Expr:
     """E ||y_t - x_{t+1}||^2 at position t of a test sequence, at the trained point a_j b_j = p
     (exact: the per-position loss of eq-population-loss, twice)."""
-    return sp.factor(_on_equal_diagonal(2 * expectation(_diagonal_position_loss(law.d, law.rho), law), law.d))
+    setting = as_setting(law)
+    per_position = _diagonal_position_loss(setting.d, setting.rho)
+    return sp.factor(_on_equal_diagonal(2 * expectation(per_position, setting.law), setting.d))
 
 
 def error_limit(law: Distribution) -> sp.Expr:

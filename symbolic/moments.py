@@ -58,9 +58,10 @@ class Distribution:
     non-negative integers. ``real`` says x_1 is real almost surely (then only alpha + beta
     matters). ``parameters`` are the free symbols the moments depend on.
 
-    Optional, for assumptions beyond the paper's (see ``proofs_check/extensions``):
+    Optional, for assumptions beyond the paper's (see ``proofs_check/extensions``; the model's
+    normalization rho_t and the process are not the token's: they live in
+    :class:`symbolic.setting.Setting`):
 
-    * ``rho``: the model's normalization rho_t, an expression in the position t (default t - 1);
     * ``sampler(m, rng)``: m draws of x_1 as an (m, d) array, for the finite-sample simulator
       (the built-in families and atoms are sampled without one);
     * ``nodes(values)``: (nodes, weights) of a rule exact for polynomials of degree <= 6 in x_1,
@@ -73,7 +74,6 @@ class Distribution:
     real: bool = True
     parameters: tuple = ()
     key: tuple = ()  # identifies the law for caching and equality
-    rho: sp.Expr = DEFAULT_RHO
     sampler: Callable | None = field(default=None, compare=False)
     nodes: Callable | None = field(default=None, compare=False)
 
@@ -82,18 +82,16 @@ class Distribution:
         """What identifies the law and its assumptions, for caches: a moment function defined
         outside :mod:`symbolic` adds a digest of its source file, so editing an extension
         invalidates what was derived from it."""
-        extra = () if self.rho == DEFAULT_RHO else (str(self.rho),)
-        return (self.name, self.d, self.key, self.real, *extra, *_source_digest(self.moment))
+        return (self.name, self.d, self.key, self.real, *_source_digest(self.moment))
 
     def __hash__(self):
-        return hash((self.name, self.d, self.key, self.rho))
+        return hash((self.name, self.d, self.key))
 
     def __eq__(self, other):
-        return isinstance(other, Distribution) and (self.name, self.d, self.key, self.rho) == (
+        return isinstance(other, Distribution) and (self.name, self.d, self.key) == (
             other.name,
             other.d,
             other.key,
-            other.rho,
         )
 
 

@@ -119,7 +119,8 @@ def _prediction_block_position_loss(d: int, rho: sp.Expr = DEFAULT_RHO) -> sp.Ex
 
 
 def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Expr:
-    """The exact population loss L as a closed form in the parameters, T and the law's moments.
+    """The exact population loss L as a closed form in the parameters, T and the law's moments,
+    for a law of x_1 (the paper's setting) or a setting of the paper's process with its rho_t.
 
     ``parameters="diagonal"``: prediction blocks diag(a_1..a_d), diag(b_1..b_d), other blocks
     zero (the paper's diagonal model). ``parameters="prediction-blocks"``: general real
@@ -131,14 +132,22 @@ def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Ex
     """
     if parameters not in ("diagonal", "prediction-blocks"):
         raise ValueError(f"parameters must be 'diagonal' or 'prediction-blocks', got {parameters!r}")
-    return _population_loss(law, parameters)
+    from .setting import as_setting
+
+    setting = as_setting(law)
+    if not setting.is_paper_process:
+        raise NotImplementedError(
+            f"the closed-form loss is derived for the paper's process (any rho_t), not for: "
+            f"{setting.describe()}; symbolic.symmetric_line gives this setting's exact limit"
+        )
+    return _population_loss(setting, parameters)
 
 
-@disk_cached(key=lambda law, parameters: (law.identity, parameters))
-def _population_loss(law: Distribution, parameters: str) -> sp.Expr:
+@disk_cached(key=lambda setting, parameters: (setting.identity, parameters))
+def _population_loss(setting, parameters: str) -> sp.Expr:
     if parameters == "diagonal":
-        per_position = _diagonal_position_loss(law.d, law.rho)
+        per_position = _diagonal_position_loss(setting.d, setting.rho)
     else:
-        per_position = _prediction_block_position_loss(law.d, law.rho)
-    averaged = expectation(per_position, law)
+        per_position = _prediction_block_position_loss(setting.d, setting.rho)
+    averaged = expectation(per_position, setting.law)
     return sp.expand(sum_over_positions(averaged, t, 2, T - 1))

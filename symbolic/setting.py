@@ -142,9 +142,16 @@ class Setting:
     positions: str | sp.Expr = "all"
 
     def __post_init__(self):
-        if self.rho is None:
-            object.__setattr__(self, "rho", self.law.rho)  # a law that still carries rho_t
-        object.__setattr__(self, "rho", sp.sympify(self.rho))
+        if isinstance(self.law, Setting):  # a setting that changes only rho_t, given as the token
+            inner = self.law
+            if not inner.is_paper_process:
+                raise TypeError(f"give a law of x_1, not a setting with its own process ({inner.describe()})")
+            object.__setattr__(self, "law", inner.law)
+            if self.rho is None:
+                object.__setattr__(self, "rho", inner.rho)
+        if not isinstance(self.law, Distribution):
+            raise TypeError(f"the law of x_1 must be a Distribution, got {type(self.law).__name__}")
+        object.__setattr__(self, "rho", sp.sympify(DEFAULT_RHO if self.rho is None else self.rho))
         if not isinstance(self.positions, str):
             object.__setattr__(self, "positions", sp.sympify(self.positions))
         elif self.positions not in ("all", "last"):
@@ -156,6 +163,14 @@ class Setting:
     def d(self) -> int:
         return self.law.d
 
+    def __getattr__(self, name: str):
+        """The token's own attributes (``moment``, ``name``, ``real``, ``parameters``, ...), so
+        that a setting goes wherever a law of x_1 goes: the derivations for the paper's process
+        read the law from it, and rho_t from :attr:`rho`."""
+        if name.startswith("__") or name == "law":
+            raise AttributeError(name)
+        return getattr(self.law, name)
+
     @property
     def is_paper_process(self) -> bool:
         """The paper's process and loss (any law of x_1 and any rho_t): unit-circle phases, no
@@ -166,7 +181,7 @@ class Setting:
     def identity(self) -> tuple:
         """What identifies the setting, for caches."""
         law = self.law.identity
-        if self.is_paper_process and self.rho == self.law.rho:
+        if self.is_paper_process and self.rho == DEFAULT_RHO:
             return law
         return (law, *self.process_identity)
 

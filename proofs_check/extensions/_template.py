@@ -24,7 +24,7 @@ from symbolic.stationary import ab_limit
 from ..check import Check
 
 NAME = "rademacher-example"  # --x1 rademacher-example
-CHANGES = "x_1 law"  # or "normalization": dataclasses.replace(law, rho=...), keeping law.name
+CHANGES = "x_1 law"  # or "normalization": law(d) returns Setting(token, rho=...), see normalization_by_t
 
 
 def law(d: int = 5, scale=1) -> Distribution:

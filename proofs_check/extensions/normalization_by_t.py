@@ -21,7 +21,6 @@ recovered only as T grows, not at every T as with rho_t = t - 1.
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import sympy as sp
@@ -35,6 +34,7 @@ from symbolic.capability import p, position_error, recovery_condition
 from symbolic.conditions import emergence_condition
 from symbolic.moments import Distribution, c, full_one, gaussian, position, sparse
 from symbolic.population_loss import T
+from symbolic.setting import Setting
 from symbolic.stationary import ab_limit
 
 from ..check import Check
@@ -44,13 +44,14 @@ NAME = "sparse-rho-t"
 CHANGES = "normalization"
 
 
-def normalized_by_t(base: Distribution) -> Distribution:
-    """``base`` with the model's normalization rho_t = t (same family name: the simulator and the
-    quadrature find the family by it; the caches tell the laws apart by rho)."""
-    return dataclasses.replace(base, rho=position)
+def normalized_by_t(base: Distribution) -> Setting:
+    """The paper's process for the token ``base`` with the model's normalization rho_t = t: a
+    setting, which goes wherever a law of x_1 goes (its family name, moments and sampler are
+    the token's; the caches tell the settings apart by rho_t)."""
+    return Setting(base, rho=position)
 
 
-def law(d: int = 5, scale=1) -> Distribution:
+def law(d: int = 5, scale=1) -> Setting:
     """The sparse token of the paper's Example 4.1 under rho_t = t."""
     return normalized_by_t(sparse(d, scale))
 

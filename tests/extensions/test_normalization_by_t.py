@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 
 import numpy as np
@@ -15,6 +14,7 @@ from numeric.flow import integrate_flow
 from proofs_check.extensions import normalization_by_t as extension
 from symbolic.moments import c, gaussian, position, sparse
 from symbolic.population_loss import T
+from symbolic.setting import Setting
 from symbolic.stationary import ab_limit
 
 scales = st.integers(2, 24).map(lambda n: sp.Rational(n, 8))
@@ -47,7 +47,7 @@ def test_any_shifted_normalization_gives_the_direct_sum(d, length, shift, gaussi
     equals the term-by-term sum for the Gaussian (m = 1, 3, 15; m_{4,2} = 3) and sparse (c = 1)
     tokens."""
     base = gaussian(d, 1) if gaussian_token else sparse(d, 1)
-    law = dataclasses.replace(base, rho=position - 1 + shift)
+    law = Setting(base, rho=position - 1 + shift)
     moments = (1, 3, 15, 3) if gaussian_token else (Fraction(1, d),) * 3 + (0,)
     direct = _limit_by_direct_sum(length, d, shift, *moments)
     closed_form = ab_limit(law).subs(T, length).doit()
