@@ -398,3 +398,13 @@ def test_limit_in_a_setting_agrees_with_its_flow_and_says_what_it_is():
     payload = json.loads(saddle.output)
     assert payload["limit_kind"] == "saddle" and payload["diagonal_invariant"] is False
     assert abs(payload["ab_flow"]) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--r", "0.9"], ["--phases", "roots:3"], ["--noise", "0.5"], ["--loss-positions", "last"]]
+)
+def test_a_closed_form_asked_for_where_none_is_derived_is_refused_with_what_is_given(arguments):
+    result = CliRunner().invoke(main, ["limit", "--closed-form", *arguments, "--d", "2", "--T", "6"])
+    assert result.exit_code == 2 and "no closed form" in result.output and "exact finite sum" in result.output
+    paper = CliRunner().invoke(main, ["limit", "--closed-form", "--d", "2", "--T", "6", "--json"])
+    assert paper.exit_code == 0 and json.loads(paper.output)["closed_form"]

@@ -29,8 +29,13 @@ START_RANGE = (1e-30, 1e2)
 @setting_options()
 @process_options()
 @click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
+@click.option(
+    "--closed-form",
+    is_flag=True,
+    help="Require the closed form in T; refused, saying what is given instead, where none is derived.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def limit(setting, process, a0, b0, mask, force, tau_max, as_json):
+def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
     """The limit of a b: closed form against the integrated exact flow.
 
     The start a0 = -b0 (a != 0) stays on a = -b and runs into the strict saddle at the origin:
@@ -65,6 +70,8 @@ def limit(setting, process, a0, b0, mask, force, tau_max, as_json):
             "through the signs and a0^2 - b0^2"
         )
     exact = process(setting.sampling_law)
+    if closed_form and not exact.is_paper_process:
+        raise click.UsageError(_no_closed_form(exact))
     if not exact.is_paper_process:
         return _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_json, start)
     regime = require_diagonal_reduction(setting, mask)
@@ -291,3 +298,24 @@ def _silent_coordinates(law) -> list[int]:
         return []
     points = law.key[0]
     return [j + 1 for j in range(law.d) if not any(point[j] for point in points)]
+
+
+def _no_closed_form(setting) -> str:
+    """Why this setting has no closed form in T here, and what is given instead."""
+    if setting.phases.kind == "circle" and setting.phases.radius != 1:
+        why = "under a contraction the sums over positions are partial Lerch sums, with no closed form in T"
+    elif setting.phases.kind == "roots":
+        why = "over the roots of unity the sums over positions are periodic in T mod N; no closed form is derived"
+    elif setting.noise.present:
+        why = (
+            "its sums over positions have closed forms in T (harmonic numbers, used past T = 400), but p* is "
+            "not assembled as one expression in T"
+        )
+    elif setting.positions == "last":
+        why = "the last-position loss has one (extension last-position), but this command does not derive it"
+    else:
+        why = "no closed form in T is derived for it"
+    return (
+        f"no closed form for {setting.describe()}: {why}; without --closed-form, `mesacheck limit` gives p* "
+        "exactly (an exact finite sum over positions) against the integrated flow"
+    )
