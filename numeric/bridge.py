@@ -18,7 +18,7 @@ import sympy as sp
 from symbolic.flow import gradient_flow
 from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, set_partition, slot_moment, target_moment
 from symbolic.moments import Distribution, exact_number
-from symbolic.noise_counts import noise_counts
+from symbolic.noise_counts import noise_counts, noise_weights
 from symbolic.process_counts import setting_counts
 from symbolic.setting import Setting, as_setting
 
@@ -180,11 +180,11 @@ def _numeric_moment(law: Distribution, values: tuple):
     return moment
 
 
-def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None, scale: float = 0.0) -> np.ndarray:
+def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None) -> np.ndarray:
     """sum over coordinate tuples k and block tuples of moment(k) * count(partition(k), blocks),
-    plus, with noise, sum over noise slots nu of scale^|nu| count_nu(partition(k), blocks) times
-    the moment over the other slots; as an array indexed (c_1, .., c_n) by embedding index
-    block * d + k."""
+    plus, with noise, sum over noise slots nu of the noise weight w_nu(partition(k), blocks)
+    (floats, :func:`symbolic.noise_counts.noise_weights` at the law's values) times the moment
+    over the other slots; as an array indexed (c_1, .., c_n) by embedding index block * d + k."""
     n = len(slots)
     blocks_list = list(itertools.product((0, 1), repeat=n))
     tuples = list(itertools.product(range(d), repeat=n))
@@ -208,7 +208,7 @@ def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None, sc
             by_noise.setdefault(noise_slots, {})[key] = value
     for noise_slots, cells in by_noise.items():
         keep = tuple(a for a in range(n) if a not in noise_slots)
-        values = values + scale ** len(noise_slots) * term(cells, keep)
+        values = values + term(cells, keep)
     values = values.reshape((d,) * n + (2,) * n)
     # axes (k_1..k_n, q_1..q_n) -> (q_1, k_1, .., q_n, k_n), so that index = q * d + k
     order = [axis for m in range(n) for axis in (n + m, m)]
@@ -220,11 +220,16 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
     law = setting.law
     d, n = law.d, 2 * law.d
     moment = _numeric_moment(law, values)
-    scale = _number(setting.noise.scale, values)
-    counts = {kind: (setting_counts(setting, T, kind), noise_counts(setting, T, kind)) for kind in ("quadratic", "linear")}
-    K = _assemble(d, counts["quadratic"][0], moment, QUADRATIC_SLOTS, counts["quadratic"][1], scale)
+    counts = {}
+    for kind in ("quadratic", "linear"):
+        noise = {
+            key: {nu: _number(w, values) for nu, w in noise_weights(setting.noise, cells).items()}
+            for key, cells in noise_counts(setting, T, kind).items()
+        }
+        counts[kind] = (setting_counts(setting, T, kind), noise)
+    K = _assemble(d, counts["quadratic"][0], moment, QUADRATIC_SLOTS, counts["quadratic"][1])
     # J's first slot is the target, a coordinate with no block: keep block 0 of that axis
-    J = _assemble(d, counts["linear"][0], moment, LINEAR_SLOTS, counts["linear"][1], scale)[:d]
+    J = _assemble(d, counts["linear"][0], moment, LINEAR_SLOTS, counts["linear"][1])[:d]
     constant = 0.5 * _number(target_moment(setting, T), values)  # 1/2 sum_t omega_t E||x_{t+1}||^2
     return FullModelArrays(d, T, K.reshape(n**3, n**3), J.reshape(d, n**3), constant)
 

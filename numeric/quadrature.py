@@ -25,6 +25,7 @@ from .simulate import loss_and_gradient, sequence_losses
 __all__ = [
     "token_nodes",
     "noise_nodes",
+    "noise_rule",
     "torus_sequences",
     "quadrature_loss",
     "quadrature_loss_and_gradient",
@@ -117,6 +118,8 @@ def noise_nodes(noise: Noise, d: int, T: int, values: dict | None = None) -> tup
     scale = scale.xreplace({names[k]: v for k, v in (values or {}).items() if k in names})
     if scale.free_symbols:
         raise ValueError(f"give a value for the noise scale {scale}")
+    if not noise.gaussian:
+        return _moment_rule_nodes(noise, d, T, values)
     s = float(scale)
     x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)  # weight exp(-x^2 / 2)
     w = w / w.sum()
@@ -132,6 +135,50 @@ def noise_nodes(noise: Noise, d: int, T: int, values: dict | None = None) -> tup
         grid = (grid[:, 0::2] + 1j * grid[:, 1::2]) * (s / np.sqrt(2))
     else:
         grid = grid * s + 0j
+    return grid.reshape(len(grid), T - 1, d), weights
+
+
+def noise_rule(noise: Noise, values: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of one noise variable, exact for every polynomial of degree <= 6 in it
+    (and its conjugate) under a noise law given by its moments: the 2-node Gauss rule of y =
+    |xi|^2 from (1, m_2, m_4, m_6), exact through degree 3 in y, times the signs +-1 (real,
+    symmetric) or 7 equispaced phases (circular complex: exact for |a - b| <= 6 in
+    xi^a conj(xi)^b). A law concentrated on one value of y takes one node. The simulator draws
+    from the same discrete law: any law with these moments has the same population loss."""
+    moments = []
+    for m in noise.moments:
+        m = sp.sympify(m)
+        names = {str(q): q for q in m.free_symbols}
+        m = m.xreplace({names[k]: v for k, v in (values or {}).items() if k in names})
+        if m.free_symbols:
+            raise ValueError(f"give a value for the noise moment {m}")
+        moments.append(float(m))
+    m1, m2, m3 = moments
+    if m2 - m1**2 <= 1e-14 * max(m2, 1e-300):  # y = m1 almost surely
+        y, w = np.array([m1]), np.array([1.0])
+    else:  # p(y) = y^2 + b y + c orthogonal to 1 and y: [[m1, 1], [m2, m1]] (b, c) = -(m2, m3)
+        b, c = np.linalg.solve(np.array([[m1, 1.0], [m2, m1]]), -np.array([m2, m3]))
+        y = np.sort(np.roots([1.0, b, c]).real)
+        w = np.linalg.solve(np.vander(y, 2, increasing=True).T, np.array([1.0, m1]))
+    if noise.kind == "real":
+        angles = np.array([0.0, np.pi])
+    else:
+        angles = 2 * np.pi * np.arange(7) / 7
+    nodes = (np.sqrt(y)[:, None] * np.exp(1j * angles)[None, :]).reshape(-1)
+    weights = (w[:, None] * np.full(len(angles), 1.0 / len(angles))[None, :]).reshape(-1)
+    return nodes, weights
+
+
+def _moment_rule_nodes(noise: Noise, d: int, T: int, values) -> tuple[np.ndarray, np.ndarray]:
+    x, w = noise_rule(noise, values)
+    variables = (T - 1) * d
+    if len(x) ** variables > _MAX_NOISE_NODES:
+        raise ValueError(
+            f"the noise quadrature needs {len(x)}^{variables} nodes (d = {d}, T = {T}); it takes at most "
+            f"{_MAX_NOISE_NODES}: use a smaller d or T"
+        )
+    grid = np.array(list(itertools.product(x, repeat=variables)))
+    weights = np.prod(np.array(list(itertools.product(w, repeat=variables))), axis=1)
     return grid.reshape(len(grid), T - 1, d), weights
 
 

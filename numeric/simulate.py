@@ -85,13 +85,20 @@ def sample_sequences(setting, T: int, m: int, rng: np.random.Generator) -> np.nd
     lam = sample_phases(setting.phases, (m, law.d), rng)
     if not setting.noise.present:
         return lam[:, None, :] ** np.arange(T)[None, :, None] * x1[:, None, :]
-    if setting.noise.scale.free_symbols:
-        raise ValueError("give a numeric noise scale to sample")
-    s = float(setting.noise.scale)
+    noise = setting.noise
+    if noise.scale.free_symbols or any(sp.sympify(v).free_symbols for v in noise.moments or ()):
+        raise ValueError("give numeric noise parameters to sample")
+    s = float(noise.scale)
+    if not noise.gaussian:  # a law with the given moments (all the loss depends on)
+        from .quadrature import noise_rule
+
+        nodes, weights = noise_rule(noise)
     X = np.empty((m, T, law.d), dtype=complex)
     X[:, 0] = x1
     for step in range(1, T):
-        if setting.noise.kind == "complex":  # circular: E|xi|^2 = s^2, E xi^2 = 0
+        if not noise.gaussian:
+            xi = nodes[rng.choice(len(nodes), size=(m, law.d), p=weights / weights.sum())]
+        elif noise.kind == "complex":  # circular: E|xi|^2 = s^2, E xi^2 = 0
             xi = s * (rng.standard_normal((m, law.d)) + 1j * rng.standard_normal((m, law.d))) / np.sqrt(2)
         else:
             xi = s * rng.standard_normal((m, law.d))

@@ -326,14 +326,13 @@ def _entry(setting, T: int, kind: str, key, count, coordinates, slots) -> sp.Exp
     """One entry of K or J: the x_1 term (count times the moment over every slot) plus, with
     noise, each noise term s^|nu| times its rational times the moment over the other slots
     (:mod:`symbolic.noise_counts`)."""
-    from .noise_counts import noise_counts
+    from .noise_counts import noise_counts, noise_weights
 
     law = setting.law
     total = sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, slots) if count else sp.S.Zero
-    for noise_slots, value in noise_counts(setting, T, kind).get(key, {}).items():
+    for noise_slots, weight in noise_weights(setting.noise, noise_counts(setting, T, kind).get(key, {})).items():
         keep = [a for a in range(len(slots)) if a not in noise_slots]
-        moment = slot_moment(law, [coordinates[a] for a in keep], [slots[a] for a in keep])
-        total += sp.Rational(value.numerator, value.denominator) * setting.noise.scale ** len(noise_slots) * moment
+        total += weight * slot_moment(law, [coordinates[a] for a in keep], [slots[a] for a in keep])
     return total
 
 
@@ -349,7 +348,7 @@ def target_moment(setting, T: int) -> sp.Expr:
     signal, noise = target_weight(setting, T), noise_target_weight(setting, T)
     total = sp.Rational(signal.numerator, signal.denominator) * second
     if noise:
-        total += sp.Rational(noise.numerator, noise.denominator) * setting.noise.scale**2 * law.d
+        total += sp.Rational(noise.numerator, noise.denominator) * setting.noise.second_moment * law.d
     return total
 
 

@@ -37,6 +37,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from ._cache import disk_cached
 from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _power_sums
@@ -44,7 +45,7 @@ from .full_model import _POLYNOMIAL_FROM as _FIT_FROM
 from .process_counts import _entries, _weights
 from .setting import Setting, as_setting
 
-__all__ = ["noise_counts", "noise_target_weight", "check_noise_supported"]
+__all__ = ["noise_counts", "noise_weights", "noise_target_weight", "check_noise_supported", "brute_force_noise_count"]
 
 _DEGREE = 5  # two free indices (i, j) and at most three pairs, each min(...) of degree 1
 _CHECKED = 3  # positions per residue class beyond the fit, where the fit must hold exactly
@@ -69,10 +70,13 @@ def check_noise_supported(setting: Setting) -> None:
 
 
 def noise_counts(setting: Setting, T: int, kind: str) -> dict:
-    """{(partition, blocks): {noise slots: exact rational}}: the noise terms of K (``kind=
-    "quadratic"``) or J (``"linear"``), in units of s^(number of noise slots); the entry is
-    then sum over noise slots nu of s^|nu| times the rational times the moment of x_1 over the
-    other slots. The noise-free term (nu empty) is :func:`symbolic.process_counts.setting_counts`.
+    """{(partition, blocks): {(noise slots, block sizes): exact rational}}: the noise terms of K
+    (``kind="quadratic"``) or J (``"linear"``). A term's weight is the product of the noise's
+    cumulants of its blocks (:meth:`symbolic.setting.Noise.cumulant`; for Gaussian noise only
+    pairs, each s^2), and the entry is the sum over noise slots nu of that weight times the
+    rational times the moment of x_1 over the other slots (:func:`noise_weights` sums the
+    weights per nu). The noise-free term (nu empty) is
+    :func:`symbolic.process_counts.setting_counts`.
     """
     setting = as_setting(setting)
     if not setting.noise.present:
@@ -83,9 +87,23 @@ def noise_counts(setting: Setting, T: int, kind: str) -> dict:
     return _noise_counts(setting, T, kind)
 
 
+def noise_weights(noise, cells: dict) -> dict:
+    """{noise slots: sum over block sizes of the rational times the product of cumulants}: one
+    entry's noise terms, collapsed for a given noise law."""
+    out: dict = {}
+    for (noise_slots, sizes), value in cells.items():
+        weight = sp.Rational(value.numerator, value.denominator)
+        for size in sizes:
+            weight *= noise.cumulant(size // 2)
+        out[noise_slots] = out.get(noise_slots, 0) + weight
+    return out
+
+
 def _process_key(setting: Setting, T: int, kind: str) -> tuple:
-    """Everything the noise terms depend on: not the law of x_1, not the noise scale s."""
-    return (str(setting.rho), setting.phases, setting.noise.kind, str(setting.positions), T, kind)
+    """Everything the noise terms depend on: not the law of x_1, not the noise's scale or
+    moments (only whether blocks beyond pairs count)."""
+    noise = (setting.noise.kind, setting.noise.gaussian)
+    return (str(setting.rho), setting.phases, noise, str(setting.positions), T, kind)
 
 
 @disk_cached(key=_process_key)
@@ -100,7 +118,7 @@ def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
     has_j = kind == "quadratic"
     out: dict = {}
     totals: dict = {}  # G(t) vector -> its exact weighted sum: many pairings share one
-    for system, wanted in _structures(kind, setting.noise.kind).items():
+    for system, wanted in _structures(kind, setting.noise.kind, setting.noise.gaussian).items():
         points = _solutions(system, has_j, last, period if setting.phases.kind == "roots" else 0)
         for forms, targets in wanted.items():
             G = _inner_sums(points, forms, last)
@@ -108,9 +126,9 @@ def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
             if key not in totals:
                 totals[key] = _weighted_sum(G, weights, direct, tails, period)
             if totals[key]:
-                for entry, noise_slots in targets:
+                for entry, term in targets:
                     cell = out.setdefault(entry, {})
-                    cell[noise_slots] = cell.get(noise_slots, Fraction(0)) + totals[key]
+                    cell[term] = cell.get(term, Fraction(0)) + totals[key]
     return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
 
 
@@ -125,38 +143,45 @@ def _tau(slot, block) -> tuple[int, int, int, int]:
     return tuple(row)
 
 
-def _pairings(items, complex_noise: bool):
-    """Wick's pairings of (slot, sign) items: complex noise pairs a conjugated slot with a plain
-    one, real noise any two."""
+def _blocks(items, complex_noise: bool, pairs_only: bool):
+    """The partitions of (slot, sign) items into blocks that share one noise time and have a
+    non-zero joint cumulant: of even size, balanced (as many conjugated as plain factors) for
+    circular complex noise; only pairs for Gaussian noise (Wick's theorem)."""
     if not items:
         yield ()
         return
-    (a, sign_a), rest = items[0], items[1:]
-    for k, (b, sign_b) in enumerate(rest):
-        if complex_noise and sign_a == sign_b:
-            continue
-        for more in _pairings(rest[:k] + rest[k + 1 :], complex_noise):
-            yield ((a, b), *more)
+    first, rest = items[0], items[1:]
+    sizes = (1,) if pairs_only else (1, 3, 5)
+    for extra in sizes:
+        for others in itertools.combinations(range(len(rest)), extra):
+            block = (first, *(rest[k] for k in others))
+            if complex_noise and 2 * sum(sign > 0 for _, sign in block) != len(block):
+                continue
+            remaining = [item for k, item in enumerate(rest) if k not in others]
+            for more in _blocks(remaining, complex_noise, pairs_only):
+                yield (tuple(a for a, _ in block), *more)
 
 
 @functools.cache
-def _structures(kind: str, noise_kind: str) -> dict:
-    """{phase system: {pair forms: [((partition, blocks), noise slots), ...]}} over every entry,
-    every choice of noise slots and every Wick pairing of them."""
+def _structures(kind: str, noise_kind: str, gaussian: bool = True) -> dict:
+    """{phase system: {block forms: [((partition, blocks), (noise slots, block sizes)), ...]}}
+    over every entry, every choice of noise slots and every partition of them into blocks."""
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     out: dict = {}
     for partition, blocks, system, _ in _entries(kind):
         taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
-        for noise_slots, pairs in _wick_terms(partition, kind, noise_kind):
-            forms = tuple(sorted(tuple(sorted((taus[a], taus[b]))) for a, b in pairs))
-            out.setdefault(system, {}).setdefault(forms, []).append(((partition, blocks), noise_slots))
+        for noise_slots, groups in _noise_terms(partition, kind, noise_kind, gaussian):
+            forms = tuple(sorted(tuple(sorted({taus[a] for a in group})) for group in groups))
+            sizes = tuple(sorted(len(group) for group in groups))
+            out.setdefault(system, {}).setdefault(forms, []).append(((partition, blocks), (noise_slots, sizes)))
     return out
 
 
 @functools.cache
-def _wick_terms(partition, kind: str, noise_kind: str) -> tuple:
-    """(noise slots, pairs) for every even set of noise slots and every Wick pairing of them
-    within the coordinate classes of ``partition`` (the blocks do not matter here)."""
+def _noise_terms(partition, kind: str, noise_kind: str, gaussian: bool) -> tuple:
+    """(noise slots, blocks) for every even set of noise slots and every partition of them into
+    blocks within the coordinate classes of ``partition`` (the blocks of the embedding do not
+    matter here)."""
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     out = []
     for noise_slots in itertools.chain.from_iterable(
@@ -165,9 +190,9 @@ def _wick_terms(partition, kind: str, noise_kind: str) -> tuple:
         by_class: dict = {}
         for s in noise_slots:
             by_class.setdefault(partition[s], []).append((s, slots[s][1]))
-        choices = [list(_pairings(items, noise_kind == "complex")) for items in by_class.values()]
-        for pairing in itertools.product(*choices):
-            out.append((noise_slots, tuple(p for block in pairing for p in block)))
+        choices = [list(_blocks(items, noise_kind == "complex", gaussian)) for items in by_class.values()]
+        for choice in itertools.product(*choices):
+            out.append((noise_slots, tuple(group for groups in choice for group in groups)))
     return tuple(out)
 
 
@@ -193,13 +218,16 @@ def _box(last: int, has_j: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
-    """G(t) = sum over the solutions at t of prod_pairs min(tau_a, tau_b), t = 0..last, exact."""
+    """G(t) = sum over the solutions at t of prod_blocks min_(a in block) tau_a (the number of
+    noise times the block's factors share), t = 0..last, exact."""
     t, i, j = points["t"], points["i"], points["j"]
     weight = np.ones(t.shape, dtype=np.int64)
-    for first, second in forms:
-        tau_a = first[0] * i + first[1] * j + first[2] * t + first[3]
-        tau_b = second[0] * i + second[1] * j + second[2] * t + second[3]
-        weight = weight * np.minimum(tau_a, tau_b)
+    for block in forms:
+        shared = None
+        for ci, cj, ct, c0 in block:
+            tau = ci * i + cj * j + ct * t + c0
+            shared = tau if shared is None else np.minimum(shared, tau)
+        weight = weight * shared
     # bincount sums in doubles: exact while every partial sum stays below 2^53
     if weight.size and int(weight.max()) * weight.size >= 2**53:
         raise OverflowError("a noise term's sum is too large for exact double summation")
@@ -277,15 +305,22 @@ def noise_target_weight(setting: Setting, T: int) -> Fraction:
 
 
 def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, blocks, noise_slots) -> Fraction:
-    """The same rational (in units of s^|nu|) by direct enumeration, for tests at small T: every
-    (t, i, j), every time u_a of every noise slot, the phase law's own average of the exponents
-    with the u's in them, and the Gaussian moments grouped by time (complex circular:
-    E[xi^a conj(xi)^b] = [a = b] a!; real: E[xi^n] = (n - 1)!!, in units of s). Independent of the
-    pairing argument above."""
+    """The noise term of one entry for the setting's noise law, sum over block sizes of
+    :func:`noise_counts` times cumulants (what :func:`noise_weights` gives for ``noise_slots``),
+    by direct enumeration, for tests at small T: every (t, i, j), every time u_a of every noise
+    slot, the phase law's own average of the exponents with the u's in them, and the noise's
+    moments grouped by time (complex circular: E[xi^a conj(xi)^b] = [a = b] E|xi|^(2a); real:
+    E[xi^n] = its n-th moment, 0 for odd n). Independent of the block argument above."""
     setting = as_setting(setting)
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
     complex_noise = setting.noise.kind == "complex"
+    noise = setting.noise
+    if noise.gaussian:  # E|xi|^(2k) = k! s^(2k) (complex), E xi^(2k) = (2k - 1)!! s^(2k) (real)
+        factors = [math.factorial(k) if complex_noise else math.prod(range(2 * k - 1, 0, -2)) for k in range(4)]
+        moments = [Fraction(f) * _fraction(noise.scale) ** (2 * k) for k, f in enumerate(factors)]
+    else:
+        moments = [Fraction(1), *map(_fraction, noise.moments)]
     total = Fraction(0)
     for t, w in weights.items():
         for i in range(1, t + 1):
@@ -318,11 +353,18 @@ def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, bloc
                         value *= Fraction(int(average.p), int(average.q))
                         for plain, conjugated in noise_moments.values():
                             if complex_noise:
-                                value *= math.factorial(plain) if plain == conjugated else 0
+                                value *= moments[plain] if plain == conjugated else 0
                             else:
                                 k = plain + conjugated
-                                value *= math.prod(range(k - 1, 0, -2)) if k % 2 == 0 else 0
+                                value *= moments[k // 2] if k % 2 == 0 else 0
                         if not value:
                             break
                     total += w * value
     return total
+
+
+def _fraction(value) -> Fraction:
+    value = sp.nsimplify(value)
+    if not value.is_Rational:
+        raise ValueError(f"direct enumeration needs rational noise parameters, got {value}")
+    return Fraction(int(value.p), int(value.q))

@@ -108,10 +108,22 @@ def roots_of_unity(N: int) -> PhaseLaw:
 @dataclass(frozen=True)
 class Noise:
     """Additive noise xi_t, i.i.d. over t and coordinates, independent of W and x_1:
-    ``"none"``, ``"complex"`` (circular CN(0, s^2)) or ``"real"`` (N(0, s^2))."""
+    ``"none"``, ``"complex"`` (circular: its law is unchanged by a rotation) or ``"real"``
+    (symmetric: odd moments 0). Gaussian of scale s (CN(0, s^2) or N(0, s^2)) by default, or
+    any such law given by its moments: ``moments = (m_2, m_4, m_6)``, the moments E|xi|^2,
+    E|xi|^4, E|xi|^6 (complex) or E xi^2, E xi^4, E xi^6 (real), which is all the loss
+    (degree 6 in each noise variable) depends on. :meth:`cumulant` gives the joint cumulant of
+    a block of 2k noise factors at one time, the weight of that block in the exact averages.
+
+    >>> Noise("real", moments=(1, 1, 1)).cumulant(2)  # Rademacher noise: kappa_4 = 1 - 3
+    -2
+    >>> Noise("complex", 2).cumulant(2), Noise("complex", 2).cumulant(1)  # Gaussian: only pairs
+    (0, 4)
+    """
 
     kind: str = "none"
     scale: sp.Expr = sp.S.Zero
+    moments: tuple | None = None  # (m_2, m_4, m_6); None: Gaussian of scale s
 
     def __post_init__(self):
         if self.kind not in ("none", "complex", "real"):
@@ -120,10 +132,65 @@ class Noise:
         if s.is_number and not (s.is_finite and s >= 0):
             raise ValueError(f"the noise scale s must be a finite number >= 0, got {s}")
         object.__setattr__(self, "scale", s)
+        if self.moments is not None:
+            if s != 0:
+                raise ValueError("give the noise either a scale s (Gaussian) or its moments, not both")
+            moments = tuple(sp.nsimplify(sp.sympify(m)) for m in self.moments)
+            if len(moments) != 3:
+                raise ValueError(f"give the noise's moments of degree 2, 4 and 6, got {len(moments)} of them")
+            _check_moments(moments, self.kind)
+            object.__setattr__(self, "moments", moments)
 
     @property
     def present(self) -> bool:
-        return self.kind != "none" and self.scale != 0
+        if self.kind == "none":
+            return False
+        return self.scale != 0 if self.moments is None else self.moments[0] != 0
+
+    @property
+    def gaussian(self) -> bool:
+        return self.moments is None
+
+    @property
+    def second_moment(self) -> sp.Expr:
+        """E|xi|^2 (complex) or E xi^2 (real)."""
+        return self.scale**2 if self.moments is None else self.moments[0]
+
+    def cumulant(self, k: int) -> sp.Expr:
+        """The joint cumulant of a block of 2k noise factors at one time (k plain and k
+        conjugated for complex noise; the others vanish by circular symmetry)."""
+        if self.gaussian:
+            return self.scale**2 if k == 1 else sp.S.Zero
+        m1, m2, m3 = self.moments
+        if self.kind == "complex":  # E|xi|^(2k) = sum over balanced block partitions
+            cumulants = (m1, m2 - 2 * m1**2, m3 - 9 * m1 * m2 + 12 * m1**3)
+        else:  # real and symmetric: the moment-cumulant relations with odd terms 0
+            cumulants = (m1, m2 - 3 * m1**2, m3 - 15 * m2 * m1 + 30 * m1**3)
+        return sp.expand(cumulants[k - 1])
+
+    def describe(self) -> str:
+        if self.gaussian:
+            return f"{self.kind} Gaussian noise of scale {self.scale}"
+        label = "E|xi|" if self.kind == "complex" else "E xi"
+        return f"{self.kind} noise with {label}^(2, 4, 6) = {', '.join(map(str, self.moments))}"
+
+
+def _check_moments(moments: tuple, kind: str) -> None:
+    """Refuse moments that no law has: (1, m_2, m_4, m_6) must be the moments of a law of y =
+    |xi|^2 >= 0 (y = xi^2 for real noise): Stieltjes' condition, both Hankel matrices
+    [[1, m_2], [m_2, m_4]] and [[m_2, m_4], [m_4, m_6]] positive semidefinite."""
+    numbers = [m for m in moments if m.is_number]
+    if len(numbers) < 3:
+        return  # symbolic moments: checked when they get values
+    m1, m2, m3 = moments
+    if not all(m.is_real and m.is_finite for m in moments):
+        raise ValueError(f"the noise's moments must be finite real numbers, got {moments}")
+    first, second = m2 - m1**2, m1 * m3 - m2**2
+    if m1 < 0 or first < 0 or second < 0 or m3 < 0:
+        raise ValueError(
+            f"no {kind} noise has moments {', '.join(map(str, moments))} of degree 2, 4, 6: they must be the "
+            "moments of |xi|^2 >= 0, so m_2 >= 0, m_4 >= m_2^2 and m_2 m_6 >= m_4^2"
+        )
 
 
 NO_NOISE = Noise()
@@ -188,7 +255,7 @@ class Setting:
     @property
     def process_identity(self) -> tuple:
         """What the averages over W depend on: everything but the law of x_1."""
-        return (str(self.rho), self.phases, self.noise.kind, str(self.noise.scale), str(self.positions))
+        return (str(self.rho), self.phases, self.noise, str(self.positions))
 
     def position_weights(self, T: int) -> dict[int, Fraction]:
         """omega_t for t = 2..T-1, exact; positions with omega_t = 0 are left out."""
@@ -218,7 +285,7 @@ class Setting:
     def describe(self) -> str:
         parts = [self.phases.describe()]
         if self.noise.present:
-            parts.append(f"{self.noise.kind} Gaussian noise of scale {self.noise.scale}")
+            parts.append(self.noise.describe())
         if self.rho != DEFAULT_RHO:
             parts.append(f"rho_t = {self.rho}")
         if self.positions != "all":

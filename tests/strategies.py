@@ -137,24 +137,30 @@ def process_settings(draw, law):
 
 @st.composite
 def noisy_settings(draw):
-    """A noisy setting small enough for the Gauss-Hermite quadrature over the noise (at most
-    4^6 noise nodes): circular complex noise for d = 1 on the unit circle or the N-th roots
-    of unity (T = 3, 4), or real noise on the real process (N = 1, 2) for d = 1, 2 (T = 3, 4)
-    and d = 3 (T = 3); a finite complex law of x_1, every or the last position. Returns
-    (setting, T)."""
+    """A noisy setting small enough for the quadrature over the noise (at most 4^6 noise
+    nodes): circular complex noise for d = 1 on the unit circle or the N-th roots of unity
+    (T = 3, 4), or real noise on the real process (N = 1, 2) for d = 1, 2 (T = 3, 4) and d = 3
+    (T = 3); Gaussian of a drawn scale, or a law given by its moments (|xi|^2 on two points);
+    a finite complex law of x_1, every or the last position. Returns (setting, T)."""
     from symbolic.setting import Noise, Setting, roots_of_unity
 
     s = draw(st.integers(1, 12).map(lambda n: sp.Rational(n, 4)))
     positions = draw(st.sampled_from(["all", "last"]))
+    by_moments = draw(st.booleans())  # a law given by its moments: y = |xi|^2 on two points
+    if by_moments:
+        y = sorted(draw(st.lists(st.integers(1, 8), min_size=2, max_size=2)))
+        weight = sp.Rational(draw(st.integers(1, 3)), 4)
+        moments = tuple(weight * sp.Rational(y[0], 4) ** k + (1 - weight) * sp.Rational(y[1], 4) ** k for k in (1, 2, 3))
     if draw(st.booleans()):
         d, T = 1, draw(st.integers(3, 4))
         phases = draw(st.sampled_from([None, 1, 2, 3, 5]))
         phases = roots_of_unity(phases) if phases else None
-        noise = Noise("complex", s)
+        noise = Noise("complex", moments=moments) if by_moments else Noise("complex", s)
     else:
         d = draw(st.integers(1, 3))
         T = 3 if d == 3 else draw(st.integers(3, 4))
-        phases, noise = roots_of_unity(draw(st.integers(1, 2))), Noise("real", s)
+        phases = roots_of_unity(draw(st.integers(1, 2)))
+        noise = Noise("real", moments=moments) if by_moments else Noise("real", s)
     law = draw(complex_atom_laws(d, max_atoms=2))
     if phases is None:
         return Setting(law, noise=noise, positions=positions), T

@@ -408,3 +408,28 @@ def test_a_closed_form_asked_for_where_none_is_derived_is_refused_with_what_is_g
     assert result.exit_code == 2 and "no closed form" in result.output and "exact finite sum" in result.output
     paper = CliRunner().invoke(main, ["limit", "--closed-form", "--d", "2", "--T", "6", "--json"])
     assert paper.exit_code == 0 and json.loads(paper.output)["closed_form"]
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ('{"2": 1, "4": 0.5, "6": 1}', "no complex noise has moments"),
+        ('{"2": 1}', "moments of degree 2, 4 and 6"),
+        ('{"2": NaN, "4": 1, "6": 1}', "NaN"),
+        ("[1, 2, 3]", "moments of degree 2, 4 and 6"),
+        ('{"2": "x", "4": 1, "6": 1}', "numbers"),
+    ],
+)
+def test_noise_moments_that_no_law_has_or_that_are_not_moments_are_refused(value, message):
+    result = CliRunner().invoke(main, ["limit", "--noise-moments", value, "--d", "2", "--T", "6"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_noise_by_moments_is_exact_and_sampled():
+    rademacher = ["--noise-moments", '{"2": 1, "4": 1, "6": 1}', "--noise-kind", "real", "--phases", "roots:2"]
+    result = CliRunner().invoke(main, ["limit", *rademacher, "--d", "2", "--T", "8", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["relative_error"] < 1e-9
+    sampled = CliRunner().invoke(main, ["simulate", *rademacher, "--d", "2", "--T", "6", "--steps", "2", "--m", "20"])
+    assert sampled.exit_code == 0, sampled.output

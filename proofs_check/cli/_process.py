@@ -38,6 +38,12 @@ _PROCESS_OPTIONS = [
         help="Scale s of additive noise x_{t+1} = W x_t + xi_t (s >= 0).",
     ),
     click.option(
+        "--noise-moments",
+        default=None,
+        help='A non-Gaussian noise law by its moments, JSON {"2": E|xi|^2, "4": E|xi|^4, "6": E|xi|^6} '
+        "(complex: circular; real: symmetric), instead of --noise.",
+    ),
+    click.option(
         "--noise-kind",
         type=click.Choice(["complex", "real"]),
         default="complex",
@@ -83,7 +89,7 @@ def process_options(*, sampling: bool = False):
 
     def decorate(command):
         @functools.wraps(command)
-        def wrapper(*, radius, phases, noise_scale, noise_kind, loss_positions, **rest):
+        def wrapper(*, radius, phases, noise_scale, noise_moments, noise_kind, loss_positions, **rest):
             from symbolic.moments import exact_number, gaussian
             from symbolic.noise_counts import check_noise_supported
             from symbolic.setting import Noise, Setting
@@ -93,7 +99,12 @@ def process_options(*, sampling: bool = False):
                 raise click.BadParameter(
                     f"the noise scale s must be >= 0, got {noise_scale:g}", param_hint="--noise"
                 )
-            noise = Noise(noise_kind, exact_number(noise_scale)) if noise_scale else Noise()
+            if noise_moments is not None:
+                if noise_scale:
+                    raise click.UsageError("give --noise (Gaussian) or --noise-moments, not both")
+                noise = _noise_by_moments(noise_moments, noise_kind)
+            else:
+                noise = Noise(noise_kind, exact_number(noise_scale)) if noise_scale else Noise()
             if noise.present and not sampling:
                 try:
                     check_noise_supported(Setting(gaussian(1), phase_law, noise))
@@ -110,6 +121,25 @@ def process_options(*, sampling: bool = False):
         return wrapper
 
     return decorate
+
+
+def _noise_by_moments(text: str, kind: str):
+    from symbolic.moments import exact_number
+    from symbolic.setting import Noise
+
+    from ._common import _load_json
+
+    spec = _load_json(text, "--noise-moments", read_files=False)
+    if not isinstance(spec, dict) or sorted(spec) != ["2", "4", "6"]:
+        raise click.BadParameter('give {"2": ..., "4": ..., "6": ...}: the moments of degree 2, 4 and 6', param_hint="--noise-moments")
+    try:
+        values = tuple(exact_number(spec[k]) for k in ("2", "4", "6"))
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(f"the moments must be numbers: {error}", param_hint="--noise-moments") from None
+    try:
+        return Noise(kind, moments=values)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--noise-moments") from None
 
 
 def exact_setting_cost(T: int, force: bool) -> None:

@@ -12,7 +12,7 @@ import sympy as sp
 
 from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS
 from symbolic.moments import gaussian
-from symbolic.noise_counts import brute_force_noise_count, noise_counts, noise_target_weight
+from symbolic.noise_counts import brute_force_noise_count, noise_counts, noise_target_weight, noise_weights
 from symbolic.process_counts import _entries
 from symbolic.setting import Noise, Setting, circle, roots_of_unity
 
@@ -21,6 +21,9 @@ SETTINGS = {
     "complex-roots:3": Setting(gaussian(2, 1), roots_of_unity(3), noise=Noise("complex", 1)),
     "real-roots:2": Setting(gaussian(2, 1), roots_of_unity(2), noise=Noise("real", 1)),
     "complex-last": Setting(gaussian(2, 1), noise=Noise("complex", 1), positions="last"),
+    # laws given by their moments: blocks of 4 and 6 noise factors at one time count too
+    "complex-moments": Setting(gaussian(2, 1), noise=Noise("complex", moments=(1, 3, 12))),
+    "rademacher-roots:2": Setting(gaussian(2, 1), roots_of_unity(2), Noise("real", moments=(1, 1, 1))),
 }
 
 
@@ -41,7 +44,7 @@ def test_noise_terms_equal_direct_enumeration(name, kind):
     counts = noise_counts(setting, T, kind)
     for entry, nu in _cases(kind, 40, seed=zlib.crc32(f"{name}/{kind}".encode())):
         expected = brute_force_noise_count(setting, T, kind, *entry, nu)
-        assert counts.get(entry, {}).get(nu, 0) == expected, (entry, nu)
+        assert noise_weights(setting.noise, counts.get(entry, {})).get(nu, 0) == expected, (entry, nu)
 
 
 def test_the_fitted_polynomial_past_t_16_equals_enumeration():
@@ -49,10 +52,11 @@ def test_the_fitted_polynomial_past_t_16_equals_enumeration():
     two-slot noise terms (cheap to enumerate) must still agree exactly."""
     setting, T = SETTINGS["complex"], 26
     counts = noise_counts(setting, T, "linear")
-    terms = [(entry, nu) for entry, cells in counts.items() for nu in cells if len(nu) == 2]
+    terms = [(entry, nu) for entry, cells in counts.items() for nu, _ in cells if len(nu) == 2]
     assert terms
     for entry, nu in terms:
-        assert counts[entry][nu] == brute_force_noise_count(setting, T, "linear", *entry, nu)
+        expected = brute_force_noise_count(setting, T, "linear", *entry, nu)
+        assert noise_weights(setting.noise, counts[entry])[nu] == expected
 
 
 def test_target_noise_weight_is_the_random_walk_variance():
@@ -66,3 +70,21 @@ def test_underived_noisy_settings_are_refused():
         noise_counts(Setting(gaussian(1), circle(sp.Rational(9, 10)), Noise("complex", 1)), 5, "linear")
     with pytest.raises(NotImplementedError, match="real phases"):
         noise_counts(Setting(gaussian(1), noise=Noise("real", 1)), 5, "linear")
+
+
+def test_moments_that_no_law_has_are_refused():
+    with pytest.raises(ValueError, match="no real noise has moments"):
+        Noise("real", moments=(1, sp.Rational(1, 2), 1))  # E xi^4 < (E xi^2)^2
+    with pytest.raises(ValueError, match="no complex noise"):
+        Noise("complex", moments=(1, 2, 3))  # m_2 m_6 < m_4^2
+
+
+def test_gaussian_moments_give_the_gaussian_terms():
+    """The cumulant route with the Gaussian's own moments (1, 2, 6) (blocks of 4 and 6 weigh 0)
+    equals the pairs-only route of scale 1."""
+    by_moments = Setting(gaussian(2, 1), noise=Noise("complex", moments=(1, 2, 6)))
+    counts_m, counts_g = noise_counts(by_moments, 5, "quadratic"), noise_counts(SETTINGS["complex"], 5, "quadratic")
+    for entry in set(counts_m) | set(counts_g):
+        weights_m = {nu: w for nu, w in noise_weights(by_moments.noise, counts_m.get(entry, {})).items() if w}
+        weights_g = noise_weights(SETTINGS["complex"].noise, counts_g.get(entry, {}))
+        assert weights_m == weights_g, entry
