@@ -85,7 +85,7 @@ def integrate_flow(
     b0: float,
     *,
     values: dict,
-    method: str = "DOP853",
+    method: str = "LSODA",
     rtol: float = 1e-12,
     atol: float = 1e-14,
     xtol: float = 1e-13,
@@ -101,6 +101,8 @@ def integrate_flow(
     conserved directions). Unlike a bare gradient threshold it does not depend on the scale
     of the loss. ``values`` fixes T and the law's parameters, e.g. {T: 100, sigma: 1}.
     ``start`` overrides the diagonal initialization with any state (a_1..a_d, b_1..b_d).
+    The default solver is LSODA: near the limit the flow is stiff at large T or for uneven
+    scales, where the explicit DOP853 took 7.5-9 s against 0.03-0.17 s (same limit to 1e-15).
     """
     y0 = _diagonal_start(law.d, a0, b0) if start is None else np.asarray(start, dtype=float)
     if not np.all(np.isfinite(y0)):
