@@ -60,8 +60,15 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     flow = gradient_flow(law)
     by_name = {s.name: s for s in flow.loss.free_symbols}
     substitution = {by_name[k]: v for k, v in values if k in by_name}
-    loss = flow.loss.xreplace(substitution)
-    loss = loss.xreplace({h: _harmonic_value(h.args, _COMPILE_DIGITS) for h in loss.atoms(sp.harmonic)})
+    # harmonic numbers first: SymPy evaluates harmonic(n) exactly and eagerly once n is an
+    # integer (~9 s at n = 10^4); _harmonic_value takes mpmath past n = 2000
+    loss = flow.loss.xreplace(
+        {
+            h: _harmonic_value(tuple(a.xreplace(substitution) for a in h.args), _COMPILE_DIGITS)
+            for h in flow.loss.atoms(sp.harmonic)
+        }
+    )
+    loss = loss.xreplace(substitution)
     # exact rationals of thousands of digits (H_n^(k) and their products at large T) cannot be
     # printed into code; 70 significant digits serve double precision and mpmath at 50 digits
     loss = loss.xreplace({r: sp.Float(r, _COMPILE_DIGITS + 10) for r in loss.atoms(sp.Rational) if _huge(r)})
