@@ -7,6 +7,7 @@ expression from :mod:`symbolic`, with T and the law's parameters fixed to given 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -248,7 +249,10 @@ def _number(expr, values: tuple) -> float:
     expr = expr.xreplace({names[k]: v for k, v in dict(values).items() if k in names})
     if expr.free_symbols:
         raise ValueError(f"give values for {sorted(map(str, expr.free_symbols))}")
-    return float(expr)
+    value = float(expr)
+    if not math.isfinite(value):
+        raise ValueError(f"{expr} is out of double precision's range: rescale the noise or the token")
+    return value
 
 
 def normalization(setting, T: int) -> np.ndarray:

@@ -152,14 +152,20 @@ def noise_rule(noise: Noise, values: dict | None = None) -> tuple[np.ndarray, np
         m = m.xreplace({names[k]: v for k, v in (values or {}).items() if k in names})
         if m.free_symbols:
             raise ValueError(f"give a value for the noise moment {m}")
-        moments.append(float(m))
+        moments.append(sp.Rational(m) if m.is_Rational else sp.nsimplify(m, rational=True))
     m1, m2, m3 = moments
-    if m2 - m1**2 <= 1e-14 * max(m2, 1e-300):  # y = m1 almost surely
-        y, w = np.array([m1]), np.array([1.0])
-    else:  # p(y) = y^2 + b y + c orthogonal to 1 and y: [[m1, 1], [m2, m1]] (b, c) = -(m2, m3)
-        b, c = np.linalg.solve(np.array([[m1, 1.0], [m2, m1]]), -np.array([m2, m3]))
-        y = np.sort(np.roots([1.0, b, c]).real)
-        w = np.linalg.solve(np.vander(y, 2, increasing=True).T, np.array([1.0, m1]))
+    if m2 == m1**2:  # y = m1 almost surely
+        y, w = [m1], [sp.S.One]
+    else:  # p(y) = y^2 + b y + c orthogonal to 1 and y, solved exactly (Cramer): m1 b + c = -m2, m2 b + m1 c = -m3
+        det = m1 * m1 - m2
+        b, c = (-m2 * m1 + m3) / det, (-m1 * m3 + m2 * m2) / det
+        root = sp.sqrt(b * b - 4 * c)
+        y = [(-b - root) / 2, (-b + root) / 2]  # the smaller is 0 exactly for a law with an atom at 0
+        w = [(y[1] - m1) / (y[1] - y[0]), (m1 - y[0]) / (y[1] - y[0])]
+    y = np.array([max(float(v), 0.0) for v in y])
+    w = np.array([float(v) for v in w])
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(w))):
+        raise ValueError("the noise's moments are out of double precision's range")
     if noise.kind == "real":
         angles = np.array([0.0, np.pi])
     else:

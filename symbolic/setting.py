@@ -128,14 +128,14 @@ class Noise:
     def __post_init__(self):
         if self.kind not in ("none", "complex", "real"):
             raise ValueError(f"the noise kind is 'none', 'complex' or 'real', got {self.kind!r}")
-        s = sp.sympify(self.scale)
+        s = _exact_or_symbolic(self.scale)
         if s.is_number and not (s.is_finite and s >= 0):
             raise ValueError(f"the noise scale s must be a finite number >= 0, got {s}")
         object.__setattr__(self, "scale", s)
         if self.moments is not None:
             if s != 0:
                 raise ValueError("give the noise either a scale s (Gaussian) or its moments, not both")
-            moments = tuple(sp.nsimplify(sp.sympify(m)) for m in self.moments)
+            moments = tuple(_exact_or_symbolic(m) for m in self.moments)
             if len(moments) != 3:
                 raise ValueError(f"give the noise's moments of degree 2, 4 and 6, got {len(moments)} of them")
             _check_moments(moments, self.kind)
@@ -175,6 +175,13 @@ class Noise:
         return f"{self.kind} noise with {label}^(2, 4, 6) = {', '.join(map(str, self.moments))}"
 
 
+def _exact_or_symbolic(value) -> sp.Expr:
+    """A number kept exact (a float as the decimal it prints as), or a symbolic parameter."""
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return value
+    return exact_number(value)
+
+
 def _check_moments(moments: tuple, kind: str) -> None:
     """Refuse moments that no law has: (1, m_2, m_4, m_6) must be the moments of a law of y =
     |xi|^2 >= 0 (y = xi^2 for real noise): Stieltjes' condition, both Hankel matrices
@@ -186,10 +193,13 @@ def _check_moments(moments: tuple, kind: str) -> None:
     if not all(m.is_real and m.is_finite for m in moments):
         raise ValueError(f"the noise's moments must be finite real numbers, got {moments}")
     first, second = m2 - m1**2, m1 * m3 - m2**2
-    if m1 < 0 or first < 0 or second < 0 or m3 < 0:
+    # a singular first Hankel matrix means |xi|^2 = m_2 almost surely, which fixes m_6 = m_2^3
+    degenerate = first == 0 and m3 != m1**3
+    if m1 < 0 or first < 0 or second < 0 or m3 < 0 or degenerate:
         raise ValueError(
             f"no {kind} noise has moments {', '.join(map(str, moments))} of degree 2, 4, 6: they must be the "
-            "moments of |xi|^2 >= 0, so m_2 >= 0, m_4 >= m_2^2 and m_2 m_6 >= m_4^2"
+            "moments of |xi|^2 >= 0, so m_2 >= 0, m_4 >= m_2^2, m_2 m_6 >= m_4^2, and m_6 = m_2^3 when "
+            "m_4 = m_2^2 (then |xi|^2 is constant)"
         )
 
 

@@ -52,8 +52,8 @@ def setting(d: int = 5, scale=SCALE, kind: str = "complex", base: Distribution |
     unit circle, or real on the real process W = diag(+-1)."""
     x1 = law(d) if base is None else base
     if kind == "real":
-        return Setting(x1, roots_of_unity(2), Noise("real", sp.nsimplify(scale)))
-    return Setting(x1, noise=Noise("complex", sp.nsimplify(scale)))
+        return Setting(x1, roots_of_unity(2), Noise("real", scale))
+    return Setting(x1, noise=Noise("complex", scale))
 
 
 def error_per_position(example: Setting, T: int) -> dict:

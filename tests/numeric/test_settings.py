@@ -90,3 +90,18 @@ def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
     assert abs(loss - q_loss) <= 1e-12 * abs(q_loss) + 1e-14
     np.testing.assert_allclose(g_KQ, q_KQ, rtol=0, atol=1e-12 * np.abs(q_KQ).max() + 1e-14)
     np.testing.assert_allclose(g_PV, q_PV, rtol=0, atol=1e-12 * np.abs(q_PV).max() + 1e-14)
+
+
+@pytest.mark.parametrize(
+    "moments", [(1, 3, 9), (1, 7, 49), (1, 1, 1), (1, 3, 12), (sp.Rational(1, 3), sp.Rational(1, 5), sp.Rational(1, 7))]
+)
+def test_the_moment_rule_has_the_given_moments_even_with_an_atom_at_zero(moments):
+    """(1, 3, 9) is |xi|^2 in {0, 3}: the rule's smaller node is 0 exactly, not a NaN from a
+    root that rounding made negative."""
+    from numeric.quadrature import noise_rule
+
+    nodes, weights = noise_rule(Noise("complex", moments=moments))
+    assert np.all(np.isfinite(nodes)) and np.all(weights >= 0)
+    y = np.abs(nodes) ** 2
+    # exact rule, built from exact roots: only the final rounding to doubles
+    np.testing.assert_allclose([np.sum(weights * y**k) for k in (1, 2, 3)], [float(m) for m in moments], rtol=1e-13, atol=0)

@@ -77,6 +77,17 @@ def test_moments_that_no_law_has_are_refused():
         Noise("real", moments=(1, sp.Rational(1, 2), 1))  # E xi^4 < (E xi^2)^2
     with pytest.raises(ValueError, match="no complex noise"):
         Noise("complex", moments=(1, 2, 3))  # m_2 m_6 < m_4^2
+    with pytest.raises(ValueError, match="constant"):
+        Noise("complex", moments=(1, 1, 2))  # m_4 = m_2^2 makes |xi|^2 = 1, so m_6 = 1
+    with pytest.raises(ValueError, match="no real noise"):
+        Noise("real", moments=(0, 0, 5))
+
+
+def test_moments_stay_the_exact_numbers_given():
+    """Never nsimplify: a plain rational must not turn into a surd, nor 2.0000000001 into 2."""
+    noise = Noise("complex", moments=(sp.Rational(733776813, 10737418240), 1, 20))
+    assert noise.moments[0] == sp.Rational(733776813, 10737418240)
+    assert Noise("real", moments=(2.0000000001, 5, 13)).moments[0] == sp.Rational("2.0000000001")
 
 
 def test_gaussian_moments_give_the_gaussian_terms():
