@@ -243,13 +243,8 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
 
 
 def _number(expr, values: tuple) -> float:
-    """An exact expression of the setting at the given parameter values, as a float."""
-    expr = sp.sympify(expr)
-    names = {str(q): q for q in expr.free_symbols}
-    expr = expr.xreplace({names[k]: v for k, v in dict(values).items() if k in names})
-    if expr.free_symbols:
-        raise ValueError(f"give values for {sorted(map(str, expr.free_symbols))}")
-    value = float(expr)
+    """An exact expression of the setting at the given parameter values, as a finite float."""
+    value = evaluate(expr, dict(values))
     if not math.isfinite(value):
         raise ValueError(f"{expr} is out of double precision's range: rescale the noise or the token")
     return value

@@ -19,7 +19,7 @@ import sympy as sp
 from symbolic.moments import DEFAULT_RHO, Distribution
 from symbolic.setting import UNIT_CIRCLE, Noise, PhaseLaw, as_setting
 
-from .bridge import normalization, position_weights
+from .bridge import evaluate, normalization, position_weights
 from .simulate import loss_and_gradient, sequence_losses
 
 __all__ = [
@@ -113,14 +113,9 @@ def noise_nodes(noise: Noise, d: int, T: int, values: dict | None = None) -> tup
     its real and imaginary parts, each N(0, s^2 / 2)). The loss and its gradient have degree
     <= 6 in each noise variable (a token is linear in it, the loss cubic in tokens squared), and
     the rule is exact through degree 7 in each."""
-    scale = sp.sympify(noise.scale)
-    names = {str(q): q for q in scale.free_symbols}
-    scale = scale.xreplace({names[k]: v for k, v in (values or {}).items() if k in names})
-    if scale.free_symbols:
-        raise ValueError(f"give a value for the noise scale {scale}")
     if not noise.gaussian:
         return _moment_rule_nodes(noise, d, T, values)
-    s = float(scale)
+    s = evaluate(noise.scale, values or {})
     x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)  # weight exp(-x^2 / 2)
     w = w / w.sum()
     variables = (T - 1) * d * (2 if noise.kind == "complex" else 1)

@@ -28,6 +28,7 @@ __all__ = [
     "prediction_blocks",
     "predict",
     "sequence_losses",
+    "sampled_loss",
     "loss_and_gradient",
     "TrainingRun",
     "simulate_training",
@@ -166,6 +167,14 @@ def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None,
             for s in range(0, len(X), _CHUNK)
         ]
     )
+
+
+def sampled_loss(setting, T: int, W_KQ, W_PV, m: int, rng: np.random.Generator) -> tuple[float, float]:
+    """The mean loss over m sequences sampled from ``setting`` at (W^KQ, W^PV), with the
+    standard error of that mean: what the exact population loss is checked against."""
+    X = sample_sequences(setting, T, m, rng)
+    losses = sequence_losses(W_KQ, W_PV, X, rho=normalization(setting, T), omega=position_weights(setting, T))
+    return float(losses.mean()), float(losses.std(ddof=1) / np.sqrt(m))
 
 
 def _position_weights(omega, T: int) -> np.ndarray:

@@ -8,10 +8,10 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numeric.bridge import full_model_arrays, normalization, position_weights
+from numeric.bridge import full_model_arrays
 from numeric.full_flow import FullModel, full_model
 from numeric.quadrature import quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization, sample_sequences, sequence_losses
+from numeric.simulate import diagonal_initialization, sample_sequences, sampled_loss
 from symbolic.moments import gaussian
 from symbolic.setting import Noise, Setting, circle, roots_of_unity
 from tests.strategies import complex_atom_laws, noisy_settings, process_settings
@@ -23,6 +23,11 @@ from tests.strategies import complex_atom_laws, noisy_settings, process_settings
     st.integers(0, 2**32 - 1),
 )
 def test_engine_equals_quadrature(setting, T, seed):
+    _assert_engine_equals_quadrature(setting, T, seed)
+
+
+def _assert_engine_equals_quadrature(setting, T: int, seed: int) -> None:
+    """The exact loss and both gradients against quadrature at random complex matrices."""
     rng = np.random.default_rng(seed)
     d = setting.d
     W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
@@ -30,7 +35,8 @@ def test_engine_equals_quadrature(setting, T, seed):
     model = FullModel(full_model_arrays(setting, T, {}))
     loss, (g_KQ, g_PV) = model.loss(W_KQ, W_PV), model.gradient(W_KQ, W_PV)
     q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, T, W_KQ, W_PV)
-    # both routes are exact up to double rounding of sums of O(T^3) terms: 1e-12 relative
+    # both routes are exact up to double rounding of sums of O(T^3) terms (with noise, the
+    # quadrature sums ~10^6 weighted terms): 1e-12 relative
     assert abs(loss - q_loss) <= 1e-12 * abs(q_loss) + 1e-14
     np.testing.assert_allclose(g_KQ, q_KQ, rtol=0, atol=1e-12 * np.abs(q_KQ).max() + 1e-14)
     np.testing.assert_allclose(g_PV, q_PV, rtol=0, atol=1e-12 * np.abs(q_PV).max() + 1e-14)
@@ -52,11 +58,9 @@ def test_sampled_loss_matches_the_exact_loss(setting):
     (a false alarm has probability ~6e-5), and a wrong process would be far outside."""
     T, m = 12, 4000
     point = diagonal_initialization(3, 0.4, 0.3)
-    X = sample_sequences(setting, T, m, np.random.default_rng(0))
-    losses = sequence_losses(*point, X, rho=normalization(setting, T), omega=position_weights(setting, T))
+    mean, standard_error = sampled_loss(setting, T, *point, m, np.random.default_rng(0))
     exact = full_model(setting, T).loss(*point)
-    standard_error = losses.std(ddof=1) / np.sqrt(m)
-    assert abs(losses.mean() - exact) <= 4 * standard_error
+    assert abs(mean - exact) <= 4 * standard_error
     paper = full_model(Setting(setting.law), T).loss(*point)
     assert abs(paper - exact) > 10 * standard_error  # the check can tell the settings apart
 
@@ -78,18 +82,7 @@ def test_sampled_noise_has_the_stated_second_moment():
 def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
     """The exact noise terms against the tensor Gauss-Hermite rule over every noise variable
     (exact through degree 7 in each; the loss has degree 6)."""
-    setting, T = setting_and_T
-    rng = np.random.default_rng(seed)
-    d = setting.d
-    W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
-    W_PV = rng.normal(size=(d, 2 * d)) + 1j * rng.normal(size=(d, 2 * d))
-    model = FullModel(full_model_arrays(setting, T, {}))
-    loss, (g_KQ, g_PV) = model.loss(W_KQ, W_PV), model.gradient(W_KQ, W_PV)
-    q_loss, q_KQ, q_PV = quadrature_loss_and_gradient(setting, T, W_KQ, W_PV)
-    # exact routes up to double rounding; the quadrature sums ~10^6 weighted terms: 1e-12 relative
-    assert abs(loss - q_loss) <= 1e-12 * abs(q_loss) + 1e-14
-    np.testing.assert_allclose(g_KQ, q_KQ, rtol=0, atol=1e-12 * np.abs(q_KQ).max() + 1e-14)
-    np.testing.assert_allclose(g_PV, q_PV, rtol=0, atol=1e-12 * np.abs(q_PV).max() + 1e-14)
+    _assert_engine_equals_quadrature(*setting_and_T, seed)
 
 
 @pytest.mark.parametrize(
