@@ -255,7 +255,8 @@ def integrate_full_flow(
     progress: Callable[[float, float], None] | None = None,
 ) -> FullFlowSolution:
     """Integrate d W / d tau = -grad L on all entries (real and imaginary parts) until the
-    gradient norm is below ``gtol`` (default :func:`gradient_tolerance`); with ``mask``, the off-diagonal entries of the prediction
+    gradient norm is below ``gtol`` (default :func:`gradient_tolerance`); with ``mask``, the
+    off-diagonal entries of the prediction
     blocks are held at their starting values (the continuous form of the reference's --clip,
     which zeroes them after every step). The default solver is LSODA: after the fast transient
     the Hessian spans ~1e3 down to ~1e-3 (d = 5, T = 100), and an explicit method such as

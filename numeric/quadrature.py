@@ -121,7 +121,8 @@ def noise_nodes(noise: Noise, d: int, T: int, values: dict | None = None) -> tup
     variables = (T - 1) * d * (2 if noise.kind == "complex" else 1)
     if _HERMITE_NODES**variables > _MAX_NOISE_NODES:
         raise ValueError(
-            f"the noise quadrature needs {_HERMITE_NODES}^{variables} nodes ({noise.kind} noise, d = {d}, T = {T}); "
+            f"the noise quadrature needs {_HERMITE_NODES}^{variables} nodes "
+            f"({noise.kind} noise, d = {d}, T = {T}); "
             f"it takes at most {_MAX_NOISE_NODES}: use a smaller d or T"
         )
     grid = np.array(list(itertools.product(x, repeat=variables)))
@@ -151,7 +152,8 @@ def noise_rule(noise: Noise, values: dict | None = None) -> tuple[np.ndarray, np
     m1, m2, m3 = moments
     if m2 == m1**2:  # y = m1 almost surely
         y, w = [m1], [sp.S.One]
-    else:  # p(y) = y^2 + b y + c orthogonal to 1 and y, solved exactly (Cramer): m1 b + c = -m2, m2 b + m1 c = -m3
+    else:  # p(y) = y^2 + b y + c orthogonal to 1 and y, by Cramer's rule, exactly:
+        # m1 b + c = -m2 and m2 b + m1 c = -m3
         det = m1 * m1 - m2
         b, c = (-m2 * m1 + m3) / det, (-m1 * m3 + m2 * m2) / det
         root = sp.sqrt(b * b - 4 * c)
@@ -205,7 +207,8 @@ def _sequences(setting, T: int, values):
         nodes, noise_weights = noise_nodes(setting.noise, setting.d, T, values)
         if len(X) * len(nodes) > _MAX_SEQUENCES:
             raise ValueError(
-                f"the quadrature with noise needs {len(X) * len(nodes)} sequences, more than {_MAX_SEQUENCES}: "
+                f"the quadrature with noise needs {len(X) * len(nodes)} sequences, "
+                f"more than {_MAX_SEQUENCES}: "
                 "use a smaller d or T"
             )
         lam = _torus_lambdas(starts[0], T, setting.phases)
@@ -214,6 +217,7 @@ def _sequences(setting, T: int, values):
 
 
 _MAX_SEQUENCES = 4_000_000  # ~1 GB of sequences at T = 4, d = 2
+
 
 def quadrature_loss(setting, T: int, W_KQ, W_PV, values: dict | None = None) -> float:
     """The population loss at (W^KQ, W^PV) by exact quadrature, under a setting (or the paper's

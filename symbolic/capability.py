@@ -30,7 +30,6 @@ import sympy as sp
 from ._cache import disk_cached
 from .moments import Distribution, expectation, token
 from .phase_average import PositionSum
-from .setting import as_setting
 from .population_loss import (
     T,
     _diagonal_position_loss,
@@ -39,6 +38,7 @@ from .population_loss import (
     population_loss,
     t,
 )
+from .setting import as_setting
 from .stationary import ab_limit
 
 __all__ = [

@@ -329,8 +329,14 @@ def _entry(setting, T: int, kind: str, key, count, coordinates, slots) -> sp.Exp
     from .noise_counts import noise_counts, noise_weights
 
     law = setting.law
-    total = sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, slots) if count else sp.S.Zero
-    for noise_slots, weight in noise_weights(setting.noise, noise_counts(setting, T, kind).get(key, {})).items():
+    total = (
+        sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, slots)
+        if count
+        else sp.S.Zero
+    )
+    for noise_slots, weight in noise_weights(
+        setting.noise, noise_counts(setting, T, kind).get(key, {})
+    ).items():
         keep = [a for a in range(len(slots)) if a not in noise_slots]
         total += weight * slot_moment(law, [coordinates[a] for a in keep], [slots[a] for a in keep])
     return total

@@ -19,7 +19,8 @@ are those of the noise-free process and the pair weighs min(tau_a, tau_b): the n
 random walk B_tau added to x_1. So each entry is
 
     sum over noise slots nu: s^|nu| E[x_1 moment of the other slots]
-                             sum_t w_t sum_{(i, j) solving the phases} sum_pairings prod_pairs min(tau_a, tau_b).
+                             sum_t w_t sum_{(i, j) solving the phases}
+                                 sum_pairings prod_pairs min(tau_a, tau_b).
 
 For one phase system and one pairing the inner sum G(t) is a polynomial in t of degree <= 5 (a
 quasi-polynomial of period N for roots of unity) from t = 16 on; it is computed exactly on a
@@ -40,12 +41,18 @@ import numpy as np
 import sympy as sp
 
 from ._cache import disk_cached
-from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _power_sums
 from .full_model import _POLYNOMIAL_FROM as _FIT_FROM
+from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _power_sums
 from .process_counts import _entries, _weights
 from .setting import Setting, as_setting
 
-__all__ = ["noise_counts", "noise_weights", "noise_target_weight", "check_noise_supported", "brute_force_noise_count"]
+__all__ = [
+    "noise_counts",
+    "noise_weights",
+    "noise_target_weight",
+    "check_noise_supported",
+    "brute_force_noise_count",
+]
 
 _DEGREE = 5  # two free indices (i, j) and at most three pairs, each min(...) of degree 1
 _CHECKED = 3  # positions per residue class beyond the fit, where the fit must hold exactly
@@ -173,7 +180,9 @@ def _structures(kind: str, noise_kind: str, gaussian: bool = True) -> dict:
         for noise_slots, groups in _noise_terms(partition, kind, noise_kind, gaussian):
             forms = tuple(sorted(tuple(sorted({taus[a] for a in group})) for group in groups))
             sizes = tuple(sorted(len(group) for group in groups))
-            out.setdefault(system, {}).setdefault(forms, []).append(((partition, blocks), (noise_slots, sizes)))
+            out.setdefault(system, {}).setdefault(forms, []).append(
+                ((partition, blocks), (noise_slots, sizes))
+            )
     return out
 
 
@@ -212,7 +221,9 @@ def _solutions(system, has_j: bool, last: int, N: int) -> dict:
 def _box(last: int, has_j: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (t, i, j) with 2 <= t <= last, 1 <= i <= t and 1 <= j <= t (j = 1 and 2 for J:
     its j is a placeholder fixed at its lowest value), flattened."""
-    t, i, j = np.meshgrid(np.arange(2, last + 1), np.arange(1, last + 1), np.arange(1, last + 1), indexing="ij")
+    t, i, j = np.meshgrid(
+        np.arange(2, last + 1), np.arange(1, last + 1), np.arange(1, last + 1), indexing="ij"
+    )
     keep = (i <= t) & ((j <= t) if has_j else (j <= 2))
     return t[keep], i[keep], j[keep]
 
@@ -303,7 +314,6 @@ def noise_target_weight(setting: Setting, T: int) -> Fraction:
     return sum((omega * t for t, omega in setting.position_weights(T).items()), Fraction(0))
 
 
-
 def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, blocks, noise_slots) -> Fraction:
     """The noise term of one entry for the setting's noise law, sum over block sizes of
     :func:`noise_counts` times cumulants (what :func:`noise_weights` gives for ``noise_slots``),
@@ -317,7 +327,9 @@ def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, bloc
     complex_noise = setting.noise.kind == "complex"
     noise = setting.noise
     if noise.gaussian:  # E|xi|^(2k) = k! s^(2k) (complex), E xi^(2k) = (2k - 1)!! s^(2k) (real)
-        factors = [math.factorial(k) if complex_noise else math.prod(range(2 * k - 1, 0, -2)) for k in range(4)]
+        factors = [
+            math.factorial(k) if complex_noise else math.prod(range(2 * k - 1, 0, -2)) for k in range(4)
+        ]
         moments = [Fraction(f) * _fraction(noise.scale) ** (2 * k) for k, f in enumerate(factors)]
     else:
         moments = [Fraction(1), *map(_fraction, noise.moments)]
@@ -348,7 +360,9 @@ def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, bloc
                                 m += power
                             if a in u_of:
                                 plain, conjugated = noise_moments.get(u_of[a], (0, 0))
-                                noise_moments[u_of[a]] = (plain + 1, conjugated) if sign > 0 else (plain, conjugated + 1)
+                                noise_moments[u_of[a]] = (
+                                    (plain + 1, conjugated) if sign > 0 else (plain, conjugated + 1)
+                                )
                         average = setting.phases.average(n, m)
                         value *= Fraction(int(average.p), int(average.q))
                         for plain, conjugated in noise_moments.values():

@@ -150,7 +150,9 @@ def noisy_settings(draw):
     if by_moments:
         y = sorted(draw(st.lists(st.integers(1, 8), min_size=2, max_size=2)))
         weight = sp.Rational(draw(st.integers(1, 3)), 4)
-        moments = tuple(weight * sp.Rational(y[0], 4) ** k + (1 - weight) * sp.Rational(y[1], 4) ** k for k in (1, 2, 3))
+        moments = tuple(
+            weight * sp.Rational(y[0], 4) ** k + (1 - weight) * sp.Rational(y[1], 4) ** k for k in (1, 2, 3)
+        )
     if draw(st.booleans()):
         d, T = 1, draw(st.integers(3, 4))
         phases = draw(st.sampled_from([None, 1, 2, 3, 5]))

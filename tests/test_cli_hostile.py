@@ -375,7 +375,9 @@ def test_noise_is_exact_where_derived():
     result = CliRunner().invoke(main, ["limit", "--noise", "0.5", "--d", "2", "--T", "10", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert "complex Gaussian noise of scale 1/2" in payload["setting"] and payload["diagonal_invariant"] is True
+    assert (
+        "complex Gaussian noise of scale 1/2" in payload["setting"] and payload["diagonal_invariant"] is True
+    )
     assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
 
 
@@ -427,9 +429,18 @@ def test_noise_moments_that_no_law_has_or_that_are_not_moments_are_refused(value
 
 
 def test_noise_by_moments_is_exact_and_sampled():
-    rademacher = ["--noise-moments", '{"2": 1, "4": 1, "6": 1}', "--noise-kind", "real", "--phases", "roots:2"]
+    rademacher = [
+        "--noise-moments",
+        '{"2": 1, "4": 1, "6": 1}',
+        "--noise-kind",
+        "real",
+        "--phases",
+        "roots:2",
+    ]
     result = CliRunner().invoke(main, ["limit", *rademacher, "--d", "2", "--T", "8", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["relative_error"] < 1e-9
-    sampled = CliRunner().invoke(main, ["simulate", *rademacher, "--d", "2", "--T", "6", "--steps", "2", "--m", "20"])
+    sampled = CliRunner().invoke(
+        main, ["simulate", *rademacher, "--d", "2", "--T", "6", "--steps", "2", "--m", "20"]
+    )
     assert sampled.exit_code == 0, sampled.output

@@ -175,7 +175,9 @@ def test_p3_in_drawn_settings_the_exact_off_diagonal_gradient_matches_quadrature
     c=st.integers(1, 12).map(lambda n: sp.Rational(n, 4)),
     data=st.data(),
 )
-def test_p4_in_drawn_settings_scaling_token_and_noise_by_c_scales_the_limit_by_one_over_c_squared(length, c, data):
+def test_p4_in_drawn_settings_scaling_token_and_noise_by_c_scales_the_limit_by_one_over_c_squared(
+    length, c, data
+):
     """P4 over settings: x_1 -> c x_1 and xi -> c xi scale every token by c, so the loss is
     L(p) at c^2 p and the flow's limit is p* / c^2: two integrated diagonal flows (d = 2)."""
     from numeric.diagonal_flow import integrate_diagonal_flow

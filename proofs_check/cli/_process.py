@@ -131,11 +131,16 @@ def _noise_by_moments(text: str, kind: str):
 
     spec = _load_json(text, "--noise-moments", read_files=False)
     if not isinstance(spec, dict) or sorted(spec) != ["2", "4", "6"]:
-        raise click.BadParameter('give {"2": ..., "4": ..., "6": ...}: the moments of degree 2, 4 and 6', param_hint="--noise-moments")
+        raise click.BadParameter(
+            'give {"2": ..., "4": ..., "6": ...}: the moments of degree 2, 4 and 6',
+            param_hint="--noise-moments",
+        )
     try:
         values = tuple(exact_number(spec[k]) for k in ("2", "4", "6"))
     except (TypeError, ValueError) as error:
-        raise click.BadParameter(f"the moments must be numbers: {error}", param_hint="--noise-moments") from None
+        raise click.BadParameter(
+            f"the moments must be numbers: {error}", param_hint="--noise-moments"
+        ) from None
     try:
         return Noise(kind, moments=values)
     except ValueError as error:

@@ -87,7 +87,9 @@ def flow(
         )
     bar = _FlowProgress(gradient_tolerance(model)) if progress_wanted(as_json) else None
     try:
-        solution = integrate_full_flow(model, *start, mask=mask, tau_max=tau_max, blow_up=BLOW_UP, progress=bar)
+        solution = integrate_full_flow(
+            model, *start, mask=mask, tau_max=tau_max, blow_up=BLOW_UP, progress=bar
+        )
     finally:
         if bar:
             bar.close()

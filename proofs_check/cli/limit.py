@@ -305,7 +305,10 @@ def _no_closed_form(setting) -> str:
     if setting.phases.kind == "circle" and setting.phases.radius != 1:
         why = "under a contraction the sums over positions are partial Lerch sums, with no closed form in T"
     elif setting.phases.kind == "roots":
-        why = "over the roots of unity the sums over positions are periodic in T mod N; no closed form is derived"
+        why = (
+            "over the roots of unity the sums over positions are periodic in T mod N; "
+            "no closed form is derived"
+        )
     elif setting.noise.present:
         why = (
             "its sums over positions have closed forms in T (harmonic numbers, used past T = 400), but p* is "

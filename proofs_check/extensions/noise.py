@@ -126,7 +126,8 @@ def noise_real_process_limit(quick: bool = False) -> Check:
     d, T = (3, 30) if quick else (5, 100)
     return setting_limit_against_flows(
         "noise_real_process_limit",
-        f"real noise s = 1/2 on W = diag(+-1): lim ab of the diagonal model = exact beta/alpha (d = {d}, T = {T})",
+        "real noise s = 1/2 on W = diag(+-1): lim ab of the diagonal model = exact beta/alpha "
+        f"(d = {d}, T = {T})",
         setting(d, kind="real"),
         T,
     )

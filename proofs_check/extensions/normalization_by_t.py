@@ -21,7 +21,6 @@ recovered only as T grows, not at every T as with rho_t = t - 1.
 
 from __future__ import annotations
 
-
 import numpy as np
 import sympy as sp
 

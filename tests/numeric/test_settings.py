@@ -86,7 +86,8 @@ def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
 
 
 @pytest.mark.parametrize(
-    "moments", [(1, 3, 9), (1, 7, 49), (1, 1, 1), (1, 3, 12), (sp.Rational(1, 3), sp.Rational(1, 5), sp.Rational(1, 7))]
+    "moments",
+    [(1, 3, 9), (1, 7, 49), (1, 1, 1), (1, 3, 12), (sp.Rational(1, 3), sp.Rational(1, 5), sp.Rational(1, 7))],
 )
 def test_the_moment_rule_has_the_given_moments_even_with_an_atom_at_zero(moments):
     """(1, 3, 9) is |xi|^2 in {0, 3}: the rule's smaller node is 0 exactly, not a NaN from a
@@ -97,4 +98,6 @@ def test_the_moment_rule_has_the_given_moments_even_with_an_atom_at_zero(moments
     assert np.all(np.isfinite(nodes)) and np.all(weights >= 0)
     y = np.abs(nodes) ** 2
     # exact rule, built from exact roots: only the final rounding to doubles
-    np.testing.assert_allclose([np.sum(weights * y**k) for k in (1, 2, 3)], [float(m) for m in moments], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(
+        [np.sum(weights * y**k) for k in (1, 2, 3)], [float(m) for m in moments], rtol=1e-13, atol=0
+    )

@@ -94,7 +94,10 @@ def test_gaussian_moments_give_the_gaussian_terms():
     """The cumulant route with the Gaussian's own moments (1, 2, 6) (blocks of 4 and 6 weigh 0)
     equals the pairs-only route of scale 1."""
     by_moments = Setting(gaussian(2, 1), noise=Noise("complex", moments=(1, 2, 6)))
-    counts_m, counts_g = noise_counts(by_moments, 5, "quadratic"), noise_counts(SETTINGS["complex"], 5, "quadratic")
+    counts_m, counts_g = (
+        noise_counts(by_moments, 5, "quadratic"),
+        noise_counts(SETTINGS["complex"], 5, "quadratic"),
+    )
     for entry in set(counts_m) | set(counts_g):
         weights_m = {nu: w for nu, w in noise_weights(by_moments.noise, counts_m.get(entry, {})).items() if w}
         weights_g = noise_weights(SETTINGS["complex"].noise, counts_g.get(entry, {}))
