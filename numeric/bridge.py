@@ -246,7 +246,8 @@ def _number(expr, values: tuple) -> float:
     """An exact expression of the setting at the given parameter values, as a finite float."""
     value = evaluate(expr, dict(values))
     if not math.isfinite(value):
-        raise ValueError(f"{expr} is out of double precision's range: rescale the noise or the token")
+        shown = sp.N(sp.sympify(expr), 4)
+        raise ValueError(f"{shown} is out of double precision's range: rescale the noise or the token")
     return value
 
 
