@@ -3,7 +3,8 @@ against the integrated flows, the engine against quadrature, and the cost of `me
 
 For Gaussian (sigma = 1), sparse (c = 1) and full-one (masked) tokens at d = 5, T = 100, in
 each setting (r = 0.9, 0.95, 0.99; the last-position loss; circular complex noise s = 0.5 and
-1; W on the N-th roots of unity, N = 2 and 3) it prints:
+1; W on the N-th roots of unity, N = 2 and 3; a random modulus: lambda uniform in the unit disk,
+and |lambda| in {0.9, 1}) it prints:
 - p* = beta / alpha, exact (symbolic.symmetric_line: an exact finite sum over positions);
 - the diagonal model's flow (numeric.diagonal_flow) and, where the full model keeps the
   diagonal, the full flow of every entry (numeric.full_flow), with relative errors;
@@ -35,7 +36,14 @@ from numeric.full_flow import FullModel, full_model, integrate_full_flow  # noqa
 from numeric.quadrature import quadrature_loss_and_gradient  # noqa: E402
 from numeric.simulate import diagonal_initialization  # noqa: E402
 from symbolic.moments import Atoms, full_one, gaussian, sparse  # noqa: E402
-from symbolic.setting import Noise, Setting, circle, roots_of_unity  # noqa: E402
+from symbolic.setting import (  # noqa: E402
+    Noise,
+    Setting,
+    circle,
+    modulus_atoms,
+    random_modulus,
+    roots_of_unity,
+)
 from symbolic.symmetric_line import symmetric_line  # noqa: E402
 
 SETTINGS = {
@@ -47,6 +55,11 @@ SETTINGS = {
     "noise s = 1": ({"noise": Noise("complex", 1)}, ["--noise", "1"]),
     "roots N = 2": ({"phases": roots_of_unity(2)}, ["--phases", "roots:2"]),
     "roots N = 3": ({"phases": roots_of_unity(3)}, ["--phases", "roots:3"]),
+    "modulus disk": ({"phases": random_modulus("1/(k+1)")}, ["--modulus", '{"moments": "1/(k+1)"}']),
+    "modulus 0.9|1": (
+        {"phases": modulus_atoms({"0.9": "1/2", "1": "1/2"})},
+        ["--modulus", '{"atoms": {"0.9": 0.5, "1": 0.5}}'],
+    ),
 }
 LAWS = {
     "gaussian": (gaussian(5, 1), False, ["--x1", "gaussian"]),
@@ -94,15 +107,24 @@ def limits(with_cli: bool) -> float:
     return worst
 
 
-def engine_against_quadrature(draws: int = 12, seed: int = 0) -> float:
+def engine_against_quadrature(draws: int = 14, seed: int = 0) -> float:
     rng = np.random.default_rng(seed)
     worst = 0.0
-    phase_laws = [circle("1"), circle("0.9"), circle("1/2"), roots_of_unity(2), roots_of_unity(3)]
+    phase_laws = [
+        circle("1"),
+        circle("0.9"),
+        circle("1/2"),
+        roots_of_unity(2),
+        roots_of_unity(3),
+        modulus_atoms({"1/2": "1/2", "1": "1/2"}),
+        random_modulus("1/(k+1)"),  # its quadrature grid has ~10 radii x 4T phases per coordinate
+    ]
     for draw in range(draws):
-        d = int(rng.integers(1, 4))
+        phases = phase_laws[draw % len(phase_laws)]
+        d = int(rng.integers(1, 3 if phases.kind == "modulus" else 4))
         points = (rng.integers(-2, 3, size=(3, d)) + 1j * rng.integers(-2, 3, size=(3, d))).tolist()
         law = Atoms([[complex(v) for v in p] for p in points], ["1/4", "1/4", "1/2"])
-        setting = Setting(law, phase_laws[draw % len(phase_laws)], positions=("all", "last")[draw % 2])
+        setting = Setting(law, phases, positions=("all", "last")[draw % 2])
         length = int(rng.integers(3, 7))
         model = FullModel(full_model_arrays(setting, length, {}))
         W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))

@@ -12,7 +12,9 @@ per coordinate, exact for polynomials of degree <= 7 in each coordinate (the los
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
+import mpmath
 import numpy as np
 import sympy as sp
 
@@ -26,6 +28,7 @@ __all__ = [
     "token_nodes",
     "noise_nodes",
     "noise_rule",
+    "modulus_rule",
     "torus_sequences",
     "quadrature_loss",
     "quadrature_loss_and_gradient",
@@ -84,27 +87,89 @@ def torus_sequences(
     nodes: np.ndarray, weights: np.ndarray, T: int, phases: PhaseLaw = UNIT_CIRCLE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every sequence x_t = W^(t-1) x_1 for x_1 a node and W on a grid per coordinate, shape
-    (n N^d, T, d), with its quadrature weight. The grid: N = 4T equispaced phases on the circle
-    of radius r (its mean of lambda^n conj(lambda)^m is r^(n+m) [n = m mod N], exact since
-    |n - m| < 4T), or the N roots of unity themselves."""
-    d = nodes.shape[1]
+    (n G^d, T, d), with its quadrature weight. The grid (:func:`_lambda_grid`): N = 4T
+    equispaced phases on the circle of radius r (its mean of lambda^n conj(lambda)^m is r^(n+m)
+    [n = m mod N], exact since |n - m| < 4T), times the Gauss rule of a random modulus, or the N
+    roots of unity themselves."""
+    lambdas, lambda_weights = _lambda_grid(T, phases, nodes.shape[1])
+    powers = lambdas[:, None, :] ** np.arange(T)[None, :, None]
+    X = (powers[None] * nodes[:, None, None, :]).reshape(-1, T, nodes.shape[1])
+    return X, (weights[:, None] * lambda_weights[None, :]).reshape(-1)
+
+
+def _lambda_grid(T: int, phases: PhaseLaw, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The product over d coordinates of one entry's grid: (G^d, d) values and (G^d,) weights."""
     if phases.kind == "roots":
-        N, radius = phases.N, 1.0
+        grid, weights = np.exp(2j * np.pi * np.arange(phases.N) / phases.N), np.full(phases.N, 1.0 / phases.N)
     else:
-        N, radius = 4 * T, float(phases.radius)
-    grid = radius * np.exp(2j * np.pi * np.arange(N) / N)
-    phases = np.array(list(itertools.product(grid, repeat=d)))  # (N^d, d)
-    powers = phases[:, None, :] ** np.arange(T)[None, :, None]
-    X = (powers[None] * nodes[:, None, None, :]).reshape(-1, T, d)
-    return X, np.repeat(weights, len(phases)) / len(phases)
+        circle = np.exp(2j * np.pi * np.arange(4 * T) / (4 * T))
+        radii, radius_weights = (
+            modulus_rule(phases, T)
+            if phases.kind == "modulus"
+            else (np.array([float(phases.radius)]), np.ones(1))
+        )
+        grid = (radii[:, None] * circle[None, :]).reshape(-1)
+        weights = np.repeat(radius_weights, len(circle)) / len(circle)
+    values = np.array(list(itertools.product(grid, repeat=d)))
+    return values, np.prod(np.array(list(itertools.product(weights, repeat=d))), axis=1)
 
 
 def _torus_lambdas(nodes: np.ndarray, T: int, phases: PhaseLaw) -> np.ndarray:
-    """The lambda of each sequence of :func:`torus_sequences`, in its order, shape (n N^d, d)."""
-    d = nodes.shape[1]
-    N, radius = (phases.N, 1.0) if phases.kind == "roots" else (4 * T, float(phases.radius))
-    grid = radius * np.exp(2j * np.pi * np.arange(N) / N)
-    return np.tile(np.array(list(itertools.product(grid, repeat=d))), (len(nodes), 1))
+    """The lambda of each sequence of :func:`torus_sequences`, in its order, shape (n G^d, d)."""
+    return np.tile(_lambda_grid(T, phases, nodes.shape[1])[0], (len(nodes), 1))
+
+
+def modulus_rule(phases: PhaseLaw, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Radii and weights of a law of rho with E rho^(2k) = mu_k for every k <= 3T + 1: the
+    loss at length T has degree at most 3(T - 2) in rho^2 per coordinate (three tokens of
+    degree t - 1 <= T - 2 times their conjugates). A modulus with finitely many values is its
+    own atoms; otherwise the Gauss rule of y = rho^2 with n = 3T // 2 + 1 nodes, exact through
+    degree 2n - 1 >= 3T + 1, from the recurrence of its orthogonal polynomials computed in exact
+    rationals (Chebyshev's algorithm) and the eigen-decomposition of the Jacobi matrix at 40
+    digits. Fewer nodes when the law has fewer points of support. The simulator draws from the
+    same rule: any law with these moments has the same population loss."""
+    if phases.atoms:
+        return np.array([float(r) for r, _ in phases.atoms]), np.array([float(p) for _, p in phases.atoms])
+    n = 3 * T // 2 + 1
+    if n > _MAX_MODULUS_NODES:
+        raise ValueError(
+            f"a random modulus given by its moments needs a {n}-node rule at T = {T}, more than "
+            f"{_MAX_MODULUS_NODES}: give it by its atoms (modulus_atoms, --modulus atoms) or use T <= "
+            f"{(2 * _MAX_MODULUS_NODES - 1) // 3}"
+        )
+    mu = [phases.modulus_moment(k) for k in range(2 * n)]
+    a, b = _recurrence(mu, n)
+    with mpmath.workdps(40):
+        J = mpmath.matrix(len(a))
+        for k, value in enumerate(a):
+            J[k, k] = mpmath.mpf(value.numerator) / value.denominator
+        for k in range(1, len(a)):
+            J[k, k - 1] = J[k - 1, k] = mpmath.sqrt(mpmath.mpf(b[k].numerator) / b[k].denominator)
+        y, vectors = mpmath.eigsy(J)
+        radii = np.array([float(mpmath.sqrt(max(v, 0))) for v in y])
+        weights = np.array([float(vectors[0, k] ** 2) for k in range(len(a))])
+    return radii, weights / weights.sum()
+
+
+_MAX_MODULUS_NODES = 40  # T <= 26; the Jacobi matrix's eigen-decomposition at 40 digits takes ~1 s
+
+
+def _recurrence(mu: list, n: int) -> tuple[list, list]:
+    """(a_k, b_k) of the monic orthogonal polynomials p_{k+1} = (y - a_k) p_k - b_k p_{k-1} of
+    the law with moments mu, exact (Chebyshev's algorithm), stopping where the law's support
+    runs out (b_k = 0)."""
+    previous, current = [Fraction(0)] * len(mu), list(mu)
+    a, b = [current[1] / current[0]], [current[0]]
+    for k in range(1, n):
+        following = [Fraction(0)] * len(mu)
+        for l in range(k, 2 * n - k):
+            following[l] = current[l + 1] - a[k - 1] * current[l] - b[k - 1] * previous[l]
+        if following[k] == 0:
+            break
+        a.append(following[k + 1] / following[k] - current[k] / current[k - 1])
+        b.append(following[k] / current[k - 1])
+        previous, current = current, following
+    return a, b
 
 
 def noise_nodes(noise: Noise, d: int, T: int, values: dict | None = None) -> tuple[np.ndarray, np.ndarray]:

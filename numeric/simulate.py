@@ -66,12 +66,21 @@ def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -
     )
 
 
-def sample_phases(phases: PhaseLaw, shape, rng: np.random.Generator) -> np.ndarray:
-    """Draws of W's diagonal entries: r exp(i theta), theta ~ U[0, 2 pi), or a uniform N-th root
-    of unity."""
+def sample_phases(phases: PhaseLaw, shape, rng: np.random.Generator, T: int) -> np.ndarray:
+    """Draws of W's diagonal entries for sequences of length T: r exp(i theta), theta ~ U[0, 2
+    pi), with r fixed or drawn from the modulus law (its atoms, or the discrete law with its
+    moments through the loss's degree at T: :func:`numeric.quadrature.modulus_rule`), or a
+    uniform N-th root of unity."""
     if phases.kind == "roots":
         return np.exp(2j * np.pi * rng.integers(0, phases.N, size=shape) / phases.N)
-    return float(phases.radius) * np.exp(1j * rng.uniform(0.0, 2.0 * np.pi, size=shape))
+    if phases.kind == "modulus":
+        from .quadrature import modulus_rule
+
+        radii, weights = modulus_rule(phases, T)
+        r = radii[rng.choice(len(radii), size=shape, p=weights)]
+    else:
+        r = float(phases.radius)
+    return r * np.exp(1j * rng.uniform(0.0, 2.0 * np.pi, size=shape))
 
 
 def sample_sequences(setting, T: int, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -83,7 +92,7 @@ def sample_sequences(setting, T: int, m: int, rng: np.random.Generator) -> np.nd
     if law.parameters:
         raise ValueError(f"give numeric values for {[str(s) for s in law.parameters]} to sample")
     x1 = sample_initial_tokens(law, m, rng)
-    lam = sample_phases(setting.phases, (m, law.d), rng)
+    lam = sample_phases(setting.phases, (m, law.d), rng, T)
     if not setting.noise.present:
         return lam[:, None, :] ** np.arange(T)[None, :, None] * x1[:, None, :]
     noise = setting.noise

@@ -64,6 +64,11 @@ _CLOSED_FORM_FROM = 400
 def check_noise_supported(setting: Setting) -> None:
     """Refuse, with the reason, a noisy setting whose exact averages are not derived."""
     phases, noise = setting.phases, setting.noise
+    if phases.kind == "modulus":
+        raise NotImplementedError(
+            "exact averages with noise are not derived under a random modulus: the noise's weight depends on "
+            "its time through rho; the quadrature and the simulator take this setting"
+        )
     if phases.kind == "circle" and phases.radius != 1:
         raise NotImplementedError(
             "exact averages with noise need |lambda| = 1: under contraction the noise's phase and modulus "

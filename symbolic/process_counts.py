@@ -10,7 +10,11 @@ the positions (i, j, t). For the laws of :class:`symbolic.setting.PhaseLaw`:
 * circle of radius r: E[lambda^n conj(lambda)^m] = r^(n+m) [n = m]. The solutions of the
   equations n_c = m_c are a box, a line or a point of the (i, j) box, and on them the modulus
   r^(sum over slots) = q^(i + j + t + const) with q = r^2, a geometric sum in closed form;
-* N-th roots of unity: [n_c = m_c mod N], counted by residue classes.
+* N-th roots of unity: [n_c = m_c mod N], counted by residue classes;
+* a random modulus rho with uniform phase: mu(n_c) [n_c = m_c], mu(k) = E rho^(2k). The
+  product over classes no longer depends on the total exponent alone, so each class's exponent
+  n_c is kept; on the solutions each is k_i i + k_j j + const with k_i, k_j in {0, 1} (K has
+  one plain x_i and one plain x_j), so a box sums with prefix sums of mu in O(1).
 
 The sum over t is then a finite exact sum (no closed form exists for r < 1: sum_t q^t / (t-1)^2
 is a partial Lerch sum), done in exact rationals, for every finite T. The paper's process (unit
@@ -57,6 +61,8 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
         return phase_counts(T, kind, setting.rho)
+    if setting.phases.kind == "modulus":
+        return _modulus_counts(setting, T, kind)
     return _setting_counts(setting, T, kind)
 
 
@@ -125,6 +131,87 @@ class _ScaledPowers:
         return high - low
 
 
+@disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))
+def _modulus_counts(setting: Setting, T: int, kind: str) -> dict:
+    """The counts under a random modulus: sum_t w_t sum over the solutions (i, j) of
+    prod_classes mu(n_c(i, j, t)), in exact integers over one denominator."""
+    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    L = math.lcm(*(w.denominator for w in weights.values()))
+    scaled = {t: w.numerator * (L // w.denominator) for t, w in weights.items()}
+    setting.phases.check_moments(3 * T + 2)
+    mu = _ScaledMoments(setting.phases, 3 * T + 2)
+    memo: dict = {}
+    out = {}
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    has_j = kind == "quadratic"
+    for partition, blocks, system, _ in _entries(kind):
+        forms = _class_forms(partition, blocks, slots)
+        if (system, forms) not in memo:
+            equations, low_i, low_j = system
+            numerator = sum(
+                W * sum(mu.box(forms, t, *box) for box in _solution_boxes(equations, low_i, low_j, t, has_j))
+                for t, W in scaled.items()
+            )
+            memo[system, forms] = Fraction(numerator, L * mu.denominator ** len(forms))
+        if memo[system, forms]:
+            out[partition, blocks] = memo[system, forms]
+    return out
+
+
+def _class_forms(partition, blocks, slots) -> tuple:
+    """The modulus exponent n_c of each coordinate class (the powers of its plain slots) as
+    (k_i, k_j, k_t, constant), sorted: the product over classes does not depend on their order."""
+    forms: dict = {}
+    for (time, sign), block, label in zip(slots, blocks, partition):
+        if sign < 0:
+            continue
+        row = forms.setdefault(label, [0, 0, 0, 0])
+        if time == "target":
+            row[2] += 1
+        else:
+            row["ijt".index(time)] += 1
+            row[3] -= 1 + block
+    return tuple(sorted(tuple(row) for row in forms.values()))
+
+
+class _ScaledMoments:
+    """mu(k) = E rho^(2k) for 0 <= k <= M as integers over one denominator D, with the prefix
+    sums that sum mu(i + c) over a range of i, and mu(i + j + c) over a box, in O(1)."""
+
+    def __init__(self, phases, M: int):
+        values = [phases.modulus_moment(k) for k in range(M + 1)]
+        self.denominator = math.lcm(*(v.denominator for v in values))
+        self.value = [v.numerator * (self.denominator // v.denominator) for v in values]
+        self.prefix = list(itertools.accumulate(self.value, initial=0))  # prefix[k] = sum_{m<k}
+        self.prefix2 = list(itertools.accumulate(self.prefix, initial=0))
+
+    def box(self, forms, t: int, i_low: int, i_high: int, j_low: int, j_high: int) -> int:
+        """sum over the box of prod_classes mu(n_c), scaled by D^(number of classes)."""
+        P, P2 = self.prefix, self.prefix2
+        free, product = [], 1
+        for ki, kj, kt, c in forms:
+            constant = (
+                kt * t + c + (ki * i_low if i_low == i_high else 0) + (kj * j_low if j_low == j_high else 0)
+            )
+            varies_i, varies_j = ki and i_low != i_high, kj and j_low != j_high
+            if not (varies_i or varies_j):
+                product *= self.value[constant]
+            elif varies_i and varies_j:  # sum_{i, j} mu(i + j + c)
+                product *= (P2[constant + i_high + j_high + 2] - P2[constant + i_low + j_high + 1]) - (
+                    P2[constant + i_high + j_low + 1] - P2[constant + i_low + j_low]
+                )
+                free += ["i", "j"]
+            else:
+                low, high = (i_low, i_high) if varies_i else (j_low, j_high)
+                product *= P[constant + high + 1] - P[constant + low]
+                free.append("i" if varies_i else "j")
+        if "i" not in free:
+            product *= i_high - i_low + 1
+        if "j" not in free:
+            product *= j_high - j_low + 1
+        return product
+
+
 def _modulus_shift(blocks, slots) -> int:
     """The constant of the total modulus exponent sum_slots (time - 1 - block); with the times
     it is 2i + 2j + 2t + shift for K and 2i + 2t + shift for J (the target x_{t+1} adds t)."""
@@ -135,8 +222,7 @@ def target_weight(setting: Setting, T: int) -> Fraction:
     """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
     (plus, with noise, :func:`symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
     setting = as_setting(setting)
-    q = setting.phases.modulus_squared
-    return sum(omega * q**t for t, omega in setting.position_weights(T).items())
+    return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
 
 
 def _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift) -> int:

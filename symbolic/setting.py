@@ -4,8 +4,9 @@ The paper's setting is one point of a larger space (``shared/spec/model.md``):
 
 * the law of x_1 (:class:`symbolic.moments.Distribution`);
 * the law of W's diagonal entries, i.i.d. across coordinates (:class:`PhaseLaw`): uniform
-  phases on the unit circle (the paper), on a circle of radius r (a contraction), or the N-th
-  roots of unity (N = 2 is the real process W = diag(+-1));
+  phases on the unit circle (the paper), on a circle of radius r (a contraction), with a random
+  modulus given by its moments E|lambda|^(2k), or the N-th roots of unity (N = 2 is the real
+  process W = diag(+-1));
 * additive noise x_{t+1} = W x_t + xi_t (:class:`Noise`; the paper has none);
 * the model and the loss: the normalization rho_t and which positions the loss sums
   (``positions``: every t = 2..T-1 as in the paper, the last only, or weights omega_t).
@@ -17,6 +18,7 @@ laws keeps working. The averages over W that the loss needs are exact for every 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -32,28 +34,41 @@ __all__ = [
     "UNIT_CIRCLE",
     "NO_NOISE",
     "circle",
+    "random_modulus",
+    "modulus_atoms",
     "roots_of_unity",
     "T_symbol",
 ]
 
 T_symbol = sp.Symbol("T", integer=True, positive=True)  # the sequence length, in position weights
+k_symbol = sp.Symbol("k", integer=True, nonnegative=True)  # the order of a modulus moment E|lambda|^(2k)
+# a modulus law's moments are checked at construction through this order, and through the order a
+# derivation needs (3T + 2) when it is used
+_CHECKED_ORDER = 24
 
 
 @dataclass(frozen=True)
 class PhaseLaw:
     """The law of one diagonal entry lambda of W: ``kind`` is ``"circle"`` (lambda = r e^{i
-    theta}, theta uniform, 0 < r <= 1) or ``"roots"`` (lambda uniform on the N-th roots of
-    unity). :meth:`average` is E[lambda^n conj(lambda)^m].
+    theta}, theta uniform, 0 < r <= 1), ``"modulus"`` (lambda = rho e^{i theta}, theta uniform
+    and independent of a random modulus 0 < rho <= 1 given by its moments E rho^(2k), an
+    expression in ``k_symbol``; see :func:`random_modulus`, :func:`modulus_atoms`) or
+    ``"roots"`` (lambda uniform on the N-th roots of unity). :meth:`average` is E[lambda^n
+    conj(lambda)^m].
 
     >>> circle(sp.Rational(1, 2)).average(2, 2), circle(sp.Rational(1, 2)).average(2, 1)
     (1/16, 0)
     >>> roots_of_unity(2).average(3, 1), roots_of_unity(3).average(3, 1)
     (1, 0)
+    >>> random_modulus(1 / (k_symbol + 1)).average(2, 2)  # uniform in the unit disk: E rho^4 = 1/3
+    1/3
     """
 
     kind: str = "circle"
     radius: sp.Expr = sp.S.One
     N: int = 0  # roots of unity only
+    moments: sp.Expr | None = None  # random modulus only: E rho^(2k) in k_symbol
+    atoms: tuple | None = None  # random modulus with finitely many values: ((r, p), ...), exact
 
     def __post_init__(self):
         if self.kind == "circle":
@@ -64,8 +79,16 @@ class PhaseLaw:
         elif self.kind == "roots":
             if isinstance(self.N, bool) or not isinstance(self.N, int) or self.N < 1:
                 raise ValueError(f"the number N of roots of unity must be an integer >= 1, got {self.N!r}")
+        elif self.kind == "modulus":
+            moments = sp.sympify(self.moments)
+            if moments.free_symbols - {k_symbol}:
+                raise ValueError(
+                    f"the modulus moments E rho^(2k) must be an expression in k alone, got {moments}"
+                )
+            object.__setattr__(self, "moments", moments)
+            self.check_moments(_CHECKED_ORDER)
         else:
-            raise ValueError(f"the law of W's entries is 'circle' or 'roots', got {self.kind!r}")
+            raise ValueError(f"the law of W's entries is 'circle', 'modulus' or 'roots', got {self.kind!r}")
 
     @property
     def is_unit_circle(self) -> bool:
@@ -73,23 +96,84 @@ class PhaseLaw:
 
     @property
     def modulus_squared(self) -> Fraction:
-        """|lambda|^2, exact."""
+        """|lambda|^2, exact, for a law with a fixed modulus."""
+        if self.kind == "modulus":
+            raise ValueError("a random modulus has no single |lambda|^2: use modulus_moment(k)")
         r = self.radius if self.kind == "circle" else sp.S.One
         q = r**2
         return Fraction(int(q.p), int(q.q))
+
+    def modulus_moment(self, k: int) -> Fraction:
+        """E|lambda|^(2k), exact."""
+        if self.kind != "modulus":
+            return self.modulus_squared**k
+        return _modulus_moments(self, k)[k]
+
+    def check_moments(self, order: int) -> None:
+        """Refuse moments that no law of rho^2 on [0, 1] has, through ``order``: each mu_k =
+        E rho^(2k) rational with mu_0 = 1, and Hausdorff's conditions (-1)^n Delta^n mu_k >= 0
+        for n + k <= order (the expectation of rho^(2k) (1 - rho^2)^n; necessary, and
+        sufficient as the order grows). mu_k > 0: rho is not 0 almost surely."""
+        if self.kind != "modulus":
+            return
+        mu = _modulus_moments(self, order)
+        row = list(mu)
+        for n in range(order + 1):
+            if any(value < 0 for value in row):
+                k = next(k for k, value in enumerate(row) if value < 0)
+                raise ValueError(
+                    f"no law of rho in [0, 1] has moments E rho^(2k) = {self.moments}: "
+                    f"E rho^(2 k) (1 - rho^2)^n would be {row[k]} < 0 at k = {k}, n = {n}"
+                )
+            row = [row[k] - row[k + 1] for k in range(len(row) - 1)]
+        if mu[0] != 1 or mu[1] == 0:
+            raise ValueError(
+                f"the modulus moments must have E rho^0 = 1 and E rho^2 > 0, got {mu[0]} and {mu[1]}"
+            )
 
     def average(self, n: int, m: int) -> sp.Expr:
         """E[lambda^n conj(lambda)^m] for integers n, m >= 0."""
         if self.kind == "roots":
             return sp.S.One if (n - m) % self.N == 0 else sp.S.Zero
+        if self.kind == "modulus":
+            return sp.Rational(self.moments.subs(k_symbol, n)) if n == m else sp.S.Zero
         return self.radius ** (n + m) if n == m else sp.S.Zero
 
     def describe(self) -> str:
         if self.kind == "roots":
             return f"W = diag of uniform N-th roots of unity, N = {self.N}"
+        if self.kind == "modulus":
+            law = (
+                "rho in {" + ", ".join(f"{r} w.p. {p}" for r, p in self.atoms) + "}"
+                if self.atoms
+                else f"E rho^(2k) = {self.moments}"
+            )
+            return f"W = diag of rho e^(i theta), uniform phases and a random modulus, {law}"
         if self.is_unit_circle:
             return "W = diag of uniform phases on the unit circle"
         return f"W = diag of uniform phases on the circle of radius {self.radius}"
+
+
+def _modulus_moments(phases: PhaseLaw, order: int) -> tuple[Fraction, ...]:
+    """(E rho^0, ..., E rho^(2 order)), exact; refused where a moment is not rational."""
+    return _moments_cached(phases.moments, phases.atoms, max(order, _CHECKED_ORDER))
+
+
+@functools.lru_cache(maxsize=16)
+def _moments_cached(moments: sp.Expr, atoms, order: int) -> tuple[Fraction, ...]:
+    if atoms:  # directly in exact rationals: sum_r p r^(2k)
+        squares = [(Fraction(int((r**2).p), int((r**2).q)), Fraction(int(p.p), int(p.q))) for r, p in atoms]
+        return tuple(sum(p * q**k for q, p in squares) for k in range(order + 1))
+    out = []
+    for k in range(order + 1):
+        value = moments.xreplace({k_symbol: sp.Integer(k)})
+        if not value.is_Rational:
+            raise ValueError(
+                f"the modulus moment E rho^(2k) = {moments} is not a rational number at k = {k} ({value}): "
+                "the exact averages need rational moments"
+            )
+        out.append(Fraction(int(value.p), int(value.q)))
+    return tuple(out)
 
 
 UNIT_CIRCLE = PhaseLaw()
@@ -98,6 +182,32 @@ UNIT_CIRCLE = PhaseLaw()
 def circle(radius) -> PhaseLaw:
     """Uniform phases on the circle of radius ``radius`` (a number in (0, 1], kept exact)."""
     return PhaseLaw("circle", exact_number(radius))
+
+
+def random_modulus(moments) -> PhaseLaw:
+    """lambda = rho e^{i theta}: a uniform phase, and an independent random modulus rho in
+    (0, 1] given by its moments E rho^(2k), an expression in ``k`` (``k_symbol``, or the string
+    ``"k"`` in a string), e.g. ``1/(k+1)`` for lambda uniform in the unit disk."""
+    if isinstance(moments, str):
+        moments = sp.sympify(moments, locals={"k": k_symbol})
+    return PhaseLaw("modulus", moments=moments)
+
+
+def modulus_atoms(atoms) -> PhaseLaw:
+    """A random modulus with finitely many values: ``atoms`` maps each radius r in (0, 1] to its
+    probability (numbers kept exact; the probabilities sum to 1)."""
+    pairs = tuple(sorted((exact_number(r), exact_number(p)) for r, p in dict(atoms).items()))
+    if not pairs:
+        raise ValueError("give at least one radius")
+    for r, p in pairs:
+        if not (r.is_Rational and 0 < r <= 1):
+            raise ValueError(f"every radius must be an exact number in (0, 1], got {r}")
+        if not (p.is_Rational and p > 0):
+            raise ValueError(f"every probability must be an exact number > 0, got {p} for r = {r}")
+    if sum(p for _, p in pairs) != 1:
+        raise ValueError(f"the probabilities must sum to 1, got {sum(p for _, p in pairs)}")
+    moments = sp.Add(*(p * r ** (2 * k_symbol) for r, p in pairs))
+    return PhaseLaw("modulus", moments=moments, atoms=pairs)
 
 
 def roots_of_unity(N: int) -> PhaseLaw:

@@ -125,13 +125,21 @@ def recovery_region_laws(draw, recovers: bool):
 @st.composite
 def process_settings(draw, law):
     """A setting for ``law`` beyond the paper's process: W on a circle of rational radius
-    r in (0, 1] or on the N-th roots of unity (N = 1..5), and every or the last position."""
-    from symbolic.setting import Setting, circle, roots_of_unity
+    r in (0, 1], with a random modulus (on one or two radii k/8, or given by its moments: a Beta
+    law of rho^2), or on the N-th roots of unity (N = 1..5); every or the last position."""
+    from symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
 
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["circle", "modulus", "roots"]))
+    if kind == "circle":
         phases = circle(sp.Rational(draw(st.integers(1, 8)), 8))
-    else:
+    elif kind == "roots":
         phases = roots_of_unity(draw(st.integers(1, 5)))
+    elif draw(st.booleans()):
+        radii = draw(st.lists(st.integers(1, 8), min_size=1, max_size=2, unique=True))
+        weight = sp.Rational(draw(st.integers(1, 3)), 4) if len(radii) == 2 else sp.S.One
+        phases = modulus_atoms(dict(zip((sp.Rational(r, 8) for r in radii), (weight, 1 - weight))))
+    else:  # rho^2 ~ Beta(a, b): E rho^(2k) = prod_{m<k} (a + m) / (a + b + m), rational in k here
+        phases = random_modulus(draw(st.sampled_from(["1/(k+1)", "2/((k+1)*(k+2))", "3/(k+3)"])))
     return Setting(law, phases, positions=draw(st.sampled_from(["all", "last"])))
 
 

@@ -403,7 +403,14 @@ def test_limit_in_a_setting_agrees_with_its_flow_and_says_what_it_is():
 
 
 @pytest.mark.parametrize(
-    "arguments", [["--r", "0.9"], ["--phases", "roots:3"], ["--noise", "0.5"], ["--loss-positions", "last"]]
+    "arguments",
+    [
+        ["--r", "0.9"],
+        ["--phases", "roots:3"],
+        ["--noise", "0.5"],
+        ["--loss-positions", "last"],
+        ["--modulus", '{"moments": "1/(k+1)"}'],
+    ],
 )
 def test_a_closed_form_asked_for_where_none_is_derived_is_refused_with_what_is_given(arguments):
     result = CliRunner().invoke(main, ["limit", "--closed-form", *arguments, "--d", "2", "--T", "6"])
@@ -444,3 +451,41 @@ def test_noise_by_moments_is_exact_and_sampled():
         main, ["simulate", *rademacher, "--d", "2", "--T", "6", "--steps", "2", "--m", "20"]
     )
     assert sampled.exit_code == 0, sampled.output
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ('{"moments": "2^k"}', "no law of rho"),
+        ('{"moments": "9^9^9^9"}', "every power"),  # refused before anything is evaluated
+        ('{"moments": "(1/2)^(1000*k)"}', "every power"),
+        ('{"moments": "__import__(1)"}', "digits, k"),
+        ('{"moments": "1/(k+1"}', "cannot read"),
+        ('{"moments": "1/(k-1)"}', "not a rational number"),
+        ('{"moments": 3}', "digits, k"),
+        ('{"atoms": {"1.5": 1}}', "(0, 1]"),
+        ('{"atoms": {"0.5": 0.5}}', "sum to 1"),
+        ('{"atoms": {"0.5": NaN}}', "NaN"),
+        ('{"atoms": [0.5]}', "radius: probability"),
+        ('{"radius": 1}', '{"atoms"'),
+    ],
+)
+def test_a_modulus_law_that_is_not_a_law_is_refused(value, message):
+    result = run("limit", "--modulus", value, "--d", "2", "--T", "6")
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert_clean(result)
+
+
+def test_a_random_modulus_is_exact_and_sampled_and_refused_where_not_derived():
+    disk = ["--modulus", '{"moments": "1/(k+1)"}', "--d", "2"]
+    result = run("limit", *disk, "--T", "8", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["relative_error"] < 1e-9
+    assert run("simulate", *disk, "--T", "6", "--steps", "2", "--m", "20").exit_code == 0
+    for arguments in (["--r", "0.9"], ["--phases", "roots:2"], ["--noise", "0.5"]):
+        refused = run("limit", *disk, "--T", "6", *arguments)
+        assert refused.exit_code == 2 and len(refused.output.strip().splitlines()) == 1, refused.output
+    too_long = run("simulate", *disk, "--T", "60", "--steps", "1", "--m", "10")
+    assert too_long.exit_code != 0 and "atoms" in too_long.output
+    assert_clean(too_long)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from tokenize import TokenError
 
 import click
 
@@ -28,6 +29,13 @@ _PROCESS_OPTIONS = [
         show_default=True,
         help="Phases of W's entries: uniform on the circle, or roots:N (the N-th roots of unity; "
         "roots:2 is the real process W = diag(+-1)).",
+    ),
+    click.option(
+        "--modulus",
+        default=None,
+        help="A random modulus of W's entries, lambda = rho e^{i theta} with uniform theta, as JSON: "
+        '{"atoms": {"0.9": 0.5, "1": 0.5}} (radius: probability) or {"moments": "1/(k+1)"} '
+        "(E rho^(2k) as a rational function of k; 1/(k+1) is lambda uniform in the unit disk).",
     ),
     click.option(
         "--noise",
@@ -60,9 +68,15 @@ _PROCESS_OPTIONS = [
 ]
 
 
-def _phase_law(radius: float, phases: str):
+def _phase_law(radius: float, phases: str, modulus: str | None = None):
     from symbolic.setting import circle, roots_of_unity
 
+    if modulus is not None:
+        if radius != 1 or phases != "uniform":
+            raise click.UsageError(
+                "--modulus gives the law of |lambda| with uniform phases: drop --r and --phases"
+            )
+        return _modulus_law(modulus)
     if not 0 < radius <= 1:
         raise click.BadParameter(
             f"r must lie in (0, 1] (|lambda| > 1 explodes), got {radius:g}", param_hint="--r"
@@ -89,12 +103,14 @@ def process_options(*, sampling: bool = False):
 
     def decorate(command):
         @functools.wraps(command)
-        def wrapper(*, radius, phases, noise_scale, noise_moments, noise_kind, loss_positions, **rest):
+        def wrapper(
+            *, radius, phases, modulus, noise_scale, noise_moments, noise_kind, loss_positions, **rest
+        ):
             from symbolic.moments import exact_number, gaussian
             from symbolic.noise_counts import check_noise_supported
             from symbolic.setting import Noise, Setting
 
-            phase_law = _phase_law(radius, phases)
+            phase_law = _phase_law(radius, phases, modulus)
             if noise_scale < 0:
                 raise click.BadParameter(
                     f"the noise scale s must be >= 0, got {noise_scale:g}", param_hint="--noise"
@@ -121,6 +137,75 @@ def process_options(*, sampling: bool = False):
         return wrapper
 
     return decorate
+
+
+def _modulus_law(text: str):
+    """A random modulus from --modulus: {"atoms": {radius: probability}} or {"moments": "..."}."""
+    from symbolic.moments import exact_number
+    from symbolic.setting import modulus_atoms, random_modulus
+
+    from ._common import _load_json
+
+    spec = _load_json(text, "--modulus", read_files=False)
+    if not (isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in ("atoms", "moments")):
+        raise click.BadParameter(
+            'give {"atoms": {"radius": probability, ...}} or {"moments": "expression in k"}',
+            param_hint="--modulus",
+        )
+    try:
+        if "atoms" in spec:
+            atoms = spec["atoms"]
+            if not isinstance(atoms, dict) or len(atoms) > _MAX_MODULUS_ATOMS:
+                raise ValueError(
+                    f"the atoms are an object of at most {_MAX_MODULUS_ATOMS} radius: probability pairs"
+                )
+            return modulus_atoms({exact_number(r): exact_number(p) for r, p in atoms.items()})
+        return random_modulus(_moment_expression(spec["moments"]))
+    except (TypeError, ValueError, ArithmeticError) as error:
+        raise click.BadParameter(str(error).splitlines()[0][:300], param_hint="--modulus") from None
+
+
+def _moment_expression(text):
+    """E rho^(2k) from text, read without evaluating it: digits, k, + - * / ^ ( ) and a decimal
+    point only; every power's exponent an integer or a*k + b with |a|, |b| <= 64, so nothing
+    huge is computed (9^9^9^9 is refused, not evaluated)."""
+    import sympy as sp
+    from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
+
+    from symbolic.setting import k_symbol
+
+    if not isinstance(text, str) or len(text) > 200 or not re.fullmatch(r"[0-9k+\-*/^(). ]+", text):
+        raise ValueError("the moments are a string of at most 200 characters: digits, k, + - * / ^ ( ) and .")
+    try:
+        expression = parse_expr(
+            text.replace("^", "**"),
+            local_dict={"k": k_symbol},
+            transformations=(*standard_transformations, rationalize),
+            evaluate=False,
+        )
+    except (SyntaxError, TypeError, sp.SympifyError, TokenError) as error:
+        raise ValueError(f"cannot read the moments {text!r}: {type(error).__name__}") from None
+    for node in sp.preorder_traversal(expression):
+        if node.is_Integer and abs(node) > 10**30:
+            raise ValueError(f"the moments' numbers must have at most 30 digits, got {node}")
+        if node.is_Pow:
+            exponent = node.exp
+            linear = sp.Poly(exponent, k_symbol) if exponent.free_symbols <= {k_symbol} else None
+            if (
+                linear is None
+                or linear.degree() > 1
+                or not all(c.is_Integer and abs(c) <= 64 for c in linear.all_coeffs())
+                or node.base.free_symbols
+                and exponent.free_symbols
+            ):
+                raise ValueError(
+                    "every power in the moments must be to an integer or a*k + b with |a|, |b| <= 64, "
+                    f"got {node}"
+                )
+    return expression
+
+
+_MAX_MODULUS_ATOMS = 64
 
 
 def _noise_by_moments(text: str, kind: str):

@@ -302,7 +302,9 @@ def _silent_coordinates(law) -> list[int]:
 
 def _no_closed_form(setting) -> str:
     """Why this setting has no closed form in T here, and what is given instead."""
-    if setting.phases.kind == "circle" and setting.phases.radius != 1:
+    if setting.phases.kind == "modulus":
+        why = "under a random modulus the sums over positions are sums of moments of rho, with no closed form"
+    elif setting.phases.kind == "circle" and setting.phases.radius != 1:
         why = "under a contraction the sums over positions are partial Lerch sums, with no closed form in T"
     elif setting.phases.kind == "roots":
         why = (

@@ -4,6 +4,7 @@ enumeration of every (t, i, j) with the phase law's own moment function."""
 import itertools
 import random
 
+import pytest
 import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition
 from symbolic.moments import gaussian
 from symbolic.process_counts import brute_force_count, setting_counts, target_weight
-from symbolic.setting import Setting, circle, roots_of_unity
+from symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
 from tests.strategies import process_settings
 
 
@@ -58,3 +59,32 @@ def test_target_weight_is_a_geometric_sum():
     assert target_weight(half, 5) == sp.Rational(21, 256)
     last = Setting(gaussian(1, 1), circle(sp.Rational(1, 2)), positions="last")
     assert target_weight(last, 5) == sp.Rational(1, 256)
+
+
+def test_a_random_modulus_on_one_radius_is_the_circle():
+    """rho = r almost surely, given by its atom or by its moments r^(2k), gives the counts of the
+    circle of radius r, though the random-modulus route keeps each class's exponent apart."""
+    T = 6
+    for kind in ("quadratic", "linear"):
+        fixed = setting_counts(Setting(gaussian(2, 1), circle(sp.Rational(1, 2))), T, kind)
+        one_atom = Setting(gaussian(2, 1), modulus_atoms({sp.Rational(1, 2): 1}))
+        assert setting_counts(one_atom, T, kind) == fixed
+        assert setting_counts(Setting(gaussian(2, 1), random_modulus("(1/4)^k")), T, kind) == fixed
+    # and a modulus that is not constant changes them (E rho^4 > (E rho^2)^2)
+    disk = setting_counts(Setting(gaussian(2, 1), random_modulus("1/(k+1)")), T, "quadratic")
+    half = setting_counts(Setting(gaussian(2, 1), random_modulus("(1/2)^k")), T, "quadratic")
+    assert disk != half
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [
+        "2^k",  # E rho^2 > 1: fails at n = 1
+        "5/4*(1/2)^k - 1/4*(1/4)^k",  # a negative weight on rho^2 = 1/4: fails first at n = 4
+        "1/(k+1) + 1",  # E rho^0 = 2
+        "0^k",  # rho = 0 almost surely
+    ],
+)
+def test_moments_no_law_of_the_modulus_has_are_refused(moments):
+    with pytest.raises(ValueError):
+        random_modulus(moments)
