@@ -140,21 +140,24 @@ def _modulus_counts(setting: Setting, T: int, kind: str) -> dict:
     scaled = {t: w.numerator * (L // w.denominator) for t, w in weights.items()}
     setting.phases.check_moments(3 * T + 2)
     mu = _ScaledMoments(setting.phases, 3 * T + 2)
-    memo: dict = {}
-    out = {}
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     has_j = kind == "quadratic"
+    by_system: dict = {}  # the solution boxes depend on the system only: found once per (system, t)
     for partition, blocks, system, _ in _entries(kind):
-        forms = _class_forms(partition, blocks, slots)
-        if (system, forms) not in memo:
-            equations, low_i, low_j = system
-            numerator = sum(
-                W * sum(mu.box(forms, t, *box) for box in _solution_boxes(equations, low_i, low_j, t, has_j))
-                for t, W in scaled.items()
-            )
-            memo[system, forms] = Fraction(numerator, L * mu.denominator ** len(forms))
-        if memo[system, forms]:
-            out[partition, blocks] = memo[system, forms]
+        by_system.setdefault(system, {}).setdefault(_class_forms(partition, blocks, slots), []).append(
+            (partition, blocks)
+        )
+    out = {}
+    for (equations, low_i, low_j), groups in by_system.items():
+        numerators = dict.fromkeys(groups, 0)
+        for t, W in scaled.items():
+            boxes = _solution_boxes(equations, low_i, low_j, t, has_j)
+            for forms in groups if boxes else ():
+                numerators[forms] += W * sum(mu.box(forms, t, *box) for box in boxes)
+        for forms, entries in groups.items():
+            if numerators[forms]:
+                value = Fraction(numerators[forms], L * mu.denominator ** len(forms))
+                out.update(dict.fromkeys(entries, value))
     return out
 
 
@@ -179,7 +182,7 @@ class _ScaledMoments:
     sums that sum mu(i + c) over a range of i, and mu(i + j + c) over a box, in O(1)."""
 
     def __init__(self, phases, M: int):
-        values = [phases.modulus_moment(k) for k in range(M + 1)]
+        values = phases.modulus_moments(M)
         self.denominator = math.lcm(*(v.denominator for v in values))
         self.value = [v.numerator * (self.denominator // v.denominator) for v in values]
         self.prefix = list(itertools.accumulate(self.value, initial=0))  # prefix[k] = sum_{m<k}

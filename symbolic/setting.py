@@ -105,9 +105,14 @@ class PhaseLaw:
 
     def modulus_moment(self, k: int) -> Fraction:
         """E|lambda|^(2k), exact."""
+        return self.modulus_squared**k if self.kind != "modulus" else _modulus_moments(self, k)[k]
+
+    def modulus_moments(self, order: int) -> tuple[Fraction, ...]:
+        """(E|lambda|^0, E|lambda|^2, ..., E|lambda|^(2 order)), exact (and cached)."""
         if self.kind != "modulus":
-            return self.modulus_squared**k
-        return _modulus_moments(self, k)[k]
+            q = self.modulus_squared
+            return tuple(q**k for k in range(order + 1))
+        return _modulus_moments(self, order)[: order + 1]
 
     def check_moments(self, order: int) -> None:
         """Refuse moments that no law of rho^2 on [0, 1] has, through ``order``: each mu_k =
@@ -116,7 +121,7 @@ class PhaseLaw:
         sufficient as the order grows). mu_k > 0: rho is not 0 almost surely."""
         if self.kind != "modulus":
             return
-        mu = _modulus_moments(self, order)
+        mu = _modulus_moments(self, order)[: order + 1]
         row = list(mu)
         for n in range(order + 1):
             if any(value < 0 for value in row):
@@ -155,8 +160,10 @@ class PhaseLaw:
 
 
 def _modulus_moments(phases: PhaseLaw, order: int) -> tuple[Fraction, ...]:
-    """(E rho^0, ..., E rho^(2 order)), exact; refused where a moment is not rational."""
-    return _moments_cached(phases.moments, phases.atoms, max(order, _CHECKED_ORDER))
+    """(E rho^0, ..., E rho^(2 order')) for some order' >= order, exact; refused where a moment is
+    not rational. Orders are rounded up to a power of 2, so a run that asks for every order up to
+    M computes O(M) moments."""
+    return _moments_cached(phases.moments, phases.atoms, max(_CHECKED_ORDER, 1 << max(order, 1).bit_length()))
 
 
 @functools.lru_cache(maxsize=16)
