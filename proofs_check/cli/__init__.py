@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from . import book, check, conditions, flow, limit, recovery, simulate
+from . import book, check, conditions, flow, limit, recovery, simulate, sweep
 
 __all__ = ["main"]
 
@@ -79,5 +79,6 @@ for _command in (
     recovery.recovery,
     conditions.conditions,
     flow.flow,
+    sweep.sweep,
 ):
     main.add_command(_command)

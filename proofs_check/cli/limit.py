@@ -117,6 +117,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
         payload.update(
             {
                 "ab_closed_form": user(ab_exact, -2),
+                "ab_exact": user(ab_exact, -2),  # the name every setting's answer uses
                 "relative_error": abs(ab_flow - ab_exact) / abs(ab_exact) if ab_exact else None,
                 "absolute_error": user(abs(ab_flow - ab_exact), -2),
                 "a_limit": user(evaluate(closed.a, values), -1),

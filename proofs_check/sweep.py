@@ -1,0 +1,480 @@
+"""Sweeps: one command of ``mesacheck`` run at every point of a grid of settings, on Dask.
+
+A sweep is a small TOML file. A point is a command line: the sweep's ``command`` (``limit``,
+``flow``, ``conditions``, ``recovery`` or ``check``) with the options in ``[fixed]`` and one
+value of every axis in ``[axes]``. Options are named as on the command line, without the dashes
+(``x1``, ``d``, ``T``, ``r``, ``noise``, ``init``, ``sigma-w``, ``seed``, ``a0``, ...; ``true``
+for a flag), so every point is read, checked and refused exactly as the command reads it, and
+its answer is the command's own JSON::
+
+    command = "flow"
+    [fixed]
+    full = true
+    d = 5
+    T = 100
+    init = "random"
+    [axes]
+    x1 = ["gaussian", "sparse"]
+    sigma-w = [0.01, 0.1, 0.5, 1]
+    seed = {range = [0, 10]}          # 0, 1, ..., 9; also {linspace = [start, stop, count]}
+    [plot]                            # optional: a heatmap (x and y) or lines (x, one per series)
+    x = "sigma-w"
+    y = "x1"
+    value = "exact_limit.reached"     # a column of the table, averaged over the other axes
+
+The points run on ``dask.distributed``: an in-process ``LocalCluster`` with one single-threaded
+worker process per core by default, or an existing cluster (``scheduler="tcp://host:port"``)
+with no other change. Every finished point is stored at once under ``<out>/points``, keyed by
+its command line and a fingerprint of the toolkit's source, so an interrupted sweep resumes where
+it stopped and a re-run recomputes nothing. A point whose command refuses or fails is recorded
+with its error and does not stop the sweep. The table (one row per point: the axes, the answer's
+fields, the status and the wall time) is written as Parquet and CSV, with the plot as PNG.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Sweep", "read_sweep", "run_point", "run_sweep", "SweepResult", "code_fingerprint"]
+
+COMMANDS = ("limit", "flow", "conditions", "recovery", "check")
+MAX_POINTS = 100_000  # a spec past this is refused before anything runs
+_AXIS_VALUES = 10_000  # at most this many values on one axis
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A parsed sweep: the command, the fixed options, the axes (name -> values, in order) and
+    the optional plot."""
+
+    command: str
+    fixed: dict
+    axes: dict
+    plot: dict = field(default_factory=dict)
+    name: str = "sweep"
+
+    @property
+    def size(self) -> int:
+        return math.prod(len(values) for values in self.axes.values())
+
+    def points(self) -> list[dict]:
+        """Every point's options: the fixed ones with one value of each axis, in the axes'
+        order (the last axis varies fastest)."""
+        names = list(self.axes)
+        return [self.fixed | dict(zip(names, values)) for values in itertools.product(*self.axes.values())]
+
+
+def read_sweep(source) -> Sweep:
+    """A sweep from a TOML file's path or text; ``ValueError`` names what is wrong."""
+    text = source
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and source.endswith(".toml")
+    ):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"no sweep file {str(path)!r}")
+        if path.stat().st_size > 1_000_000:
+            raise ValueError(f"the sweep file {str(path)!r} is larger than 1 MB")
+        text = path.read_text()
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"the sweep file is not valid TOML: {error}") from None
+    unknown = set(spec) - {"command", "fixed", "axes", "plot", "name"}
+    if unknown:
+        raise ValueError(f"unknown sweep keys {sorted(unknown)}: use command, name, [fixed], [axes], [plot]")
+    command = spec.get("command")
+    if command not in COMMANDS:
+        raise ValueError(f"the sweep's command must be one of {', '.join(COMMANDS)}, got {command!r}")
+    fixed, axes = spec.get("fixed", {}), spec.get("axes", {})
+    if not isinstance(fixed, dict) or not isinstance(axes, dict):
+        raise ValueError("[fixed] and [axes] must be tables")
+    if not axes:
+        raise ValueError("a sweep needs at least one axis in [axes]")
+    both = set(fixed) & set(axes)
+    if both:
+        raise ValueError(f"{sorted(both)} are both fixed and an axis")
+    axes = {name: _axis_values(name, values) for name, values in axes.items()}
+    for name, value in fixed.items():
+        _check_value(name, value)
+    sweep = Sweep(command, dict(fixed), axes, dict(spec.get("plot", {})), str(spec.get("name", "sweep")))
+    if sweep.size > MAX_POINTS:
+        raise ValueError(f"the sweep has {sweep.size} points, more than {MAX_POINTS}: split it")
+    _check_plot(sweep)
+    return sweep
+
+
+def _axis_values(name: str, values) -> list:
+    if isinstance(values, dict):
+        if set(values) == {"range"} and _integers(values["range"], 2):
+            start, stop = values["range"]
+            if not 0 < stop - start <= _AXIS_VALUES:
+                raise ValueError(
+                    f"axis {name}: range [{start}, {stop}) is empty or longer than {_AXIS_VALUES}"
+                )
+            values = list(range(start, stop))
+        elif (
+            set(values) == {"linspace"}
+            and isinstance(values["linspace"], list)
+            and len(values["linspace"]) == 3
+        ):
+            start, stop, count = values["linspace"]
+            if not (
+                _number(start) and _number(stop) and isinstance(count, int) and 2 <= count <= _AXIS_VALUES
+            ):
+                raise ValueError(
+                    f"axis {name}: linspace is [start, stop, count] with 2 <= count <= {_AXIS_VALUES}"
+                )
+            values = [start + (stop - start) * k / (count - 1) for k in range(count)]
+        else:
+            raise ValueError(
+                f"axis {name}: give a list, {{range = [start, stop]}} or {{linspace = [a, b, n]}}"
+            )
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"axis {name}: give a non-empty list of values")
+    if len(values) > _AXIS_VALUES:
+        raise ValueError(f"axis {name} has {len(values)} values, more than {_AXIS_VALUES}")
+    for value in values:
+        _check_value(name, value)
+    if len({json.dumps(v) for v in values}) != len(values):
+        raise ValueError(f"axis {name} repeats a value")
+    return values
+
+
+def _integers(values, count: int) -> bool:
+    return isinstance(values, list) and len(values) == count and all(type(v) is int for v in values)
+
+
+def _number(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _check_value(name: str, value) -> None:
+    if not isinstance(name, str) or not name or name.startswith("-") or not name.replace("-", "").isalnum():
+        raise ValueError(f"{name!r} is not an option name (give it without dashes, e.g. sigma-w)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"option {name}: {value} is not a finite number")
+    if not isinstance(value, (bool, int, float, str)):
+        raise ValueError(f"option {name}: give a number, a string or true/false, got {type(value).__name__}")
+
+
+def _check_plot(sweep: Sweep) -> None:
+    plot = sweep.plot
+    if not plot:
+        return
+    unknown = set(plot) - {"x", "y", "value"}
+    if unknown:
+        raise ValueError(f"unknown [plot] keys {sorted(unknown)}: use x, y and value")
+    for key in ("x", "y"):
+        if key in plot and plot[key] not in sweep.axes:
+            raise ValueError(f"[plot] {key} = {plot[key]!r} is not an axis")
+    if "x" not in plot or "value" not in plot:
+        raise ValueError("[plot] needs x (an axis) and value (a column of the table)")
+
+
+def arguments(command: str, options: dict) -> list[str]:
+    """The command line of one point: ``[command, --name value, ..., --json]``; ``true`` is a
+    flag, ``false`` leaves it out."""
+    out = [command]
+    for name, value in options.items():
+        if value is True:
+            out.append(f"--{name}")
+        elif value is not False:
+            out += [f"--{name}", repr(value) if isinstance(value, float) else str(value)]
+    return [*out, "--json"]
+
+
+def validate(sweep: Sweep) -> None:
+    """Parse every point's command line as the command would, without running it, so that a
+    misspelt option or an impossible value is refused before any work."""
+    import click
+
+    from .cli import main
+
+    command = main.commands[sweep.command]
+    seen = set()
+    for options in sweep.points():
+        argv = arguments(sweep.command, options)[1:]
+        key = json.dumps(argv)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            command.make_context(sweep.command, list(argv), resilient_parsing=False)
+        except click.ClickException as error:
+            raise ValueError(f"point {options}: {' '.join(error.format_message().split())}") from None
+
+
+def code_fingerprint() -> str:
+    """A hash of the toolkit's source and the numeric libraries' versions: a cached point is
+    reused only by the same code."""
+    import numpy
+    import scipy
+    import sympy
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"{sympy.__version__} {numpy.__version__} {scipy.__version__}".encode())
+    for package in ("symbolic", "numeric", "proofs_check"):
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def point_key(argv: list[str], fingerprint: str) -> str:
+    return hashlib.sha256(json.dumps([argv, fingerprint]).encode()).hexdigest()[:24]
+
+
+def run_point(argv: list[str]) -> dict:
+    """Run one command line in this process: ``{"status": "ok", "answer": <its JSON>}``, or
+    ``{"status": "error", "error": <one line>}`` for a refusal or a failure (never raised), with
+    the wall time."""
+    import click
+
+    from .cli import main
+
+    start = time.perf_counter()
+    out = io.StringIO()
+    result: dict = {"status": "ok"}
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                main.main(list(argv), prog_name="mesacheck", standalone_mode=False)
+            except SystemExit as stop:  # `check` exits 1 when a claim fails: its JSON is the answer
+                if stop.code not in (0, 1, None):
+                    raise
+    except click.ClickException as error:
+        result = {"status": "error", "error": " ".join(error.format_message().split())}
+    except (Exception, SystemExit) as error:  # one point's bug must not end the sweep: recorded
+        result = {"status": "error", "error": f"{type(error).__name__}: {' '.join(str(error).split())}"}
+    if result["status"] == "ok":
+        try:
+            result["answer"] = json.loads(out.getvalue())
+        except json.JSONDecodeError:
+            result = {"status": "error", "error": "the command printed no JSON answer"}
+    result["wall_seconds"] = time.perf_counter() - start
+    return result
+
+
+@dataclass
+class SweepResult:
+    """What a run did: the rows (one per point, in the sweep's order), how many points were
+    computed now, taken from the cache, or failed, the wall time and the files written."""
+
+    rows: list[dict]
+    computed: int
+    cached: int
+    failed: int
+    wall_seconds: float
+    files: dict
+
+    @property
+    def points_per_second(self) -> float:
+        return self.computed / self.wall_seconds if self.computed and self.wall_seconds > 0 else 0.0
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+) -> SweepResult:
+    """Run every point not already in ``out/points`` on Dask and write the table and plot.
+    ``scheduler``: the address of an existing cluster (``tcp://host:port``); else a
+    ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core)."""
+    validate(sweep)
+    out = Path(out)
+    folder = out / "points"
+    folder.mkdir(parents=True, exist_ok=True)
+    fingerprint = code_fingerprint()
+    points = sweep.points()
+    argvs = [arguments(sweep.command, options) for options in points]
+    keys = [point_key(argv, fingerprint) for argv in argvs]
+    results: dict[str, dict] = {}
+    for key in set(keys):
+        stored = _load_point(folder / f"{key}.json")
+        if stored is not None:
+            results[key] = stored
+    cached = len(results)
+    todo = {key: argv for key, argv in zip(keys, argvs) if key not in results}
+    start = time.perf_counter()
+    if todo:
+        _compute(todo, folder, results, scheduler=scheduler, workers=workers, progress=progress)
+    wall = time.perf_counter() - start
+    rows = [_row(options, results[key], key) for options, key in zip(points, keys)]
+    files = write_table(rows, out / "table")
+    if sweep.plot:
+        files["plot"] = str(plot_sweep(sweep, rows, out / "plot.png"))
+    failed = sum(row["status"] != "ok" for row in rows)
+    return SweepResult(rows, len(todo), cached, failed, wall, files)
+
+
+def _compute(todo: dict, folder: Path, results: dict, *, scheduler, workers, progress) -> None:
+    """Submit every point to Dask and store each result as it arrives."""
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    if scheduler:
+        cluster = None
+        client = Client(scheduler, timeout="20s")
+    else:
+        import os
+
+        count = workers or os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=min(count, len(todo)),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        futures = {
+            client.submit(run_point, argv, key=f"mesacheck-point-{key}", pure=False): key
+            for key, argv in todo.items()
+        }
+        bar = tqdm(total=len(futures), desc="sweep", unit="point", disable=not progress)
+        for future in as_completed(futures):
+            key = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # the worker itself died: recorded like a failing point
+                result = {
+                    "status": "error",
+                    "error": f"{type(error).__name__}: {error}",
+                    "wall_seconds": None,
+                }
+            result["argv"] = todo[key]
+            _store_point(folder / f"{key}.json", result)
+            results[key] = result
+            bar.update()
+        bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _load_point(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _store_point(path: Path, result: dict) -> None:
+    """Write atomically: an interrupted write leaves no half point behind."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(result))
+    temporary.replace(path)
+
+
+def _row(options: dict, result: dict, key: str) -> dict:
+    row = dict(options)
+    row["status"] = result["status"]
+    row["error"] = result.get("error")
+    row["wall_seconds"] = result.get("wall_seconds")
+    for name, value in _flatten(result.get("answer") or {}).items():
+        row.setdefault(name, value)
+    row["point"] = key
+    return row
+
+
+def _flatten(answer: dict, prefix: str = "") -> dict:
+    """Nested answers as dotted columns; lists as JSON text."""
+    out = {}
+    for name, value in answer.items():
+        column = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, column + "."))
+        elif isinstance(value, list):
+            out[column] = json.dumps(value)
+        else:
+            out[column] = value
+    return out
+
+
+def write_table(rows: list[dict], stem: Path) -> dict:
+    """The rows as ``stem.csv`` and ``stem.parquet`` (columns in first-seen order; a column
+    whose values mix types is written as text)."""
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    with open(stem.with_suffix(".csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {}
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        kinds = {type(v) for v in values if v is not None}
+        if kinds <= {int, float} and kinds != {int, float} or kinds in ({bool}, {str}, set()):
+            arrays[name] = pa.array(values)
+        elif kinds == {int, float}:
+            arrays[name] = pa.array([None if v is None else float(v) for v in values])
+        else:
+            arrays[name] = pa.array([None if v is None else str(v) for v in values])
+    pq.write_table(pa.table(arrays), stem.with_suffix(".parquet"))
+    return {"csv": str(stem.with_suffix(".csv")), "parquet": str(stem.with_suffix(".parquet"))}
+
+
+def aggregate(rows: list[dict], x: str, y: str | None, value: str) -> dict:
+    """{(x value, y value or None): (mean of the value over the points there, count)} over the
+    points that answered with a number (a boolean counts as 0 or 1: a fraction)."""
+    groups: dict = {}
+    for row in rows:
+        v = row.get(value)
+        if row["status"] != "ok" or not isinstance(v, (bool, int, float)) or not math.isfinite(float(v)):
+            continue
+        groups.setdefault((row[x], row[y] if y else None), []).append(float(v))
+    return {key: (sum(vs) / len(vs), len(vs)) for key, vs in groups.items()}
+
+
+def plot_sweep(sweep: Sweep, rows: list[dict], path: Path) -> Path:
+    """A heatmap of the value over (x, y), or one line over x per value of y (one line when
+    there is no y), averaged over the other axes."""
+    from matplotlib.figure import Figure
+
+    x, y, value = sweep.plot["x"], sweep.plot.get("y"), sweep.plot["value"]
+    means = aggregate(rows, x, y, value)
+    xs = sweep.axes[x]
+    figure = Figure(figsize=(6.5, 4.0), layout="constrained")
+    axis = figure.subplots()
+    if y:
+        ys = sweep.axes[y]
+        grid = [[means.get((a, b), (math.nan, 0))[0] for a in xs] for b in ys]
+        image = axis.imshow(grid, aspect="auto", origin="lower", cmap="viridis")
+        axis.set_xticks(range(len(xs)), [str(a) for a in xs])
+        axis.set_yticks(range(len(ys)), [str(b) for b in ys])
+        axis.set(xlabel=x, ylabel=y)
+        figure.colorbar(image, ax=axis, label=value)
+        for i, b in enumerate(ys):
+            for j, a in enumerate(xs):
+                if (a, b) in means:
+                    axis.text(j, i, f"{means[a, b][0]:.3g}", ha="center", va="center", fontsize=8, color="w")
+    else:
+        numeric = all(isinstance(a, (int, float)) for a in xs)
+        positions = xs if numeric else list(range(len(xs)))
+        axis.plot(positions, [means.get((a, None), (math.nan, 0))[0] for a in xs], "o-")
+        if not numeric:
+            axis.set_xticks(positions, [str(a) for a in xs])
+        axis.set(xlabel=x, ylabel=value)
+    axis.set_title(f"{sweep.name}: {value}")
+    figure.savefig(path, dpi=110)
+    return path
