@@ -195,24 +195,24 @@ def arguments(command: str, options: dict) -> list[str]:
 
 
 def validate(sweep: Sweep) -> None:
-    """Parse every point's command line as the command would, without running it, so that a
-    misspelt option or an impossible value is refused before any work."""
+    """Parse command lines as the command would, without running them, so that a misspelt
+    option or a value of the wrong type is refused before any work: every value of every axis
+    once, with the first value of the others. (What only the command's run can tell, such as
+    r > 1, is a failing point.)"""
     import click
 
     from .cli import main
 
     command = main.commands[sweep.command]
-    seen = set()
-    for options in sweep.points():
-        argv = arguments(sweep.command, options)[1:]
-        key = json.dumps(argv)
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            command.make_context(sweep.command, list(argv), resilient_parsing=False)
-        except click.ClickException as error:
-            raise ValueError(f"point {options}: {' '.join(error.format_message().split())}") from None
+    first = {name: values[0] for name, values in sweep.axes.items()}
+    for name, values in sweep.axes.items():
+        for value in values:
+            options = sweep.fixed | first | {name: value}
+            argv = arguments(sweep.command, options)[1:]
+            try:
+                command.make_context(sweep.command, list(argv))
+            except click.ClickException as error:
+                raise ValueError(f"point {options}: {' '.join(error.format_message().split())}") from None
 
 
 def code_fingerprint() -> str:
@@ -294,7 +294,7 @@ def run_sweep(
     """Run every point not already in ``out/points`` on Dask and write the table and plot.
     ``scheduler``: the address of an existing cluster (``tcp://host:port``); else a
     ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core)."""
-    validate(sweep)
+    validate(sweep)  # again: a sweep built in Python has not been through the command line
     out = Path(out)
     folder = out / "points"
     folder.mkdir(parents=True, exist_ok=True)

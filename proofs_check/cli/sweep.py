@@ -35,7 +35,7 @@ def sweep(spec, out, scheduler, workers, as_json):
     Finished points are stored as they arrive, so an interrupted sweep resumes and a re-run
     recomputes nothing; a point that fails is recorded with its error. Writes table.parquet,
     table.csv and, with a [plot] section, plot.png."""
-    from ..sweep import read_sweep, run_sweep
+    from ..sweep import read_sweep, run_sweep, validate
 
     if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
         raise click.BadParameter(f"give an address like tcp://127.0.0.1:8786, got {scheduler[:60]!r}")
@@ -43,6 +43,7 @@ def sweep(spec, out, scheduler, workers, as_json):
         raise click.UsageError("--workers sizes the local cluster: drop it with --scheduler")
     try:
         parsed = read_sweep(Path(spec))
+        validate(parsed)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="SPEC") from None
     folder = Path(out) if out else Path(spec).with_suffix("")
