@@ -29,6 +29,7 @@ __all__ = [
     "prediction_block_mask",
     "random_initialization",
     "structure_of",
+    "off_diagonal_size",
 ]
 
 
@@ -365,6 +366,18 @@ def _real_coordinates(model: FullModel, size: int) -> np.ndarray:
     return np.concatenate([np.ones(q), np.zeros(q), np.ones(p), np.zeros(p)]).astype(bool)[:size]
 
 
+def off_diagonal_size(W_KQ: np.ndarray, W_PV: np.ndarray) -> float:
+    """The largest entry outside the diagonal model's pattern (the diagonals of the prediction
+    blocks W^KQ[d:, :d] and W^PV[:, :d]): 0 on the diagonal manifold."""
+    d = W_PV.shape[0]
+    inside_KQ, inside_PV = np.zeros(W_KQ.shape, dtype=bool), np.zeros(W_PV.shape, dtype=bool)
+    inside_KQ[d + np.arange(d), np.arange(d)] = True
+    inside_PV[np.arange(d), np.arange(d)] = True
+    return float(
+        max(np.max(np.abs(W_KQ[~inside_KQ]), initial=0.0), np.max(np.abs(W_PV[~inside_PV]), initial=0.0))
+    )
+
+
 def structure_of(W_KQ: np.ndarray, W_PV: np.ndarray, *, atol: float = 1e-8) -> str:
     """ "diagonal" when only the diagonals of the prediction blocks are non-zero (to ``atol``),
     "symmetric" when both prediction blocks are alpha I + beta 11^T and the other blocks of
@@ -372,10 +385,7 @@ def structure_of(W_KQ: np.ndarray, W_PV: np.ndarray, *, atol: float = 1e-8) -> s
     d = W_PV.shape[0]
     blocks = [W_KQ[:d, :d], W_KQ[:d, d:], W_KQ[d:, :d], W_KQ[d:, d:], W_PV[:, :d], W_PV[:, d:]]
     off = ~np.eye(d, dtype=bool)
-    others = [blocks[0], blocks[1], blocks[3], blocks[5]]
-    if all(np.all(np.abs(B) <= atol) for B in others) and all(
-        np.all(np.abs(B[off]) <= atol) for B in (blocks[2], blocks[4])
-    ):
+    if off_diagonal_size(W_KQ, W_PV) <= atol:
         return "diagonal"
 
     def identity_plus_ones(B):

@@ -17,6 +17,8 @@ its answer is the command's own JSON::
     x1 = ["gaussian", "sparse"]
     sigma-w = [0.01, 0.1, 0.5, 1]
     seed = {range = [0, 10]}          # 0, 1, ..., 9; also {linspace = [start, stop, count]}
+    # options that vary together are one axis of tables, shown by their label:
+    # law = [{x1 = "gaussian", label = "Gaussian"}, {x1 = "iid", moments = "{...}", label = "mu = 0.1"}]
     [plot]                            # optional: a heatmap (x and y) or lines (x, one per series)
     x = "sigma-w"
     y = "x1"
@@ -45,7 +47,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Sweep", "read_sweep", "run_point", "run_sweep", "SweepResult", "code_fingerprint"]
+__all__ = ["Sweep", "read_sweep", "validate", "run_point", "run_sweep", "SweepResult", "aggregate"]
 
 COMMANDS = ("limit", "flow", "conditions", "recovery", "check")
 MAX_POINTS = 100_000  # a spec past this is refused before anything runs
@@ -69,9 +71,34 @@ class Sweep:
 
     def points(self) -> list[dict]:
         """Every point's options: the fixed ones with one value of each axis, in the axes'
-        order (the last axis varies fastest)."""
-        names = list(self.axes)
-        return [self.fixed | dict(zip(names, values)) for values in itertools.product(*self.axes.values())]
+        order (the last axis varies fastest). A table value gives several options at once."""
+        return [self.options(zip(self.axes, values)) for values in itertools.product(*self.axes.values())]
+
+    def options(self, values) -> dict:
+        """The options of the point with these (axis, value) pairs."""
+        options = dict(self.fixed)
+        for name, value in values:
+            options.update(_options_of(value) if isinstance(value, dict) else {name: value})
+        return options
+
+    def labels(self) -> list[dict]:
+        """Every point's value of each axis, as the table's axis columns: a table value by its
+        ``label``."""
+        return [
+            {name: label_of(value) for name, value in zip(self.axes, values)}
+            for values in itertools.product(*self.axes.values())
+        ]
+
+
+def label_of(value):
+    """An axis value as it is shown: a table by its ``label`` (else its options, compactly)."""
+    if not isinstance(value, dict):
+        return value
+    return value.get("label") or ", ".join(f"{k}={v}" for k, v in _options_of(value).items())
+
+
+def _options_of(table: dict) -> dict:
+    return {name: value for name, value in table.items() if name != "label"}
 
 
 def read_sweep(source) -> Sweep:
@@ -145,7 +172,13 @@ def _axis_values(name: str, values) -> list:
     if len(values) > _AXIS_VALUES:
         raise ValueError(f"axis {name} has {len(values)} values, more than {_AXIS_VALUES}")
     for value in values:
-        _check_value(name, value)
+        if isinstance(value, dict):  # several options that vary together, e.g. x1 with its moments
+            if not value or not isinstance(value.get("label", ""), str):
+                raise ValueError(f"axis {name}: a table value needs options (and an optional string label)")
+            for option, entry in _options_of(value).items():
+                _check_value(option, entry)
+        else:
+            _check_value(name, value)
     if len({json.dumps(v) for v in values}) != len(values):
         raise ValueError(f"axis {name} repeats a value")
     return values
@@ -207,7 +240,7 @@ def validate(sweep: Sweep) -> None:
     first = {name: values[0] for name, values in sweep.axes.items()}
     for name, values in sweep.axes.items():
         for value in values:
-            options = sweep.fixed | first | {name: value}
+            options = sweep.options((first | {name: value}).items())
             argv = arguments(sweep.command, options)[1:]
             try:
                 command.make_context(sweep.command, list(argv))
@@ -313,7 +346,10 @@ def run_sweep(
     if todo:
         _compute(todo, folder, results, scheduler=scheduler, workers=workers, progress=progress)
     wall = time.perf_counter() - start
-    rows = [_row(options, results[key], key) for options, key in zip(points, keys)]
+    rows = [
+        _row(options | labels, results[key], key)
+        for options, labels, key in zip(points, sweep.labels(), keys)
+    ]
     files = write_table(rows, out / "table")
     if sweep.plot:
         files["plot"] = str(plot_sweep(sweep, rows, out / "plot.png"))
@@ -453,21 +489,31 @@ def plot_sweep(sweep: Sweep, rows: list[dict], path: Path) -> Path:
 
     x, y, value = sweep.plot["x"], sweep.plot.get("y"), sweep.plot["value"]
     means = aggregate(rows, x, y, value)
-    xs = sweep.axes[x]
+    xs = [label_of(value) for value in sweep.axes[x]]
     figure = Figure(figsize=(6.5, 4.0), layout="constrained")
     axis = figure.subplots()
     if y:
-        ys = sweep.axes[y]
+        ys = [label_of(value) for value in sweep.axes[y]]
         grid = [[means.get((a, b), (math.nan, 0))[0] for a in xs] for b in ys]
         image = axis.imshow(grid, aspect="auto", origin="lower", cmap="viridis")
         axis.set_xticks(range(len(xs)), [str(a) for a in xs])
         axis.set_yticks(range(len(ys)), [str(b) for b in ys])
         axis.set(xlabel=x, ylabel=y)
         figure.colorbar(image, ax=axis, label=value)
+        low, high = image.get_clim()
         for i, b in enumerate(ys):
             for j, a in enumerate(xs):
-                if (a, b) in means:
-                    axis.text(j, i, f"{means[a, b][0]:.3g}", ha="center", va="center", fontsize=8, color="w")
+                if (a, b) in means:  # dark text on the bright end of viridis
+                    bright = high > low and (means[a, b][0] - low) / (high - low) > 0.6
+                    axis.text(
+                        j,
+                        i,
+                        f"{means[a, b][0]:.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="k" if bright else "w",
+                    )
     else:
         numeric = all(isinstance(a, (int, float)) for a in xs)
         positions = xs if numeric else list(range(len(xs)))

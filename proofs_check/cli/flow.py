@@ -48,6 +48,7 @@ def flow(
         full_model,
         gradient_tolerance,
         integrate_full_flow,
+        off_diagonal_size,
         random_initialization,
         structure_of,
     )
@@ -114,6 +115,7 @@ def flow(
         "ab": float(solution.ab[-1]),
         "loss": float(solution.loss[-1]),
         "structure": structure,
+        "off_diagonal": off_diagonal_size(W_KQ, W_PV),
         "exact_limit": exact_limit,
         "certificate": {
             "gradient_norm": solution.gradient_norm,
@@ -130,7 +132,8 @@ def flow(
     lines = [
         f"{setting.description}, d = {law.d}, T = {T}, init {init}, {'masked' if mask else 'unmasked'}",
         f"ab (mean Re W_KQ[d+j,j] Re W_PV[j,j]) = {solution.ab[-1]:.15g}",
-        f"loss = {solution.loss[-1]:.15g}; structure: {structure}",
+        f"loss = {solution.loss[-1]:.15g}; structure: {structure} "
+        f"(largest entry off the diagonal pattern {off_diagonal_size(W_KQ, W_PV):.1e})",
         *(
             [
                 f"exact mesa-optimizer p* = {exact_limit['ab']:.15g}: every a_j b_j within "
