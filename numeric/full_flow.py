@@ -217,6 +217,7 @@ class FullFlowSolution:
     rtol: float
     atol: float
     gtol: float
+    stationary: bool = True  # False: the state at tau_max of a run allowed to end unfinished
 
     @property
     def limit(self) -> tuple[np.ndarray, np.ndarray]:
@@ -316,6 +317,7 @@ def integrate_full_flow(
         return blow_up - np.max(np.abs(y))
 
     converged.terminal = exploded.terminal = True
+    stationary = True
     if np.linalg.norm(model.real_gradient(y0) * keep) <= gtol:
         states = y0[None, :]
         tau = np.zeros(1)
@@ -342,6 +344,7 @@ def integrate_full_flow(
                 f"the full flow did not become stationary by tau = {tau_max:g} "
                 f"(gradient norm {g:.3e} > {gtol:.1e})"
             )
+        stationary = result.status == 1
         states, tau = np.array([full_state(y) for y in result.y.T]), result.t
     matrices = [model.unpack(y) for y in states]
     conserved = np.array([np.sum(np.abs(P) ** 2) - np.sum(np.abs(Q) ** 2) for Q, P in matrices])
@@ -357,6 +360,7 @@ def integrate_full_flow(
         rtol,
         atol,
         gtol,
+        stationary,
     )
 
 

@@ -219,3 +219,22 @@ def test_recovery_bad_input(args, fragment):
 def test_book_refuses_a_folder_that_is_not_a_book(tmp_path):
     result = run("book", "--source", str(tmp_path))
     assert result.exit_code == 1 and "not a book" in result.output and "Traceback" not in result.output
+
+
+def test_full_flow_reports_the_exact_limit_and_an_unfinished_flow_only_when_asked():
+    """Gaussian from a random start: stationary, diagonal, every a_j b_j at the exact p*. The
+    sparse token from the same start: its loss cannot see some entries of W^KQ, which keep their
+    random values, and the rest converge only algebraically, so the flow is not stationary by
+    tau = 10^4: refused by default, reported (marked) with --report-unfinished."""
+    common = ["flow", "--full", "--d", "2", "--T", "10", "--init", "random", "--seed", "3", "--json"]
+    gaussian = json.loads(CliRunner().invoke(main, [*common, "--x1", "gaussian"]).output)
+    assert gaussian["stationary"] and gaussian["structure"] == "diagonal"
+    assert gaussian["exact_limit"]["reached"] and gaussian["exact_limit"]["max_relative_gap"] <= 1e-9
+    sparse = [*common, "--x1", "sparse", "--tau-max", "1e4"]
+    refused = CliRunner().invoke(main, sparse)
+    assert refused.exit_code == 1 and "did not become stationary" in refused.output
+    reported = CliRunner().invoke(main, [*sparse, "--report-unfinished"])
+    assert reported.exit_code == 0, reported.output
+    payload = json.loads(reported.output)
+    assert not payload["stationary"] and not payload["exact_limit"]["reached"]
+    assert payload["off_diagonal"] > 1e-3  # the entries the loss cannot see keep their start

@@ -25,6 +25,12 @@ BLOW_UP = 1e6  # integrate_full_flow's default box: an entry beyond it means the
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --init random.")
 @click.option("--tau-max", type=POSITIVE, default=1e5, show_default=True, help="Time budget of the flow.")
 @click.option(
+    "--report-unfinished",
+    is_flag=True,
+    help="Report the state at --tau-max, marked not stationary, instead of refusing it (for sweeps; "
+    "e.g. a degenerate minimum, where the gradient decays only algebraically).",
+)
+@click.option(
     "--heatmap", callback=output_path(".png"), help="Save heatmaps of the learned W^KQ, W^PV (PNG)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -40,6 +46,7 @@ def flow(
     sigma_w,
     seed,
     tau_max,
+    report_unfinished,
     heatmap,
     as_json,
 ):
@@ -89,14 +96,21 @@ def flow(
     bar = _FlowProgress(gradient_tolerance(model)) if progress_wanted(as_json) else None
     try:
         solution = integrate_full_flow(
-            model, *start, mask=mask, tau_max=tau_max, blow_up=BLOW_UP, progress=bar
+            model,
+            *start,
+            mask=mask,
+            tau_max=tau_max,
+            blow_up=BLOW_UP,
+            progress=bar,
+            allow_unfinished=report_unfinished,
         )
     finally:
         if bar:
             bar.close()
     W_KQ, W_PV = solution.limit
     structure = structure_of(W_KQ, W_PV)
-    exact_limit = _against_exact_limit(exact, T, W_KQ, W_PV, structure)
+    stationary = solution.stationary
+    exact_limit = _against_exact_limit(exact, T, W_KQ, W_PV, structure, stationary)
     wall = time.perf_counter() - start_time
     if heatmap:
         _heatmaps(
@@ -114,6 +128,7 @@ def flow(
         "mask": mask,
         "ab": float(solution.ab[-1]),
         "loss": float(solution.loss[-1]),
+        "stationary": stationary,
         "structure": structure,
         "off_diagonal": off_diagonal_size(W_KQ, W_PV),
         "exact_limit": exact_limit,
@@ -144,7 +159,8 @@ def flow(
             else []
         ),
         f"certificate: |grad L| = {solution.gradient_norm:.2e}, "
-        f"conserved drift = {solution.conserved_drift:.2e}",
+        f"conserved drift = {solution.conserved_drift:.2e}"
+        + ("" if stationary else f"; NOT stationary by tau = {tau_max:g} (|grad L| > {solution.gtol:.1e})"),
         f"tau = {solution.tau[-1]:.4g}; wall {wall:.1f} s",
         *([f"heatmaps in {heatmap}"] if heatmap else []),
     ]
@@ -157,10 +173,10 @@ def flow(
 REACHED_RTOL = 1e-9
 
 
-def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str) -> dict | None:
+def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str, stationary: bool) -> dict | None:
     """The exact mesa-optimizer p* = beta / alpha of the setting (an exchangeable law) against
     the products a_j b_j = W^KQ[d+j, j] W^PV[j, j] of the flow's end: reached when the end is
-    diagonal and every product is within ``REACHED_RTOL`` of p*. None where p* is not defined
+    stationary and diagonal, and every product is within ``REACHED_RTOL`` of p*. None where p* is not defined
     (a law whose moments change under permuting coordinates)."""
     from symbolic.symmetric_line import symmetric_line
 
@@ -175,7 +191,7 @@ def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str) -> dict | 
         "ab": p_star,
         "products": [float(v.real) for v in products],
         "max_relative_gap": gap,
-        "reached": bool(structure == "diagonal" and gap <= REACHED_RTOL),
+        "reached": bool(stationary and structure == "diagonal" and gap <= REACHED_RTOL),
         "rtol": REACHED_RTOL,
     }
 
