@@ -29,6 +29,7 @@ __all__ = [
     "token",
     "expectation",
     "iid",
+    "shifted_gaussian_moments",
     "ExchangeableMoments",
     "mixture",
     "exact_number",
@@ -303,6 +304,23 @@ def iid(d: int, moments: dict) -> Distribution:
 
     key = tuple(m[n] for n in range(1, 7))
     return Distribution("iid", d, moment, True, (), key)
+
+
+def shifted_gaussian_moments(mu) -> dict[int, sp.Expr]:
+    """E x^n, n = 1..6, of x = g + mu with g ~ N(0, 1), exactly: for ``iid(d, ...)``, a family
+    that is the Gaussian token at mu = 0 (the emergence condition holds) and breaks its sign
+    symmetry for every mu != 0 (the condition fails), continuously in mu.
+
+    >>> shifted_gaussian_moments(0)
+    {1: 0, 2: 1, 3: 0, 4: 3, 5: 0, 6: 15}
+    """
+    mu = _exact(mu)
+    # E (g + mu)^n = sum_k binomial(n, k) mu^(n - k) E g^k, E g^k = (k - 1)!! for even k
+    def moment(n):
+        terms = (sp.binomial(n, k) * mu ** (n - k) * _double_factorial(k) for k in range(0, n + 1, 2))
+        return sp.expand(sum(terms))
+
+    return {n: moment(n) for n in range(1, 7)}
 
 
 def ExchangeableMoments(d: int, name: str = "m") -> Distribution:

@@ -1,0 +1,112 @@
+"""Issue 14's acceptance figures: the paper's Figure 5 as a sweep on Dask, and the speed-up of two
+workers over one.
+
+The sweep: `mesacheck flow --full` from a random initialization of every entry (d = 5, T = 100)
+for 4 laws of x_1 (Gaussian; sparse; the shifted Gaussian x = g + mu at mu = 0.05 and 0.3, which
+fails the emergence condition) x sigma_w in {0.01, 0.1, 0.5, 1} x 10 seeds = 160 exact flows,
+with --report-unfinished so that a flow that is not stationary by tau = 10^5 is a row, not an
+error. It prints the wall time and points per second of the whole sweep on a LocalCluster of 2
+workers, then per law and sigma_w the fraction of runs that end stationary, diagonal and at the
+exact p* (every a_j b_j within 1e-9), the largest entry left off the diagonal pattern, and the
+errors. Then the speed-up: the Gaussian x 4 sigma_w x 4 seeds (16 points) on 1 worker and on 2,
+each into an empty folder, cluster start-up included.
+
+Run: python benchmarks/sweep_figure5.py [--seeds 10] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from proofs_check.sweep import read_sweep, run_sweep  # noqa: E402
+from symbolic.moments import shifted_gaussian_moments  # noqa: E402
+
+
+def shifted(mu: str) -> str:
+    moments = {str(n): str(v) for n, v in shifted_gaussian_moments(mu).items()}
+    return "{" + f'x1 = "iid", moments = {json.dumps(json.dumps(moments))}, label = "shifted mu = {mu}"' + "}"
+
+
+def spec(seeds: int, laws: list[str], scales: str) -> str:
+    return f"""
+name = "figure5"
+command = "flow"
+[fixed]
+full = true
+d = 5
+T = 100
+init = "random"
+report-unfinished = true
+[axes]
+law = [{", ".join(laws)}]
+sigma-w = {scales}
+seed = {{range = [0, {seeds}]}}
+[plot]
+x = "sigma-w"
+y = "law"
+value = "exact_limit.reached"
+"""
+
+
+LAWS = [
+    '{x1 = "gaussian", label = "Gaussian"}',
+    '{x1 = "sparse", label = "sparse"}',
+    shifted("0.05"),
+    shifted("0.3"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=None, help="keep the sweep's folder here")
+    args = parser.parse_args()
+    root = args.out or Path(tempfile.mkdtemp(prefix="figure5-"))
+    sweep = read_sweep(spec(args.seeds, LAWS, "[0.01, 0.1, 0.5, 1.0]"))
+    print(f"Figure 5 sweep: {sweep.size} points, d = 5, T = 100, into {root}")
+    result = run_sweep(sweep, root / "full", workers=2, progress=True)
+    print(
+        f"2 workers: wall {result.wall_seconds:.0f} s, {result.points_per_second:.3f} points/s, "
+        f"computed {result.computed}, cached {result.cached}, failed {result.failed}"
+    )
+    print(
+        f"{'law':<20} {'sigma_w':>7} {'reached':>8} {'stationary':>10} {'max off-diag':>12} {'median s':>8}"
+    )
+    for law in dict.fromkeys(row["law"] for row in result.rows):
+        for scale in sweep.axes["sigma-w"]:
+            rows = [r for r in result.rows if r["law"] == law and r["sigma-w"] == scale]
+            ok = [r for r in rows if r["status"] == "ok"]
+            reached = sum(bool(r.get("exact_limit.reached")) for r in ok)
+            stationary = sum(bool(r.get("stationary")) for r in ok)
+            off = max((r["off_diagonal"] for r in ok), default=float("nan"))
+            seconds = statistics.median(r["wall_seconds"] for r in rows)
+            print(
+                f"{law:<20} {scale:>7} {reached:>4}/{len(rows):<3} {stationary:>6}/{len(rows):<3} "
+                f"{off:>12.2e} {seconds:>8.1f}"
+            )
+    for error in sorted({r["error"] for r in result.rows if r["status"] != "ok"}):
+        print(f"error: {error}")
+    print(f"table: {result.files['parquet']}; plot: {result.files.get('plot')}")
+
+    subset = read_sweep(spec(4, LAWS[:1], "[0.01, 0.1, 0.5, 1.0]"))
+    walls = {}
+    for workers in (1, 2):
+        timed = run_sweep(subset, root / f"speedup-{workers}", workers=workers)
+        walls[workers] = timed.wall_seconds
+        print(
+            f"speed-up sweep ({subset.size} Gaussian points), {workers} worker(s): wall {timed.wall_seconds:.1f} s"
+        )
+    print(f"speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}x (target 1.7x)")
+
+
+if __name__ == "__main__":
+    main()
