@@ -103,7 +103,7 @@ def main() -> None:
         timed = run_sweep(subset, root / f"speedup-{workers}", workers=workers)
         walls[workers] = timed.wall_seconds
         print(
-            f"speed-up sweep ({subset.size} Gaussian points), {workers} worker(s): wall {timed.wall_seconds:.1f} s"
+            f"speed-up sweep ({subset.size} Gaussian points), {workers} worker(s): {timed.wall_seconds:.1f} s"
         )
     print(f"speed-up of 2 workers over 1: {walls[1] / walls[2]:.2f}x (target 1.7x)")
 
