@@ -64,6 +64,7 @@ class Sweep:
     axes: dict
     plot: dict = field(default_factory=dict)
     name: str = "sweep"
+    family: dict = field(default_factory=dict)  # moment order -> SymPy expression in axes
 
     @property
     def size(self) -> int:
@@ -75,11 +76,23 @@ class Sweep:
         return [self.options(zip(self.axes, values)) for values in itertools.product(*self.axes.values())]
 
     def options(self, values) -> dict:
-        """The options of the point with these (axis, value) pairs."""
+        """The options of the point with these (axis, value) pairs. With a family, its
+        parameters give the i.i.d. law's moments (``--x1 iid --moments``), exactly."""
         options = dict(self.fixed)
+        parameters = {}
         for name, value in values:
-            options.update(_options_of(value) if isinstance(value, dict) else {name: value})
+            if name in self.parameters:
+                parameters[name] = value
+            else:
+                options.update(_options_of(value) if isinstance(value, dict) else {name: value})
+        if self.family:
+            options |= {"x1": "iid", "moments": family_moments(self.family, parameters)}
         return options
+
+    @property
+    def parameters(self) -> set:
+        """The axes that are the family's parameters, not options."""
+        return {str(s) for expression in self.family.values() for s in expression.free_symbols}
 
     def labels(self) -> list[dict]:
         """Every point's value of each axis, as the table's axis columns: a table value by its
@@ -117,7 +130,7 @@ def read_sweep(source) -> Sweep:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"the sweep file is not valid TOML: {error}") from None
-    unknown = set(spec) - {"command", "fixed", "axes", "plot", "name"}
+    unknown = set(spec) - {"command", "fixed", "axes", "plot", "name", "family"}
     if unknown:
         raise ValueError(f"unknown sweep keys {sorted(unknown)}: use command, name, [fixed], [axes], [plot]")
     command = spec.get("command")
@@ -134,11 +147,54 @@ def read_sweep(source) -> Sweep:
     axes = {name: _axis_values(name, values) for name, values in axes.items()}
     for name, value in fixed.items():
         _check_value(name, value)
-    sweep = Sweep(command, dict(fixed), axes, dict(spec.get("plot", {})), str(spec.get("name", "sweep")))
+    family = _read_family(spec.get("family"), axes, fixed)
+    sweep = Sweep(
+        command, dict(fixed), axes, dict(spec.get("plot", {})), str(spec.get("name", "sweep")), family
+    )
     if sweep.size > MAX_POINTS:
         raise ValueError(f"the sweep has {sweep.size} points, more than {MAX_POINTS}: split it")
     _check_plot(sweep)
     return sweep
+
+
+def _read_family(family, axes: dict, fixed: dict) -> dict:
+    """[family] moments = {"2" = "...", ...}: an i.i.d. law of x_1 whose moments E x^n (n = 1..6)
+    are expressions in axes (its parameters), read without evaluating them."""
+    if family is None:
+        return {}
+    import sympy as sp
+
+    from .cli._common import read_expression
+
+    if not isinstance(family, dict) or set(family) != {"moments"} or not isinstance(family["moments"], dict):
+        raise ValueError('[family] takes moments = {"2" = "expression in axes", ...}')
+    if {"x1", "moments"} & (set(fixed) | set(axes)):
+        raise ValueError("a [family] sets x1 and moments itself: drop them from [fixed] and [axes]")
+    names = {name: sp.Symbol(name, real=True) for name in axes if name.isidentifier()}
+    out = {}
+    for order, text in family["moments"].items():
+        if order not in {str(n) for n in range(1, 7)}:
+            raise ValueError(f"[family] gives moments of order 1..6, got {order!r}")
+        out[int(order)] = read_expression(text, names, f"[family] moment {order}")
+    if not set().union(*(e.free_symbols for e in out.values())):
+        raise ValueError("[family] moments use no axis: give them as --moments in [fixed]")
+    return out
+
+
+def family_moments(family: dict, parameters: dict) -> str:
+    """The family's moments at these parameter values, exactly, as --moments JSON."""
+    import sympy as sp
+
+    from symbolic.moments import exact_number
+
+    values = {sp.Symbol(name, real=True): exact_number(value) for name, value in parameters.items()}
+    out = {}
+    for order, expression in sorted(family.items()):
+        value = expression.xreplace(values)  # rebuilt, so evaluated: a rational of rationals
+        if not value.is_Rational:
+            raise ValueError(f"[family] moment {order} is {value} at {parameters}: not a finite rational")
+        out[str(order)] = str(value)
+    return json.dumps(out)
 
 
 def _axis_values(name: str, values) -> list:

@@ -459,7 +459,8 @@ def test_noise_by_moments_is_exact_and_sampled():
         ('{"moments": "2^k"}', "no law of rho"),
         ('{"moments": "9^9^9^9"}', "every power"),  # refused before anything is evaluated
         ('{"moments": "(1/2)^(1000*k)"}', "every power"),
-        ('{"moments": "__import__(1)"}', "digits, k"),
+        ('{"moments": "__import__(1)"}', "unknown names"),
+        ('{"moments": "k.__class__"}', "unknown names"),
         ('{"moments": "1/(k+1"}', "cannot read"),
         ('{"moments": "1/(k-1)"}', "not a rational number"),
         ('{"moments": 3}', "digits, k"),

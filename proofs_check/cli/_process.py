@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import functools
 import re
-from tokenize import TokenError
 
 import click
 
-from ._common import FINITE
+from ._common import FINITE, read_expression
 from ._cost import Cost, guard
 
 __all__ = ["process_options", "exact_setting_cost", "require_paper_process"]
@@ -166,43 +165,11 @@ def _modulus_law(text: str):
 
 
 def _moment_expression(text):
-    """E rho^(2k) from text, read without evaluating it: digits, k, + - * / ^ ( ) and a decimal
-    point only; every power's exponent an integer or a*k + b with |a|, |b| <= 64, so nothing
-    huge is computed (9^9^9^9 is refused, not evaluated)."""
-    import sympy as sp
-    from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
-
+    """E rho^(2k) from text, read without evaluating it (:func:`._common.read_expression`): a
+    rational function of k, with powers to integers or to a*k + b."""
     from symbolic.setting import k_symbol
 
-    if not isinstance(text, str) or len(text) > 200 or not re.fullmatch(r"[0-9k+\-*/^(). ]+", text):
-        raise ValueError("the moments are a string of at most 200 characters: digits, k, + - * / ^ ( ) and .")
-    try:
-        expression = parse_expr(
-            text.replace("^", "**"),
-            local_dict={"k": k_symbol},
-            transformations=(*standard_transformations, rationalize),
-            evaluate=False,
-        )
-    except (SyntaxError, TypeError, sp.SympifyError, TokenError) as error:
-        raise ValueError(f"cannot read the moments {text!r}: {type(error).__name__}") from None
-    for node in sp.preorder_traversal(expression):
-        if node.is_Integer and abs(node) > 10**30:
-            raise ValueError(f"the moments' numbers must have at most 30 digits, got {node}")
-        if node.is_Pow:
-            exponent = node.exp
-            linear = sp.Poly(exponent, k_symbol) if exponent.free_symbols <= {k_symbol} else None
-            if (
-                linear is None
-                or linear.degree() > 1
-                or not all(c.is_Integer and abs(c) <= 64 for c in linear.all_coeffs())
-                or node.base.free_symbols
-                and exponent.free_symbols
-            ):
-                raise ValueError(
-                    "every power in the moments must be to an integer or a*k + b with |a|, |b| <= 64, "
-                    f"got {node}"
-                )
-    return expression
+    return read_expression(text, {"k": k_symbol}, "the moments", exponents_in=(k_symbol,))
 
 
 _MAX_MODULUS_ATOMS = 64

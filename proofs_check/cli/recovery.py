@@ -65,6 +65,7 @@ def recovery(setting, process, a0, b0, mask, force, T_test, as_json):
         "recovery_holds_as_T_grows": holds_inf,
         "residual_at_T": str(condition.residual_T),
         "residual_T_to_infinity": str(condition.residual_infinity),
+        "residual_T_to_infinity_value": user(evaluate(condition.residual_infinity, values), 2),
         "error_limit_t_to_infinity": error,
         "error_limit_closed_form": str(sp.factor(error_limit(law).subs(p, condition.p_T))),
         "expected_ratio_closed_form": str(sp.factor(expected_ratio(law).subs(p, condition.p_T))),
