@@ -67,6 +67,8 @@ _CHECKED = 3  # positions per residue class beyond the fit, where the fit must h
 # past this T the position sums of the paper's positions come from their closed forms in T; below
 # it the finite exact sum is faster than evaluating harmonic numbers
 _CLOSED_FORM_FROM = 400
+# under contraction every (t, i, j) is enumerated: ~2.7 million positions (~200 MB) at T = 200
+_CONTRACTED_MAX_T = 200
 
 
 def check_noise_supported(setting: Setting) -> None:
@@ -95,6 +97,12 @@ def noise_counts(setting: Setting, T: int, kind: str) -> dict:
     check_noise_supported(setting)
     if isinstance(T, bool) or not isinstance(T, int) or T < 3:
         raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
+    if setting.phases.kind == "circle" and setting.phases.radius != 1 and T > _CONTRACTED_MAX_T:
+        raise NotImplementedError(
+            f"exact noise terms under contraction are an exact finite sum over O(T^3) positions, computed "
+            f"for T <= {_CONTRACTED_MAX_T} (~15 s at T = 100, ~8x that at T = 200), not T = {T}; "
+            "the simulator samples longer sequences"
+        )
     return _noise_counts(setting, T, kind)
 
 

@@ -117,6 +117,11 @@ def test_underived_noisy_settings_are_refused():
         noise_counts(Setting(gaussian(1), noise=Noise("real", 1)), 5, "linear")
 
 
+def test_contraction_with_noise_past_its_length_is_refused_before_any_work():
+    with pytest.raises(NotImplementedError, match="T <= 200"):
+        noise_counts(SETTINGS["complex-r=1/2"], 1000, "quadratic")
+
+
 def test_moments_that_no_law_has_are_refused():
     with pytest.raises(ValueError, match="no real noise has moments"):
         Noise("real", moments=(1, sp.Rational(1, 2), 1))  # E xi^4 < (E xi^2)^2
