@@ -26,8 +26,16 @@ For one phase system and one pairing the inner sum G(t) is a polynomial in t of 
 quasi-polynomial of period N for roots of unity) from t = 16 on; it is computed exactly on a
 grid, fitted from t = 16 and checked on further positions, and the sum over t is then a finite
 sum of Newton coefficients times shared position sums (closed forms in T, harmonic numbers,
-for the paper's positions and rho_t). Contraction (|lambda| < 1) with noise, and real noise with
-complex phases, make the pair's phase depend on u and are not derived.
+for the paper's positions and rho_t).
+
+Contraction, |lambda| = r < 1, with circular complex noise: a block's u still cancels from its
+phase, so the phase equations stay the noise-free ones, but its modulus now depends on u: a
+pair weighs s^2 sum_{u=1}^{min(tau_a, tau_b)} r^((tau_a - u) + (tau_b - u)), a geometric sum in
+r, and a block of 2k factors its cumulant times the analogous sum. No polynomial fit applies;
+the terms are an exact finite sum over the positions (no closed form in T), each position's
+geometric sums over u in closed form and the solutions counted by their exponent of r
+(:func:`_contracted_noise_counts`). Real noise with complex phases makes a pair's phase depend
+on u (lambda^(-2u)) and is not derived.
 """
 
 from __future__ import annotations
@@ -59,20 +67,18 @@ _CHECKED = 3  # positions per residue class beyond the fit, where the fit must h
 # past this T the position sums of the paper's positions come from their closed forms in T; below
 # it the finite exact sum is faster than evaluating harmonic numbers
 _CLOSED_FORM_FROM = 400
+# under contraction every (t, i, j) is enumerated: ~2.7 million positions (~200 MB) at T = 200
+_CONTRACTED_MAX_T = 200
 
 
 def check_noise_supported(setting: Setting) -> None:
-    """Refuse, with the reason, a noisy setting whose exact averages are not derived."""
+    """Refuse, with the reason, a noisy setting whose exact averages are not derived: real noise
+    with complex phases. (Circular complex noise is derived on every circle, r <= 1.)"""
     phases, noise = setting.phases, setting.noise
     if phases.kind == "modulus":
         raise NotImplementedError(
             "exact averages with noise are not derived under a random modulus: the noise's weight depends on "
             "its time through rho; the quadrature and the simulator take this setting"
-        )
-    if phases.kind == "circle" and phases.radius != 1:
-        raise NotImplementedError(
-            "exact averages with noise need |lambda| = 1: under contraction the noise's phase and modulus "
-            "depend on its time; the quadrature and the simulator take this setting"
         )
     if noise.kind == "real" and not (phases.kind == "roots" and phases.N <= 2):
         raise NotImplementedError(
@@ -96,6 +102,12 @@ def noise_counts(setting: Setting, T: int, kind: str) -> dict:
     check_noise_supported(setting)
     if isinstance(T, bool) or not isinstance(T, int) or T < 3:
         raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
+    if setting.phases.kind == "circle" and setting.phases.radius != 1 and T > _CONTRACTED_MAX_T:
+        raise NotImplementedError(
+            f"exact noise terms under contraction are an exact finite sum over O(T^3) positions, computed "
+            f"for T <= {_CONTRACTED_MAX_T} (~15 s at T = 100, ~8x that at T = 200), not T = {T}; "
+            "the simulator samples longer sequences"
+        )
     return _noise_counts(setting, T, kind)
 
 
@@ -120,6 +132,8 @@ def _process_key(setting: Setting, T: int, kind: str) -> tuple:
 
 @disk_cached(key=_process_key)
 def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
+    if setting.phases.kind == "circle" and setting.phases.radius != 1:
+        return _contracted_noise_counts(setting, T, kind)
     period = setting.phases.N if setting.phases.kind == "roots" else 1
     weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
     fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
@@ -309,14 +323,142 @@ def _binomial_in_t(k: int) -> tuple[Fraction, ...]:
     return tuple(poly)
 
 
+def _contracted_noise_counts(setting: Setting, T: int, kind: str) -> dict:
+    """The noise terms on the circle of radius r < 1 (circular complex noise), as an exact
+    finite sum over the positions: no closed form in T is given.
+
+    A block B of noise factors at one time u is balanced, so u cancels from its phase and the
+    phase equations are the noise-free ones; its modulus sums over u geometrically:
+
+        sum_{u=1}^{m_B} r^(sum_{a in B} (tau_a - u)) = (r^(c_B - |B| m_B) - r^(c_B)) / (1 - r^|B|),
+
+    m_B = min_{a in B} tau_a, c_B = sum_{a in B} tau_a, while an x_1 slot weighs r^tau_a. So a
+    term is prod_B 1 / (1 - r^|B|) times the sum over subsets S of the blocks of (-1)^|S| sum
+    over the solutions (t, i, j) of w_t r^(E_S), E_S = sum_a tau_a - sum_{B not in S} |B| m_B.
+    The solutions at each (t, E_S) are counted exactly (integers), then weighed by w_t r^E in
+    exact integer arithmetic over one common denominator.
+    """
+    has_j = kind == "quadratic"
+    weights = _weights(setting, T, 2 if has_j else 1)
+    common = math.lcm(*(w.denominator for w in weights.values()))
+    scaled_weights = np.zeros(T, dtype=object)
+    for t, w in weights.items():
+        scaled_weights[t] = w.numerator * (common // w.denominator)
+    radius = Fraction(int(setting.phases.radius.p), int(setting.phases.radius.q))
+    a, b = radius.numerator, radius.denominator
+    top = 6 * T  # every exponent sum_a tau_a is below 6 T
+    powers = np.array([a**e * b ** (top - e) for e in range(top + 1)], dtype=object)  # r^e b^top
+    denominator = common * b**top
+    noise = setting.noise
+    out: dict = {}
+    totals: dict = {}  # histogram of (t, E) -> its exact weighted sum: many terms share one
+    for system, wanted in _contracted_structures(kind, noise.kind, noise.gaussian).items():
+        t, i, j = _solution_points(system, has_j, T - 1)
+        if not t.size:
+            continue
+        for (row, blocks), targets in wanted.items():
+            histogram = _exponent_histogram(t, i, j, row, blocks, T, top)
+            key = histogram.tobytes()
+            if key not in totals:
+                columns = np.flatnonzero(histogram.any(axis=0))
+                by_exponent = histogram[:, columns].T.astype(object).dot(scaled_weights)
+                totals[key] = Fraction(int(by_exponent.dot(powers[columns])), denominator)
+            if not totals[key]:
+                continue
+            value = totals[key]
+            for size, _ in blocks:
+                value /= 1 - radius**size
+            for entry, term in targets:
+                cell = out.setdefault(entry, {})
+                cell[term] = cell.get(term, Fraction(0)) + value
+    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+
+
+def _exponent_histogram(t, i, j, row, blocks, T: int, top: int) -> np.ndarray:
+    """H[t, E] = sum over subsets S of the blocks of (-1)^|S| #{solutions at t with E_S = E}."""
+    total = row[0] * i + row[1] * j + row[2] * t + row[3]
+    shares = []  # |B| m_B
+    for size, forms in blocks:
+        shared = None
+        for ci, cj, ct, c0 in forms:
+            tau = ci * i + cj * j + ct * t + c0
+            shared = tau if shared is None else np.minimum(shared, tau)
+        shares.append(size * shared)
+    start = t * (top + 1) + total
+    counts = np.zeros(T * (top + 1), dtype=np.int64)
+    for chosen in itertools.product((0, 1), repeat=len(blocks)):
+        index = start
+        for share, kept in zip(shares, chosen):
+            if not kept:
+                index = index - share
+        found = np.bincount(index, minlength=T * (top + 1))
+        if sum(chosen) % 2:
+            counts -= found
+        else:
+            counts += found
+    return counts.reshape(T, top + 1)
+
+
+@functools.cache
+def _contracted_structures(kind: str, noise_kind: str, gaussian: bool) -> dict:
+    """{phase system: {(row of sum_a tau_a, ((|B|, taus of B), ...)): [((partition, blocks),
+    (noise slots, block sizes)), ...]}}: under contraction a block's size and every slot's tau
+    count, not only the blocks' minima."""
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    out: dict = {}
+    for partition, blocks, system, _ in _entries(kind):
+        taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
+        row = tuple(sum(column) for column in zip(*taus))
+        for noise_slots, groups in _noise_terms(partition, kind, noise_kind, gaussian):
+            form = tuple(sorted((len(group), tuple(sorted({taus[a] for a in group}))) for group in groups))
+            sizes = tuple(sorted(len(group) for group in groups))
+            out.setdefault(system, {}).setdefault((row, form), []).append(
+                ((partition, blocks), (noise_slots, sizes))
+            )
+    return out
+
+
+def _solution_points(system, has_j: bool, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (t, i, j), 2 <= t <= last, solving every phase equation exactly, as integer arrays:
+    an equation in i (or j) is solved for it on the (t, other index) grid, so the work is
+    O(last^2) unless no equation involves i or j."""
+    equations, low_i, low_j = system
+    pivot = next((e for e in equations if e[0]), None)
+    if pivot is None and has_j:
+        pivot = next((e for e in equations if e[1]), None)
+    if pivot is None:
+        t, i, j = _box(last, has_j)
+    else:
+        solve_i = bool(pivot[0])
+        t, free = np.meshgrid(np.arange(2, last + 1), np.arange(1, last + 1), indexing="ij")
+        t, free = t.ravel(), free.ravel()
+        if not has_j:
+            t, free = t[free == low_j], free[free == low_j]
+        ci, cj, ct, c0 = pivot
+        coefficient, other = (ci, cj) if solve_i else (cj, ci)
+        rest = -(other * free + ct * t + c0)
+        keep = rest % coefficient == 0
+        t, free, solved = t[keep], free[keep], rest[keep] // coefficient
+        i, j = (solved, free) if solve_i else (free, solved)
+    ok = (i >= low_i) & (i <= t) & (j >= low_j) & ((j <= t) if has_j else (j == low_j))
+    for ci, cj, ct, c0 in equations:
+        ok &= ci * i + cj * j + ct * t + c0 == 0
+    return t[ok], i[ok], j[ok]
+
+
 def noise_target_weight(setting: Setting, T: int) -> Fraction:
-    """sum_t omega_t E[sum_{u=1}^t |lambda|^(2(t-u))] = sum_t omega_t t for |lambda| = 1: the
-    noise's share of E||x_{t+1}||^2 is s^2 d times it."""
+    """sum_t omega_t E[sum_{u=1}^t |lambda|^(2(t-u))]: sum_t omega_t t for |lambda| = 1,
+    sum_t omega_t (1 - q^t) / (1 - q) for q = r^2 < 1. The noise's share of E||x_{t+1}||^2 is
+    s^2 d times it."""
     setting = as_setting(setting)
     if not setting.noise.present:
         return Fraction(0)
     check_noise_supported(setting)
-    return sum((omega * t for t, omega in setting.position_weights(T).items()), Fraction(0))
+    q = setting.phases.modulus_squared
+    return sum(
+        (omega * (t if q == 1 else (1 - q**t) / (1 - q)) for t, omega in setting.position_weights(T).items()),
+        Fraction(0),
+    )
 
 
 def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, blocks, noise_slots) -> Fraction:

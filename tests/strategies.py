@@ -146,11 +146,12 @@ def process_settings(draw, law):
 @st.composite
 def noisy_settings(draw):
     """A noisy setting small enough for the quadrature over the noise (at most 4^6 noise
-    nodes): circular complex noise for d = 1 on the unit circle or the N-th roots of unity
-    (T = 3, 4), or real noise on the real process (N = 1, 2) for d = 1, 2 (T = 3, 4) and d = 3
-    (T = 3); Gaussian of a drawn scale, or a law given by its moments (|xi|^2 on two points);
-    a finite complex law of x_1, every or the last position. Returns (setting, T)."""
-    from symbolic.setting import Noise, Setting, roots_of_unity
+    nodes): circular complex noise for d = 1 on the unit circle, a circle of radius r < 1 (a
+    contraction) or the N-th roots of unity (T = 3, 4), or real noise on the real process
+    (N = 1, 2) for d = 1, 2 (T = 3, 4) and d = 3 (T = 3); Gaussian of a drawn scale, or a law
+    given by its moments (|xi|^2 on two points); a finite complex law of x_1, every or the last
+    position. Returns (setting, T)."""
+    from symbolic.setting import Noise, Setting, circle, roots_of_unity
 
     s = draw(st.integers(1, 12).map(lambda n: sp.Rational(n, 4)))
     positions = draw(st.sampled_from(["all", "last"]))
@@ -163,8 +164,9 @@ def noisy_settings(draw):
         )
     if draw(st.booleans()):
         d, T = 1, draw(st.integers(3, 4))
-        phases = draw(st.sampled_from([None, 1, 2, 3, 5]))
-        phases = roots_of_unity(phases) if phases else None
+        phases = draw(st.sampled_from([None, 1, 2, 3, 5, sp.Rational(1, 2), sp.Rational(9, 10)]))
+        if phases is not None:
+            phases = roots_of_unity(phases) if isinstance(phases, int) else circle(phases)
         noise = Noise("complex", moments=moments) if by_moments else Noise("complex", s)
     else:
         d = draw(st.integers(1, 3))

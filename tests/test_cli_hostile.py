@@ -359,10 +359,10 @@ def test_setting_options_refuse_impossible_values(command, arguments, message):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--noise", "0.5", "--r", "0.9"], "need |lambda| = 1"),
+        (["--noise", "0.5", "--r", "0.9", "--noise-kind", "real"], "need real phases"),
         (["--noise", "0.5", "--noise-kind", "real"], "need real phases"),
     ],
-    ids=["noise-contraction", "real-noise-complex-phases"],
+    ids=["real-noise-contraction", "real-noise-complex-phases"],
 )
 def test_noise_is_refused_where_its_averages_are_not_derived(command, arguments, message):
     extra = ["--full"] if command == "flow" else []
@@ -379,6 +379,20 @@ def test_noise_is_exact_where_derived():
         "complex Gaussian noise of scale 1/2" in payload["setting"] and payload["diagonal_invariant"] is True
     )
     assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
+
+
+def test_complex_noise_under_contraction_is_exact():
+    """--r 0.9 --noise 0.5: limit gives p* as an exact finite sum and agrees with its flow; the
+    full flow takes the setting too."""
+    arguments = ["--noise", "0.5", "--r", "0.9", "--d", "2", "--T", "10", "--json"]
+    result = CliRunner().invoke(main, ["limit", *arguments])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert "radius 9/10; complex Gaussian noise of scale 1/2" in payload["setting"]
+    assert "exact finite sum" in payload["exact_form"] and payload["diagonal_invariant"] is True
+    assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
+    full = CliRunner().invoke(main, ["flow", "--full", *arguments])
+    assert full.exit_code == 0, full.output
 
 
 @pytest.mark.parametrize("command", ["recovery", "conditions"])

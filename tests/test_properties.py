@@ -116,12 +116,12 @@ def test_p2_finite_sample_error_at_long_test_length_vanishes_iff_recovery(recove
 @st.composite
 def _drawn_settings(draw, law):
     """``law`` in a drawn setting: W on a circle of radius k/8, with a random modulus or on the
-    N-th roots of unity, circular complex noise of scale n/4 where it is exact (|lambda| = 1),
-    every or the last position."""
+    N-th roots of unity, circular complex noise of scale n/4 where it is exact (every W but a
+    random modulus), every or the last position."""
     from symbolic.setting import Noise, Setting
 
     setting = draw(process_settings(law))
-    if (setting.phases.kind == "roots" or setting.phases.is_unit_circle) and draw(st.booleans()):
+    if setting.phases.kind != "modulus" and draw(st.booleans()):
         noise = Noise("complex", sp.Rational(draw(st.integers(1, 6)), 4))
         setting = Setting(law, setting.phases, noise, positions=setting.positions)
     return setting

@@ -24,7 +24,17 @@ SETTINGS = {
     # laws given by their moments: blocks of 4 and 6 noise factors at one time count too
     "complex-moments": Setting(gaussian(2, 1), noise=Noise("complex", moments=(1, 3, 12))),
     "rademacher-roots:2": Setting(gaussian(2, 1), roots_of_unity(2), Noise("real", moments=(1, 1, 1))),
+    # contraction: the modulus of a block depends on its noise time u (a geometric sum in r)
+    "complex-r=1/2": Setting(gaussian(2, 1), circle(sp.Rational(1, 2)), Noise("complex", 1)),
+    "complex-r=9/10": Setting(gaussian(2, 1), circle(sp.Rational(9, 10)), Noise("complex", 1)),
+    "complex-moments-r=1/2": Setting(
+        gaussian(2, 1), circle(sp.Rational(1, 2)), Noise("complex", moments=(1, 3, 12))
+    ),
+    "complex-moments-r=9/10-last": Setting(
+        gaussian(2, 1), circle(sp.Rational(9, 10)), Noise("complex", moments=(1, 3, 12)), positions="last"
+    ),
 }
+CONTRACTED = [name for name in SETTINGS if "r=" in name]
 
 
 def _cases(kind: str, count: int, seed: int):
@@ -47,6 +57,40 @@ def test_noise_terms_equal_direct_enumeration(name, kind):
         assert noise_weights(setting.noise, counts.get(entry, {})).get(nu, 0) == expected, (entry, nu)
 
 
+@pytest.mark.parametrize("name", CONTRACTED)
+@pytest.mark.parametrize("kind", ["linear", "quadratic"])
+def test_contracted_noise_terms_that_do_not_vanish_equal_direct_enumeration(name, kind):
+    """Random cases are mostly terms that vanish; here every non-zero term of J and a sample of
+    K's (2, 4 and 6 noise slots: pairs, and blocks of 4 and 6 for noise given by moments), at
+    T = 6 so that the geometric sums over u have up to 5 terms."""
+    setting, T = SETTINGS[name], 6
+    counts = noise_counts(setting, T, kind)
+    by_size: dict = {}
+    for entry, cells in counts.items():
+        for nu, _ in cells:
+            by_size.setdefault(len(nu), set()).add((entry, nu))
+    assert set(by_size) == ({2, 4} if kind == "linear" else {2, 4, 6})
+    rng = random.Random(zlib.crc32(f"{name}/{kind}/nonzero".encode()))
+    terms = [
+        term
+        for size in sorted(by_size)
+        for term in rng.sample(sorted(by_size[size]), min(len(by_size[size]), 8))
+    ]
+    for entry, nu in terms:
+        expected = brute_force_noise_count(setting, T, kind, *entry, nu)
+        assert noise_weights(setting.noise, counts[entry])[nu] == expected, (entry, nu)
+
+
+def test_contracted_target_noise_weight_is_a_geometric_sum():
+    """E|x_{t+1} - lambda^t x_1|^2 = s^2 sum_{u=1}^t r^(2(t-u)): at r = 1/2, T = 5, t = 2..4."""
+    q = sp.Rational(1, 4)
+    expected = sum(q ** (t - u) for t in range(2, 5) for u in range(1, t + 1))
+    assert noise_target_weight(SETTINGS["complex-r=1/2"], 5) == expected
+    assert noise_target_weight(SETTINGS["complex-moments-r=9/10-last"], 5) == sum(
+        sp.Rational(81, 100) ** (4 - u) for u in range(1, 5)
+    )
+
+
 def test_the_fitted_polynomial_past_t_16_equals_enumeration():
     """At T = 26 the sum over t >= 16 comes from the polynomial fitted on t = 16..24: J's
     two-slot noise terms (cheap to enumerate) must still agree exactly."""
@@ -66,10 +110,16 @@ def test_target_noise_weight_is_the_random_walk_variance():
 
 
 def test_underived_noisy_settings_are_refused():
-    with pytest.raises(NotImplementedError, match=r"\|lambda\| = 1"):
-        noise_counts(Setting(gaussian(1), circle(sp.Rational(9, 10)), Noise("complex", 1)), 5, "linear")
+    """Real noise with complex phases, on the unit circle or under contraction."""
+    with pytest.raises(NotImplementedError, match="real phases"):
+        noise_counts(Setting(gaussian(1), circle(sp.Rational(9, 10)), Noise("real", 1)), 5, "linear")
     with pytest.raises(NotImplementedError, match="real phases"):
         noise_counts(Setting(gaussian(1), noise=Noise("real", 1)), 5, "linear")
+
+
+def test_contraction_with_noise_past_its_length_is_refused_before_any_work():
+    with pytest.raises(NotImplementedError, match="T <= 200"):
+        noise_counts(SETTINGS["complex-r=1/2"], 1000, "quadratic")
 
 
 def test_moments_that_no_law_has_are_refused():
