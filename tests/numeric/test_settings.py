@@ -56,7 +56,10 @@ def _assert_engine_equals_quadrature(setting, T: int, seed: int) -> None:
         Setting(gaussian(3, 1), modulus_atoms({"1/2": "1/2", "1": "1/2"})),
         Setting(gaussian(3, 1), circle(sp.Rational(9, 10)), Noise("complex", sp.Rational(1, 2))),
     ],
-    ids=["r=0.9", "roots:2", "last", "complex-noise", "real-noise", "disk", "modulus-atoms", "r=0.9-complex-noise"],
+    ids=[
+        *("r=0.9", "roots:2", "last", "complex-noise", "real-noise"),
+        *("disk", "modulus-atoms", "r=0.9-complex-noise"),
+    ],
 )
 def test_sampled_loss_matches_the_exact_loss(setting):
     """The mean loss over m sampled sequences is within 4 standard errors of the exact loss
