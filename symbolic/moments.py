@@ -315,6 +315,7 @@ def shifted_gaussian_moments(mu) -> dict[int, sp.Expr]:
     {1: 0, 2: 1, 3: 0, 4: 3, 5: 0, 6: 15}
     """
     mu = _exact(mu)
+
     # E (g + mu)^n = sum_k binomial(n, k) mu^(n - k) E g^k, E g^k = (k - 1)!! for even k
     def moment(n):
         terms = (sp.binomial(n, k) * mu ** (n - k) * _double_factorial(k) for k in range(0, n + 1, 2))

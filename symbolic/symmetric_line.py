@@ -45,6 +45,16 @@ class SymmetricLine:
             raise ZeroDivisionError("alpha = 0: the loss does not depend on a b (x_1 = 0 almost surely?)")
         return sp.factor(self.beta / self.alpha)
 
+    @property
+    def error_per_position(self) -> sp.Expr:
+        """The trained model's mean squared error per trained position and coordinate at p*:
+        L(p*) = d f(p*) = d (gamma - beta^2 / alpha) / 2 is sum_t omega_t E||y_t - x_{t+1}||^2 / 2,
+        so the error is (gamma - beta^2 / alpha) / sum_t omega_t."""
+        total = sum(self.setting.position_weights(self.T).values())
+        return sp.factor(
+            (self.gamma - self.beta**2 / self.alpha) / sp.Rational(total.numerator, total.denominator)
+        )
+
     def __repr__(self):
         return f"SymmetricLine(T={self.T}, alpha={self.alpha}, beta={self.beta}, gamma={self.gamma})"
 

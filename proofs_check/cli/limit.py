@@ -245,6 +245,7 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
         "ab_mesa_optimizer": user(p_star, -2),
         "ab_exact_rational": str(line.ab_star) if not setting.digits else None,
         "exact_form": "an exact finite sum over the positions (no closed form in T is used here)",
+        "error_per_position": user(float(line.error_per_position), 2),
         "ab_flow": user(ab_flow, -2),
         "relative_error": abs(ab_flow - target) / abs(target) if target else None,
         "absolute_error": user(abs(ab_flow - target), -2),

@@ -15,7 +15,7 @@ from numeric.simulate import diagonal_initialization
 from symbolic.full_model import linear_coefficient, quadratic_coefficient
 from symbolic.moments import Atoms, full_one, gaussian, sparse
 from symbolic.population_loss import T as T_symbol
-from symbolic.setting import Setting, circle, roots_of_unity
+from symbolic.setting import Setting, circle, random_modulus, roots_of_unity
 from symbolic.stationary import ab_limit
 from symbolic.symmetric_line import exchangeable, symmetric_line
 from tests.strategies import process_settings
@@ -92,3 +92,28 @@ def test_rescaling_x1_rescales_p_star_exactly(setting, T, n):
     s = sp.Rational(n, 2)
     scaled = dataclasses.replace(setting, law=gaussian(2, s))
     assert symmetric_line(scaled, T).ab_star == symmetric_line(setting, T).ab_star / s**2
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        Setting(gaussian(2, 1), circle(sp.Rational(9, 10))),
+        Setting(gaussian(2, 1), positions="last"),
+        Setting(sparse(2, 1)),
+        Setting(gaussian(2, 1), random_modulus("1/(k+1)")),
+    ],
+    ids=["r=0.9", "last", "sparse", "disk"],
+)
+def test_error_per_position_is_the_quadrature_loss_at_the_limit(setting):
+    """(gamma - beta^2/alpha) / sum omega against 2 L(p*) / (d sum omega) with L by quadrature
+    (independent averages over W and x_1); both exact up to double rounding: 1e-12 relative."""
+    from numeric.quadrature import quadrature_loss
+
+    T = 6
+    line = symmetric_line(setting, T)
+    p_star = float(line.ab_star)
+    a = p_star**0.5
+    loss = quadrature_loss(setting, T, *diagonal_initialization(2, a, p_star / a))
+    total = float(sum(setting.position_weights(T).values()))
+    expected = 2 * loss / (2 * total)
+    assert abs(float(line.error_per_position) - expected) <= 1e-12 * abs(expected) + 1e-14
