@@ -431,7 +431,10 @@ def _compute(todo: dict, folder: Path, results: dict, *, scheduler, workers, pro
             n_workers=min(count, len(todo)),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # the scheduler always serves HTTP (health, metrics): on a free port, not 8787, so
+            # that two sweeps (or a sweep beside another cluster) do not collide; no dashboard
+            dashboard_address=":0",
+            scheduler_kwargs={"dashboard": False},
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
