@@ -72,18 +72,19 @@ _CONTRACTED_MAX_T = 200
 
 
 def check_noise_supported(setting: Setting) -> None:
-    """Refuse, with the reason, a noisy setting whose exact averages are not derived: real noise
-    with complex phases. (Circular complex noise is derived on every circle, r <= 1.)"""
+    """Refuse, with the reason, a noisy setting whose exact averages are not derived: noise under a
+    random modulus, real noise under a contraction. (Circular complex noise is derived on every
+    circle, r <= 1, and on the roots of unity; real noise wherever |lambda| = 1.)"""
     phases, noise = setting.phases, setting.noise
     if phases.kind == "modulus":
         raise NotImplementedError(
             "exact averages with noise are not derived under a random modulus: the noise's weight depends on "
             "its time through rho; the quadrature and the simulator take this setting"
         )
-    if noise.kind == "real" and not (phases.kind == "roots" and phases.N <= 2):
+    if noise.kind == "real" and phases.kind == "circle" and phases.radius != 1:
         raise NotImplementedError(
-            "exact averages with real noise need real phases (--phases roots:2 or roots:1): with complex "
-            "phases a pair of real noise terms keeps lambda^(-2u); use --noise-kind complex"
+            "exact averages with real noise under a contraction are not derived (a block's time enters both "
+            "its phase and its modulus); use --noise-kind complex, or the simulator"
         )
 
 
@@ -134,6 +135,8 @@ def _process_key(setting: Setting, T: int, kind: str) -> tuple:
 def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
     if setting.phases.kind == "circle" and setting.phases.radius != 1:
         return _contracted_noise_counts(setting, T, kind)
+    if setting.noise.kind == "real" and not (setting.phases.kind == "roots" and setting.phases.N <= 2):
+        return _real_noise_counts(setting, T, kind)
     period = setting.phases.N if setting.phases.kind == "roots" else 1
     weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
     fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
@@ -156,6 +159,133 @@ def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
                     cell = out.setdefault(entry, {})
                     cell[term] = cell.get(term, Fraction(0)) + totals[key]
     return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+
+
+def _real_noise_counts(setting: Setting, T: int, kind: str) -> dict:
+    """Real noise with complex phases on |lambda| = 1 (the unit circle, or the N-th roots of unity
+    with N >= 3). A block B of real noise factors at time u carries the phase lambda^(-u delta_B),
+    delta_B = (its plain factors) - (its conjugated ones), so a class's phase equation becomes
+    E_c(t, i, j) = sum_B delta_B u_B (= 0 mod N on the roots), 1 <= u_B <= min_(a in B) tau_a.
+    A balanced block weighs min tau_a as before; the unbalanced ones weigh the number of their
+    times u_B that solve the equation. G(t) is then a quasi-polynomial in t whose period divides
+    lcm(N, every |delta_B|); it is fitted and checked as for the other processes."""
+    N = setting.phases.N if setting.phases.kind == "roots" else 0
+    structures = _real_structures(kind, setting.noise.gaussian)
+    deltas = {abs(delta) for key in structures for _, blocks in key[2] for _, delta in blocks if delta}
+    period = math.lcm(N or 1, *deltas) if deltas else (N or 1)
+    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
+    direct = T - 1 <= fit_until
+    last = T - 1 if direct else fit_until
+    tails = None if direct else _tail_sums(setting, T, weights, period, 2 if kind == "quadratic" else 1)
+    has_j = kind == "quadratic"
+    out: dict = {}
+    totals: dict = {}
+    for key, targets in structures.items():
+        G = _real_inner_sums(key, has_j, last, N)
+        digest = G.tobytes()
+        if digest not in totals:
+            totals[digest] = _weighted_sum(G, weights, direct, tails, period)
+        if totals[digest]:
+            for entry, term in targets:
+                cell = out.setdefault(entry, {})
+                cell[term] = cell.get(term, Fraction(0)) + totals[digest]
+    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+
+
+@disk_cached  # ~10 s to build for K: once per machine
+def _real_structures(kind: str, gaussian: bool) -> dict:
+    """{(low_i, low_j, ((class equation, ((block taus, delta), ...)), ...)): [(entry, term), ...]}
+    for real noise: each class keeps its own equation and blocks, since an unbalanced block's
+    time enters its class's equation."""
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    out: dict = {}
+    for partition, blocks, system, _ in _entries(kind):
+        taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
+        rows = {}
+        for label in set(partition):
+            members = [a for a, own in enumerate(partition) if own == label]
+            rows[label] = tuple(sum(slots[a][1] * taus[a][k] for a in members) for k in range(4))
+        for noise_slots, groups in _noise_terms(partition, kind, "real", gaussian):
+            classes = {label: [] for label in rows}
+            for group in groups:
+                delta = sum(slots[a][1] for a in group)
+                classes[partition[group[0]]].append((tuple(sorted({taus[a] for a in group})), delta))
+            key = (
+                system[1],
+                system[2],
+                tuple(sorted((rows[c], tuple(sorted(b))) for c, b in classes.items())),
+            )
+            sizes = tuple(sorted(len(group) for group in groups))
+            out.setdefault(key, []).append(((partition, blocks), (noise_slots, sizes)))
+    return out
+
+
+def _real_inner_sums(key, has_j: bool, last: int, N: int) -> np.ndarray:
+    """G(t), t = 0..last: sum over (i, j) of prod_classes (the number of times of the class's
+    unbalanced blocks that solve its equation, or [E_c = 0] without them) times prod over the
+    balanced blocks of min tau_a, exact."""
+    low_i, low_j, classes = key
+    ok = _admissible(
+        low_i, low_j, tuple(row for row, blocks in classes if not any(d for _, d in blocks)), has_j, last, N
+    )
+    G = np.zeros(last + 1, dtype=np.int64)
+    if not ok.any():  # most structures: a class without unbalanced blocks has no solution
+        return G
+    t, i, j = (axis[ok] for axis in _box(last, has_j))
+    weight = np.ones(t.shape, dtype=np.int64)
+    for (ci, cj, ct, c0), blocks in classes:
+        unbalanced = []
+        for forms, delta in blocks:
+            shared = np.min([fi * i + fj * j + ft * t + f0 for fi, fj, ft, f0 in forms], axis=0)
+            if delta:
+                unbalanced.append((shared, delta))
+            else:
+                weight = weight * shared
+        if unbalanced:
+            weight = weight * _time_count(ci * i + cj * j + ct * t + c0, unbalanced, N)
+    if weight.size and int(np.abs(weight).max()) * weight.size >= 2**53:
+        raise OverflowError("a noise term's sum is too large for exact double summation")
+    return np.rint(np.bincount(t, weights=weight, minlength=last + 1)).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=4096)
+def _admissible(low_i: int, low_j: int, rows: tuple, has_j: bool, last: int, N: int) -> np.ndarray:
+    """The mask of the box's (t, i, j) within the index bounds that solve the given class
+    equations (shared by the many noise terms of one entry)."""
+    t, i, j = _box(last, has_j)
+    ok = (i >= low_i) & ((j >= low_j) if has_j else (j == low_j))
+    for ci, cj, ct, c0 in rows:
+        value = ci * i + cj * j + ct * t + c0
+        ok &= (value % N == 0) if N else (value == 0)
+    return ok
+
+
+def _time_count(E: np.ndarray, blocks: list, N: int) -> np.ndarray:
+    """#{(u_1, ..., u_k) : 1 <= u_b <= m_b, sum_b delta_b u_b = E (mod N when N > 0)}, per point."""
+    (m, delta), rest = blocks[0], blocks[1:]
+    if not rest:
+        return _one_time_count(E, m, delta, N)
+    total = np.zeros(E.shape, dtype=np.int64)
+    for u in range(1, int(m.max(initial=0)) + 1):
+        total += np.where(u <= m, _time_count(E - delta * u, rest, N), 0)
+    return total
+
+
+def _one_time_count(R: np.ndarray, m: np.ndarray, delta: int, N: int) -> np.ndarray:
+    """#{u : 1 <= u <= m, delta u = R (mod N when N > 0)}, per point."""
+    if not N:
+        u, remainder = np.divmod(R, delta)
+        return ((remainder == 0) & (u >= 1) & (u <= m)).astype(np.int64)
+    g = math.gcd(delta % N, N)
+    if delta % N == 0:  # every u solves it when R = 0 mod N
+        return np.where(R % N == 0, np.maximum(m, 0), 0)
+    step = N // g
+    inverse = pow((delta % N) // g, -1, step) if step > 1 else 0
+    first = ((R // g) * inverse) % step if step > 1 else np.zeros_like(R)
+    first = np.where(first == 0, step, first)  # the smallest solution >= 1
+    count = np.where(m >= first, (m - first) // step + 1, 0)
+    return np.where(R % g == 0, count, 0)
 
 
 def _tau(slot, block) -> tuple[int, int, int, int]:

@@ -359,10 +359,10 @@ def test_setting_options_refuse_impossible_values(command, arguments, message):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--noise", "0.5", "--r", "0.9", "--noise-kind", "real"], "need real phases"),
-        (["--noise", "0.5", "--noise-kind", "real"], "need real phases"),
+        (["--noise", "0.5", "--r", "0.9", "--noise-kind", "real"], "under a contraction"),
+        (["--noise", "0.5", "--modulus", '{"moments": "1/(k+1)"}'], "random modulus"),
     ],
-    ids=["real-noise-contraction", "real-noise-complex-phases"],
+    ids=["real-noise-contraction", "noise-random-modulus"],
 )
 def test_noise_is_refused_where_its_averages_are_not_derived(command, arguments, message):
     extra = ["--full"] if command == "flow" else []
@@ -378,6 +378,18 @@ def test_noise_is_exact_where_derived():
     assert (
         "complex Gaussian noise of scale 1/2" in payload["setting"] and payload["diagonal_invariant"] is True
     )
+    assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
+
+
+def test_real_noise_with_complex_phases_is_exact():
+    """--noise 0.5 --noise-kind real on the unit circle: an unbalanced pair's time enters the
+    phase equations; limit's exact p* agrees with its flow, and the full model keeps the
+    diagonal (real noise has E xi^2 = s^2 but no circular symmetry)."""
+    arguments = ["--noise", "0.5", "--noise-kind", "real", "--d", "2", "--T", "6", "--json"]
+    result = CliRunner().invoke(main, ["limit", *arguments])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert "real Gaussian noise of scale 1/2" in payload["setting"]
     assert payload["relative_error"] < 1e-9  # the diagonal flow stops at |grad| <= 1e-12 relative
 
 

@@ -175,3 +175,29 @@ def test_the_modulus_rule_has_the_given_moments(moments):
     assert np.all((radii > 0) & (radii <= 1 + 1e-15)) and abs(weights.sum() - 1) <= 1e-15
     if moments.endswith("+ 1/2"):
         assert len(radii) == 2
+
+
+_REAL_NOISE = {"gaussian": Noise("real", sp.Rational(1, 2)), "moments": Noise("real", moments=(1, 3, 12))}
+_REAL_DEFAULT = ((circle(1), "gaussian", "all"), (roots_of_unity(4), "moments", "last"))
+
+
+@pytest.mark.parametrize(
+    "phases, noise, positions",
+    [
+        *_REAL_DEFAULT,
+        *(
+            pytest.param(phases, noise, positions, marks=pytest.mark.slow)
+            for phases in (circle(1), roots_of_unity(3), roots_of_unity(4))
+            for noise in _REAL_NOISE
+            for positions in ("all", "last")
+            if (phases, noise, positions)
+            not in ((circle(1), "gaussian", "all"), (roots_of_unity(4), "moments", "last"))
+        ),
+    ],
+)
+def test_engine_equals_quadrature_with_real_noise_and_complex_phases(phases, noise, positions):
+    """Real noise with complex phases: an unbalanced block's time enters its class's phase
+    equation. Against 4T phases (or the N roots) and the noise rule over every noise variable,
+    d = 1, T = 4 (~15 s cold each: two cases by default, the rest in the slow profile)."""
+    setting = Setting(complex_gaussian_atoms(), phases, _REAL_NOISE[noise], positions=positions)
+    _assert_engine_equals_quadrature(setting, 4, seed=4)
