@@ -34,8 +34,12 @@ pair weighs s^2 sum_{u=1}^{min(tau_a, tau_b)} r^((tau_a - u) + (tau_b - u)), a g
 r, and a block of 2k factors its cumulant times the analogous sum. No polynomial fit applies;
 the terms are an exact finite sum over the positions (no closed form in T), each position's
 geometric sums over u in closed form and the solutions counted by their exponent of r
-(:func:`_contracted_noise_counts`). Real noise with complex phases makes a pair's phase depend
-on u (lambda^(-2u)) and is not derived.
+(:func:`_contracted_noise_counts`).
+
+Real noise with complex phases on |lambda| = 1: an unbalanced block (delta = plain - conjugated
+factors != 0) keeps lambda^(-delta u) in its class's phase, so its time solves the class's
+equation (:func:`_real_noise_counts`). Real noise under a contraction, and noise under a random
+modulus, are not derived.
 """
 
 from __future__ import annotations

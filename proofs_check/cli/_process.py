@@ -98,7 +98,7 @@ def _phase_law(radius: float, phases: str, modulus: str | None = None):
 def process_options(*, sampling: bool = False):
     """Add the process options; the command receives ``process``: a function law -> Setting.
     A command that is not ``sampling`` needs exact averages, so it refuses the noisy settings
-    they are not derived for (real noise with complex phases)."""
+    they are not derived for (real noise under a contraction, noise under a random modulus)."""
 
     def decorate(command):
         @functools.wraps(command)
