@@ -69,9 +69,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None, help="keep the sweep's folder here")
+    parser.add_argument("--speedup-only", action="store_true", help="only the 1-versus-2-worker timing")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="figure5-"))
-    sweep = read_sweep(spec(args.seeds, LAWS, "[0.01, 0.1, 0.5, 1.0]"))
+    if not args.speedup_only:
+        figure5(args.seeds, root)
+    speedup(root)
+
+
+def figure5(seeds: int, root: Path) -> None:
+    sweep = read_sweep(spec(seeds, LAWS, "[0.01, 0.1, 0.5, 1.0]"))
     print(f"Figure 5 sweep: {sweep.size} points, d = 5, T = 100, into {root}")
     result = run_sweep(sweep, root / "full", workers=2, progress=True)
     print(
@@ -97,9 +104,15 @@ def main() -> None:
         print(f"error: {error}")
     print(f"table: {result.files['parquet']}; plot: {result.files.get('plot')}")
 
+
+def speedup(root: Path) -> None:
+    """The same 16 points into empty folders on 1 and on 2 workers, cluster start-up included."""
+    import shutil
+
     subset = read_sweep(spec(4, LAWS[:1], "[0.01, 0.1, 0.5, 1.0]"))
     walls = {}
     for workers in (1, 2):
+        shutil.rmtree(root / f"speedup-{workers}", ignore_errors=True)
         timed = run_sweep(subset, root / f"speedup-{workers}", workers=workers)
         walls[workers] = timed.wall_seconds
         print(
