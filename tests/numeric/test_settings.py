@@ -201,3 +201,19 @@ def test_engine_equals_quadrature_with_real_noise_and_complex_phases(phases, noi
     d = 1, T = 4 (~15 s cold each: two cases by default, the rest in the slow profile)."""
     setting = Setting(complex_gaussian_atoms(), phases, _REAL_NOISE[noise], positions=positions)
     _assert_engine_equals_quadrature(setting, 4, seed=4)
+
+
+def test_real_noise_with_complex_phases_leaves_the_diagonal_and_complex_noise_does_not():
+    """Real noise is not circular: E xi^2 = s^2 couples plain factors, and the blocks that pair x
+    with x (not its conjugate) get a gradient at a diagonal point, by the engine and by
+    quadrature alike; circular complex noise keeps the diagonal (d = 1, T = 4)."""
+    from numeric.full_flow import off_diagonal_size
+
+    point = diagonal_initialization(1, 0.3, 0.2)
+    for kind, leaves in (("real", True), ("complex", False)):
+        setting = Setting(gaussian(1, 1), noise=Noise(kind, sp.Rational(1, 2)))
+        engine = off_diagonal_size(*full_model(setting, 4).gradient(*point))
+        quadrature = off_diagonal_size(*quadrature_loss_and_gradient(setting, 4, *point)[1:])
+        # both exact up to double rounding of O(10^4) weighted terms: 1e-12 of the gradient's scale
+        assert abs(engine - quadrature) <= 1e-12
+        assert (engine > 1e-3) == leaves
