@@ -142,27 +142,44 @@ def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
     if setting.noise.kind == "real" and not (setting.phases.kind == "roots" and setting.phases.N <= 2):
         return _real_noise_counts(setting, T, kind)
     period = setting.phases.N if setting.phases.kind == "roots" else 1
-    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
-    fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
-    direct = T - 1 <= fit_until  # short sequences: every position on the grid, no fit
-    last = T - 1 if direct else fit_until
-    power = 2 if kind == "quadratic" else 1
-    tails = None if direct else _tail_sums(setting, T, weights, period, power)
-    has_j = kind == "quadratic"
-    out: dict = {}
-    totals: dict = {}  # G(t) vector -> its exact weighted sum: many pairings share one
-    for system, wanted in _structures(kind, setting.noise.kind, setting.noise.gaussian).items():
-        points = _solutions(system, has_j, last, period if setting.phases.kind == "roots" else 0)
-        for forms, targets in wanted.items():
-            G = _inner_sums(points, forms, last)
+    grid = _FitGrid(setting, T, kind, period)
+    N = period if setting.phases.kind == "roots" else 0
+    return grid.assemble(
+        (_inner_sums(points, forms, grid.last), targets)
+        for system, wanted in _structures(kind, setting.noise.kind, setting.noise.gaussian).items()
+        for points in (_solutions(system, kind == "quadratic", grid.last, N),)
+        for forms, targets in wanted.items()
+    )
+
+
+class _FitGrid:
+    """The positions where the inner sums G(t) are computed (every t below T for short
+    sequences; t <= 16 + period (degree + 1 + checks) - 1 otherwise, past which G is a fitted
+    quasi-polynomial), and the exact weighted sums over the trained positions."""
+
+    def __init__(self, setting: Setting, T: int, kind: str, period: int):
+        self.weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+        fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
+        self.direct = T - 1 <= fit_until  # short sequences: every position on the grid, no fit
+        self.last = T - 1 if self.direct else fit_until
+        self.period = period
+        power = 2 if kind == "quadratic" else 1
+        self.tails = None if self.direct else _tail_sums(setting, T, self.weights, period, power)
+
+    def assemble(self, terms) -> dict:
+        """{entry: {term: exact sum}} from (G(t), targets) pairs, each distinct G summed once
+        (many pairings share one)."""
+        out: dict = {}
+        totals: dict = {}
+        for G, targets in terms:
             key = G.tobytes()
             if key not in totals:
-                totals[key] = _weighted_sum(G, weights, direct, tails, period)
+                totals[key] = _weighted_sum(G, self.weights, self.direct, self.tails, self.period)
             if totals[key]:
                 for entry, term in targets:
                     cell = out.setdefault(entry, {})
                     cell[term] = cell.get(term, Fraction(0)) + totals[key]
-    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+        return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
 
 
 def _real_noise_counts(setting: Setting, T: int, kind: str) -> dict:
@@ -177,24 +194,11 @@ def _real_noise_counts(setting: Setting, T: int, kind: str) -> dict:
     structures = _real_structures(kind, setting.noise.gaussian)
     deltas = {abs(delta) for key in structures for _, blocks in key[2] for _, delta in blocks if delta}
     period = math.lcm(N or 1, *deltas) if deltas else (N or 1)
-    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
-    fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
-    direct = T - 1 <= fit_until
-    last = T - 1 if direct else fit_until
-    tails = None if direct else _tail_sums(setting, T, weights, period, 2 if kind == "quadratic" else 1)
-    has_j = kind == "quadratic"
-    out: dict = {}
-    totals: dict = {}
-    for key, targets in structures.items():
-        G = _real_inner_sums(key, has_j, last, N)
-        digest = G.tobytes()
-        if digest not in totals:
-            totals[digest] = _weighted_sum(G, weights, direct, tails, period)
-        if totals[digest]:
-            for entry, term in targets:
-                cell = out.setdefault(entry, {})
-                cell[term] = cell.get(term, Fraction(0)) + totals[digest]
-    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+    grid = _FitGrid(setting, T, kind, period)
+    return grid.assemble(
+        (_real_inner_sums(key, kind == "quadratic", grid.last, N), targets)
+        for key, targets in structures.items()
+    )
 
 
 @disk_cached  # ~10 s to build for K: once per machine
