@@ -107,10 +107,17 @@ def test_contracted_target_noise_weight_is_a_geometric_sum():
     )
 
 
-def test_the_fitted_polynomial_past_t_16_equals_enumeration():
-    """At T = 26 the sum over t >= 16 comes from the polynomial fitted on t = 16..24: J's
+@pytest.mark.parametrize(
+    "name, T",
+    [
+        ("complex", 26),  # the polynomial fitted on t = 16..24
+        ("real", 40),  # period 2 (an unbalanced pair's time solves 2u = E): fitted on t = 16..33
+    ],
+)
+def test_the_fitted_polynomial_past_t_16_equals_enumeration(name, T):
+    """Past the fit the sum over t >= 16 comes from the (quasi-)polynomial fitted on a grid: J's
     two-slot noise terms (cheap to enumerate) must still agree exactly."""
-    setting, T = SETTINGS["complex"], 26
+    setting = SETTINGS[name]
     counts = noise_counts(setting, T, "linear")
     terms = [(entry, nu) for entry, cells in counts.items() for nu, _ in cells if len(nu) == 2]
     assert terms
@@ -123,19 +130,6 @@ def test_target_noise_weight_is_the_random_walk_variance():
     """E|x_{t+1} - lambda^t x_1|^2 = s^2 t on |lambda| = 1: sum_t t over t = 2..T-1."""
     assert noise_target_weight(SETTINGS["complex"], 6) == 2 + 3 + 4 + 5
     assert noise_target_weight(SETTINGS["complex-last"], 6) == 5
-
-
-def test_real_noise_with_complex_phases_past_the_fit_equals_enumeration():
-    """Real noise on the unit circle at T = 40: the sum over t >= 16 comes from the
-    quasi-polynomial (period 2: an unbalanced pair's time solves 2u = E) fitted on t = 16..33;
-    J's two-slot terms, cheap to enumerate, must still agree exactly."""
-    setting, T = SETTINGS["real"], 40
-    counts = noise_counts(setting, T, "linear")
-    terms = [(entry, nu) for entry, cells in counts.items() for nu, _ in cells if len(nu) == 2]
-    assert terms
-    for entry, nu in terms:
-        expected = brute_force_noise_count(setting, T, "linear", *entry, nu)
-        assert noise_weights(setting.noise, counts[entry])[nu] == expected
 
 
 def test_underived_noisy_settings_are_refused():
