@@ -304,6 +304,7 @@ def _head(system, kind: str, T: int, rho: sp.Expr) -> Fraction:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def phase_count_form(
     T: int,
     kind: str,
