@@ -304,27 +304,35 @@ def _head(system, kind: str, T: int, rho: sp.Expr) -> Fraction:
     )
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def phase_count_form(
     T: int,
     kind: str,
     key,
     rho: sp.Expr = DEFAULT_RHO,
     *,
-    exact_until: int = HARMONIC_EXACT_UNTIL,
+    exact_until: int | None = None,
 ) -> sp.Expr:
     """One entry of :func:`phase_counts`, ``key`` = (partition, blocks), computed on its own
     and in closed form in T: an exact rational, plus (past T = ``exact_until`` + 2) rationals
     times the harmonic numbers H_{T-2}, H_{T-2}^(2) left as :func:`harmonic_symbol` symbols.
     Its cost does not depend on T at all; 0 for an entry that vanishes.
 
-    Up to ``exact_until`` the value is the exact rational of :func:`phase_counts`; past it,
-    substituting :func:`exact_harmonic` for the symbols gives that rational.
+    Up to ``exact_until`` (default :data:`HARMONIC_EXACT_UNTIL`, read at each call) the value
+    is the exact rational of :func:`phase_counts`; past it, substituting
+    :func:`exact_harmonic` for the symbols gives that rational.
 
     >>> phase_count_form(10**6, "quadratic", ((0,) * 6, (0,) * 6))  # one coordinate, every x_i
     2*H1_999998 + H2_999998 + 999998
     """
     _check_length(T)
+    if kind not in ("quadratic", "linear"):
+        raise ValueError(f"kind is 'quadratic' or 'linear', got {kind!r}")
+    until = HARMONIC_EXACT_UNTIL if exact_until is None else exact_until
+    return _phase_count_form(T, kind, tuple(map(tuple, key)), sp.sympify(rho), until)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _phase_count_form(T: int, kind: str, key, rho: sp.Expr, exact_until: int) -> sp.Expr:
     partition, blocks = key
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     system = _system(partition, blocks, slots)
