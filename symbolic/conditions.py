@@ -229,8 +229,10 @@ def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     >>> emergence_condition(gaussian(1000), 10**6), len(emergence_condition(full_one(1000), 10**6)) > 0
     ({}, True)
     """
-    if law.exchangeable and law.d > _MARGINAL_D:
-        law = marginal(law, _MARGINAL_D)
+    from .setting import as_setting
+
+    if law.exchangeable and law.d > _MARGINAL_D and as_setting(law).is_paper_process:
+        law = marginal(law, _MARGINAL_D)  # (any rho_t: the argument is about coordinates)
     a, b = diagonal_parameters(law.d)
     out = {}
     for name, value in manifold_gradient(law, T).items():

@@ -353,11 +353,18 @@ def mixture(first: Distribution, second: Distribution, weight) -> Distribution:
 
 
 def marginal(law: Distribution, k: int) -> Distribution:
-    """The law of the first k coordinates of x_1 (for an exchangeable law: of any k).
+    """The law of the first k coordinates of x_1 (for an exchangeable law: of any k); for a
+    :class:`symbolic.setting.Setting`, the same setting with that law.
 
     >>> marginal(sparse(1000), 2).moment((2, 0), (0, 0))  # E x_1^2 = c^2 / 1000 stays
     c**2/1000
     """
+    from .setting import Setting
+
+    if isinstance(law, Setting):
+        import dataclasses
+
+        return dataclasses.replace(law, law=marginal(law.law, k))
     if not 1 <= k <= law.d:
         raise ValueError(f"a marginal on k = {k} of d = {law.d} coordinates needs 1 <= k <= d")
     if k == law.d:

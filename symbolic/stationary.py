@@ -127,7 +127,7 @@ def reduced_flow(law: Distribution) -> ReducedFlow:
     at a cost that does not grow with d; otherwise the loss is expanded in all 2d parameters
     and its symmetry checked.
     """
-    if law.exchangeable and law.d > _PATTERN_D:
+    if law.exchangeable and law.d > _PATTERN_D:  # (with its rho_t, for a setting)
         return _reduced_by_patterns(law)
     flow = gradient_flow(law)
     d = law.d
