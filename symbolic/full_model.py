@@ -42,6 +42,7 @@ __all__ = [
     "phase_counts",
     "phase_counts_by_positions",
     "phase_count_form",
+    "vanishes_at_every_length",
     "harmonic_symbol",
     "harmonic_symbols_in",
     "exact_harmonic",
@@ -291,6 +292,19 @@ def _tail_forms(T: int, power: int, rho: sp.Expr, exact_until: int) -> tuple[sp.
             raise NotImplementedError(f"the position sum {form} is not rational in H_n at T = {T}")
         out.append(total)
     return tuple(out)
+
+
+def vanishes_at_every_length(kind: str, key) -> bool:
+    """Whether the entry ``key`` = (partition, blocks) of :func:`phase_counts` is 0 at every T:
+    no (i, j) solves its phase system at any position t (directly for t < 16, by the exact
+    polynomial of :func:`_count_polynomial` from there on)."""
+    partition, blocks = key
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    system = _system(partition, blocks, slots)
+    equations, low_i, low_j = system
+    has_j = kind == "quadratic"
+    head = any(_count_at(equations, low_i, low_j, t, has_j) for t in range(2, _POLYNOMIAL_FROM))
+    return not head and not any(_count_polynomial(system, has_j))
 
 
 @functools.cache

@@ -59,8 +59,8 @@ def _phase_count_table(T: int) -> float:
 
 
 def _diagonal_loss(d: int, exchangeable: bool = False) -> Cost:
-    if exchangeable:  # from the 3-coordinate marginal: 0.3 s cold, plus its moments padded to d
-        return Cost(1.0 + _PADDED_MOMENTS * d, _BASE_BYTES, f"the symbolic loss of 3 of d = {d} coordinates")
+    if exchangeable:  # from the 2-coordinate marginal: 0.2 s cold, plus its moments padded to d
+        return Cost(1.0 + _PADDED_MOMENTS * d, _BASE_BYTES, f"the symbolic loss of 2 of d = {d} coordinates")
     # the symbolic diagonal loss and its flow: O(d^2) terms, expanded and differentiated;
     # cold, `limit --d 20 --T 20` took 59 s and `recovery --d 15 --T 20` 23 s (estimates 67 s, 27 s)
     return Cost(7e-3 * d**3, _BASE_BYTES + 4e3 * d**2, f"the symbolic loss in 2d = {2 * d} parameters")
@@ -89,7 +89,7 @@ def atoms_cost(n_atoms: int, d: int) -> Cost:
 
 def limit_cost(d: int, T: int, *, masked: bool, exchangeable: bool = False) -> Cost:
     """``exchangeable``: the law is (Distribution.exchangeable) and the command takes the
-    reduced routes (the guard on 4 coordinates, the loss and the flow on 3)."""
+    reduced routes (the guard on 4 coordinates, the loss and the flow on 2)."""
     return _emergence(d, T, masked, exchangeable) + _diagonal_loss(d, exchangeable)
 
 

@@ -55,7 +55,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             "identically 0, every gradient vanishes, and the flow never moves. Start elsewhere."
         )
     # an exchangeable law's flow from the diagonal start stays on a_j = a, b_j = b: its closed form
-    # and its flow are derived from 3 coordinates (symbolic.stationary), at any d
+    # and its flow are derived from 2 coordinates (symbolic.stationary), at any d
     symmetric = setting.law.exchangeable and setting.law.d > 3
     cost = limit_cost(setting.law.d, T, masked=mask, exchangeable=symmetric)
     guard(cost, force)

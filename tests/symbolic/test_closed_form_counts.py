@@ -113,7 +113,7 @@ def test_an_exchangeable_law_has_the_condition_of_its_marginal(law):
     [gaussian(4), sparse(5), full_one(4), iid(6, {2: 1, 4: 2, 6: 5})],
     ids=["gaussian-4", "sparse-5", "full-one-4", "iid-6"],
 )
-def test_the_reduced_flow_from_three_coordinates_equals_the_expanded_one(law):
+def test_the_reduced_flow_from_two_coordinates_equals_the_expanded_one(law):
     by_patterns = reduced_flow(law)
     expanded = reduced_flow(_not_exchangeable(law))
     assert by_patterns.flow is None and expanded.flow is not None  # the two routes were taken
