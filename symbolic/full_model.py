@@ -311,11 +311,16 @@ def vanishes_at_every_length(kind: str, key) -> bool:
 def _head(system, kind: str, T: int, rho: sp.Expr) -> Fraction:
     """sum_{t=2}^{min(T, _POLYNOMIAL_FROM) - 1} w_t count(t), directly."""
     equations, low_i, low_j = system
-    weights = _weights(rho, range(2, min(T, _POLYNOMIAL_FROM)), 2 if kind == "quadratic" else 1)
+    weights = _head_weights(rho, min(T, _POLYNOMIAL_FROM), 2 if kind == "quadratic" else 1)
     return sum(
-        (w * _count_at(equations, low_i, low_j, t, kind == "quadratic") for t, w in weights.items()),
+        (w * _count_at(equations, low_i, low_j, t, kind == "quadratic") for t, w in weights),
         Fraction(0),
     )
+
+
+@functools.cache
+def _head_weights(rho: sp.Expr, stop: int, power: int) -> tuple[tuple[int, Fraction], ...]:
+    return tuple(_weights(rho, range(2, stop), power).items())
 
 
 def phase_count_form(

@@ -10,6 +10,7 @@ E[prod_k x_k^alpha_k conj(x_k)^beta_k]. Three kinds are provided:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -371,8 +372,12 @@ def marginal(law: Distribution, k: int) -> Distribution:
         return law
     pad = (0,) * (law.d - k)
 
+    @functools.lru_cache(maxsize=4096)  # few distinct moments, each padded to d exponents
+    def padded(alpha, beta):
+        return law.moment(alpha + pad, beta + pad)
+
     def moment(alpha, beta):
-        return law.moment(tuple(alpha) + pad, tuple(beta) + pad)
+        return padded(tuple(alpha), tuple(beta))
 
     return Distribution(
         law.name,
