@@ -14,7 +14,7 @@ import sympy as sp
 
 from numeric.flow import integrate_flow
 from symbolic import conditions, full_model
-from symbolic.conditions import _vanishes, emergence_condition
+from symbolic.conditions import _vanishes, emergence_condition, equal_diagonal_condition
 from symbolic.full_model import (
     LINEAR_SLOTS,
     QUADRATIC_SLOTS,
@@ -25,7 +25,7 @@ from symbolic.full_model import (
     phase_count_form,
     phase_counts_by_positions,
 )
-from symbolic.moments import full_one, gaussian, iid, marginal, sparse
+from symbolic.moments import Atoms, full_one, gaussian, iid, marginal, sparse
 from symbolic.stationary import reduced_flow
 
 
@@ -92,6 +92,18 @@ def test_emergence_condition_with_symbolic_harmonics_equals_the_exact_one(monkey
         values = {h: exact_harmonic(*nk) for h, nk in harmonic_symbols_in(value).items()}
         assert sp.expand(value.xreplace(values) - exact[key]) == 0, key
     assert emergence_condition(gaussian(3), 20) == {}
+
+
+def test_equal_diagonal_condition_with_symbolic_harmonics_equals_the_exact_one(monkeypatch):
+    """Atoms on the axes with unequal scales fail it: the same coefficients either way."""
+    law = Atoms([[1, 0, 0], [0, 2, 0], [0, 0, 3]], ["1/3", "1/3", "1/3"])
+    exact = equal_diagonal_condition(law, 30)
+    monkeypatch.setattr(full_model, "HARMONIC_EXACT_UNTIL", 3)
+    symbolic = equal_diagonal_condition(law, 30)
+    assert set(symbolic) == set(exact) and symbolic
+    for key, value in symbolic.items():
+        values = {h: exact_harmonic(*nk) for h, nk in harmonic_symbols_in(value).items()}
+        assert sp.expand(value.xreplace(values) - exact[key]) == 0, key
 
 
 @pytest.mark.parametrize(
