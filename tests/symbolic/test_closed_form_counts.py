@@ -156,3 +156,13 @@ def test_a_marginal_keeps_the_laws_moments():
     law = sparse(1000)
     assert marginal(law, 3).moment((2, 0, 0), (0, 0, 0)) == law.moment((2,) + (0,) * 999, (0,) * 1000)
     assert marginal(law, 3).exchangeable and conditions._MARGINAL_D == 4
+
+
+@pytest.mark.parametrize("law, holds", [(sparse(2), True), (gaussian(2), False)], ids=["sparse", "gaussian"])
+def test_recovery_at_a_large_length_is_decided_without_the_exact_harmonic_number(law, holds):
+    """The sparse token recovers at every T, the Gaussian one never (Proposition 4.1): the same
+    verdicts at T = 10^6 (H_{T-2} a symbol) as at T = 40 (exact)."""
+    from symbolic.capability import recovery_condition
+
+    condition = recovery_condition(law)
+    assert condition.holds_at(40) == holds and condition.holds_at(10**6) == holds
