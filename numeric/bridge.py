@@ -59,18 +59,22 @@ def compile_flow(law: Distribution, values: dict, *, module: str = "numpy") -> C
 
 def compile_symmetric_flow(law: Distribution, values: dict, *, module: str = "numpy") -> CompiledFlow:
     """The flow of an exchangeable law restricted to its invariant manifold a_j = a, b_j = b
-    (:func:`symbolic.stationary.reduced_flow`), compiled in the state y = (a, b): the gradient
-    flow of the loss per coordinate f(a b), since dL/da_j = (1/d) d/da L(a, ..., a; b, ..., b)
-    there. Its cost does not grow with d."""
+    (:func:`symbolic.stationary.reduced_flow`): the gradient flow of the loss per coordinate
+    f(a b), since dL/da_j = (1/d) d/da L(a, ..., a; b, ..., b) there. Its cost does not grow
+    with d. Compiled in the state y = (u, v) = (a + b, a - b) with the loss 2 f, whose gradient
+    flow is the same curve at the same speed: every term of d(2f)/du has the factor u, so the
+    line a = -b (u = 0), which runs into the saddle at the origin, stays exact in floating
+    point (in (a, b) the solver's rounding let the flow escape it to p* at d >= 50)."""
     return _compile_symmetric(law, _frozen(values), module)
 
 
 @lru_cache(maxsize=64)
 def _compile_symmetric(law: Distribution, values: tuple, module: str) -> CompiledFlow:
-    from symbolic.stationary import a, b, p, reduced_flow
+    from symbolic.stationary import p, reduced_flow
 
-    loss = reduced_flow(law).loss().subs(p, a * b)
-    return _compiled(loss, (a, b), (a**2 - b**2,), values, module, 1)
+    u, v = sp.symbols("u v", real=True)
+    loss = 2 * reduced_flow(law).loss().subs(p, (u**2 - v**2) / 4)  # a b = (u^2 - v^2) / 4
+    return _compiled(loss, (u, v), (u * v,), values, module, 1)  # a^2 - b^2 = u v
 
 
 @lru_cache(maxsize=64)

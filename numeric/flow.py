@@ -114,11 +114,9 @@ def integrate_flow(
         raise ValueError(f"{law.name} is not exchangeable: the diagonal flow leaves a_j = a, b_j = b")
     if symmetric and start is not None:
         raise ValueError("the symmetric flow starts on a_j = a0, b_j = b0")
-    y0 = (
-        _diagonal_start(1 if symmetric else law.d, a0, b0)
-        if start is None
-        else np.asarray(start, dtype=float)
-    )
+    y0 = _diagonal_start(law.d, a0, b0) if start is None else np.asarray(start, dtype=float)
+    if symmetric:  # the state (u, v) = (a + b, a - b) of numeric.bridge.compile_symmetric_flow
+        y0 = np.array([float(a0) + float(b0), float(a0) - float(b0)])
     if not np.all(np.isfinite(y0)):
         raise ValueError("the initialization must be finite")
     flow = compile_symmetric_flow(law, values) if symmetric else compile_flow(law, values)
@@ -174,18 +172,29 @@ def integrate_flow(
     states = result.y.T
     conserved = np.array([flow.conserved(y) for y in states])
     drift = float(np.max(np.abs(conserved - conserved[0]))) if conserved.size else 0.0
+    gradient_norm = float(np.linalg.norm(flow.gradient(states[-1])))
+    interpolant = result.sol
+    if symmetric:  # back to (a, b); |grad f| in (a, b) is |grad 2f| in (u, v) / sqrt(2)
+        to_ab = np.array([[0.5, 0.5], [0.5, -0.5]])
+        states = states @ to_ab.T
+        gradient_norm /= np.sqrt(2.0)
+        interpolant = _mapped(result.sol, to_ab)
     return FlowSolution(
         result.t,
         states,
-        float(np.linalg.norm(flow.gradient(states[-1]))),
-        float(newton_step(states[-1])),
+        gradient_norm,
+        float(newton_step(result.y[:, -1])),
         drift,
         xtol,
         rtol,
         atol,
         method,
-        result.sol,
+        interpolant,
     )
+
+
+def _mapped(interpolant, matrix):
+    return lambda tau: matrix @ interpolant(tau)
 
 
 def descend_population(

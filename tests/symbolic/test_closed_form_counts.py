@@ -166,3 +166,13 @@ def test_recovery_at_a_large_length_is_decided_without_the_exact_harmonic_number
 
     condition = recovery_condition(law)
     assert condition.holds_at(40) == holds and condition.holds_at(10**6) == holds
+
+
+@pytest.mark.parametrize("d", [50, 1000])
+def test_the_symmetric_flow_from_a_equal_minus_b_runs_into_the_saddle(d):
+    """On a = -b the flow runs into the strict saddle at the origin; integrated in (a, b) the
+    solver's rounding let it escape to p* from d = 50 on (0.0173 at d = 1000, T = 100)."""
+    solution = integrate_flow(gaussian(d), -0.1, 0.1, values={"T": 100, "sigma": 1}, symmetric=True)
+    # the flow stops at |y| ~ 1e-14 (relative Newton step 1e-13): a b ~ -1e-28; 1e-20 is far
+    # below p* ~ 0.02 and far above the stop
+    assert abs(solution.ab[-1]) < 1e-20
