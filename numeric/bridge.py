@@ -26,6 +26,7 @@ from symbolic.setting import Setting, as_setting
 __all__ = [
     "CompiledFlow",
     "compile_flow",
+    "compile_symmetric_flow",
     "evaluate",
     "FullModelArrays",
     "full_model_arrays",
@@ -56,37 +57,60 @@ def compile_flow(law: Distribution, values: dict, *, module: str = "numpy") -> C
     return _compile(law, _frozen(values), module)
 
 
+def compile_symmetric_flow(law: Distribution, values: dict, *, module: str = "numpy") -> CompiledFlow:
+    """The flow of an exchangeable law restricted to its invariant manifold a_j = a, b_j = b
+    (:func:`symbolic.stationary.reduced_flow`): the gradient flow of the loss per coordinate
+    f(a b), since dL/da_j = (1/d) d/da L(a, ..., a; b, ..., b) there. Its cost does not grow
+    with d. Compiled in the state y = (u, v) = (a + b, a - b) with the loss 2 f, whose gradient
+    flow is the same curve at the same speed: every term of d(2f)/du has the factor u, so the
+    line a = -b (u = 0), which runs into the saddle at the origin, stays exact in floating
+    point (in (a, b) the solver's rounding let the flow escape it to p* at d >= 50)."""
+    return _compile_symmetric(law, _frozen(values), module)
+
+
+@lru_cache(maxsize=64)
+def _compile_symmetric(law: Distribution, values: tuple, module: str) -> CompiledFlow:
+    from symbolic.stationary import p, reduced_flow
+
+    u, v = sp.symbols("u v", real=True)
+    loss = 2 * reduced_flow(law).loss().subs(p, (u**2 - v**2) / 4)  # a b = (u^2 - v^2) / 4
+    return _compiled(loss, (u, v), (u * v,), values, module, 1)  # a^2 - b^2 = u v
+
+
 @lru_cache(maxsize=64)
 def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
     flow = gradient_flow(law)
-    by_name = {s.name: s for s in flow.loss.free_symbols}
+    return _compiled(flow.loss, flow.parameters, flow.conserved, values, module, law.d)
+
+
+def _compiled(loss, parameters, conserved, values: tuple, module: str, d: int) -> CompiledFlow:
+    by_name = {s.name: s for s in loss.free_symbols}
     substitution = {by_name[k]: v for k, v in values if k in by_name}
     # harmonic numbers first: SymPy evaluates harmonic(n) exactly and eagerly once n is an
     # integer (~9 s at n = 10^4); _harmonic_value takes mpmath past n = 2000
-    loss = flow.loss.xreplace(
+    loss = loss.xreplace(
         {
             h: _harmonic_value(tuple(a.xreplace(substitution) for a in h.args), _COMPILE_DIGITS)
-            for h in flow.loss.atoms(sp.harmonic)
+            for h in loss.atoms(sp.harmonic)
         }
     )
     loss = loss.xreplace(substitution)
     # exact rationals of thousands of digits (H_n^(k) and their products at large T) cannot be
     # printed into code; 70 significant digits serve double precision and mpmath at 50 digits
     loss = loss.xreplace({r: sp.Float(r, _COMPILE_DIGITS + 10) for r in loss.atoms(sp.Rational) if _huge(r)})
-    unknown = loss.free_symbols - set(flow.parameters)
+    unknown = loss.free_symbols - set(parameters)
     if unknown:
         raise ValueError(f"give values for {sorted(map(str, unknown))}")
-    y = sp.MatrixSymbol("y", 2 * law.d, 1)
-    state = {p: y[k, 0] for k, p in enumerate(flow.parameters)}
-    poly = sp.Poly(loss, *flow.parameters)  # polynomial arithmetic: 10x faster than Expr.diff
-    gradient_poly = [poly.diff(p) for p in flow.parameters]
+    y = sp.MatrixSymbol("y", 2 * d, 1)
+    state = {p: y[k, 0] for k, p in enumerate(parameters)}
+    poly = sp.Poly(loss, *parameters)  # polynomial arithmetic: 10x faster than Expr.diff
+    gradient_poly = [poly.diff(p) for p in parameters]
     gradient = [g.as_expr() for g in gradient_poly]
     magnitudes = [
-        sp.Poly.from_dict({m: abs(c) for m, c in g.terms()}, *flow.parameters).as_expr()
-        for g in gradient_poly
+        sp.Poly.from_dict({m: abs(c) for m, c in g.terms()}, *parameters).as_expr() for g in gradient_poly
     ]
-    hessian = sp.Matrix([[g.diff(q).as_expr() for q in flow.parameters] for g in gradient_poly])
-    conserved = list(flow.conserved)
+    hessian = sp.Matrix([[g.diff(q).as_expr() for q in parameters] for g in gradient_poly])
+    conserved = list(conserved)
 
     def build(exprs, shape):
         f = sp.lambdify(y, [e.xreplace(state) for e in exprs], modules=module, cse=True)
@@ -94,10 +118,10 @@ def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
             return lambda v: f(mpmath.matrix(list(v)))
         return lambda v: np.asarray(f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float).reshape(shape)
 
-    n = 2 * law.d
+    n = 2 * d
     magnitude, loss_vector = build(magnitudes, (n,)), build([loss], (1,))
     return CompiledFlow(
-        law.d,
+        d,
         lambda v: loss_vector(v)[0],
         build(gradient, (n,)),
         build(list(hessian), (n, n)),

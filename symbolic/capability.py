@@ -140,8 +140,20 @@ class RecoveryCondition:
     residual_infinity: sp.Expr
 
     def holds_at(self, T_value: int) -> bool:
-        value = self.residual_T.subs(T, T_value).doit()
-        return sp.simplify(value) == 0
+        """Whether the residual vanishes at T = T_value, decided exactly; past T = 2002 with
+        H_{T-2} as a symbol (SymPy would sum H_{10^6} exactly, for minutes), as in the
+        emergence condition (:func:`symbolic.conditions._vanishes`)."""
+        from .conditions import _vanishes
+        from .full_model import HARMONIC_EXACT_UNTIL, harmonic_symbol
+
+        # its denominator is a power of alpha (and of the scale), non-zero wherever p(T) exists
+        numerator = sp.numer(sp.together(self.residual_T))
+        values = {}
+        for h in numerator.atoms(sp.harmonic):
+            n, order = (h.args + (sp.S.One,))[:2]
+            n, order = int(n.subs(T, T_value)), int(order)
+            values[h] = sp.harmonic(n, order) if n <= HARMONIC_EXACT_UNTIL else harmonic_symbol(n, order)
+        return _vanishes(numerator.xreplace(values).subs(T, T_value))
 
     @property
     def holds_as_T_grows(self) -> bool:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import itertools
 
+import mpmath
 import sympy as sp
 
 from . import full_model
-from .moments import Atoms, Distribution, SymbolicMoments
+from .moments import Atoms, Distribution, SymbolicMoments, marginal
 from .population_loss import diagonal_parameters, population_loss, prediction_block_symbols
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "MAX_D_OFF_DIAGONAL",
     "LOSS_DEGREE",
 ]
+
+_MARGINAL_D = 4  # the most coordinates one coefficient of the emergence condition involves
 
 LOSS_DEGREE = 6  # y_t is cubic in x_1, so the loss sees the moments of x_1 up to degree 6
 
@@ -115,12 +118,18 @@ def manifold_gradient(law: Distribution, T: int) -> dict[str, sp.Expr]:
     d, n = law.d, 2 * law.d
     a, b = diagonal_parameters(d)
     support = [(r, d + j, j) for r in range(d) for j in range(d)]  # z_r[r, d+j, j] = b_r a_j
+    # the counts in closed form in T (past T = 2002 with harmonic numbers as symbols): the cost
+    # does not depend on T, and _vanishes decides each coefficient exactly
 
     def g(r, column):  # 2 dL / d conj z_r[column] on the manifold
-        total = -sp.conjugate(full_model.linear_coefficient(law, T, r, column))
+        total = -sp.conjugate(full_model.linear_coefficient(law, T, r, column, closed_form=True))
         for rr, aa, bb in support:
             if rr == r:
-                total += full_model.quadratic_coefficient(law, T, column, (r, aa, bb)) * b[r] * a[bb]
+                total += (
+                    full_model.quadratic_coefficient(law, T, column, (r, aa, bb), closed_form=True)
+                    * b[r]
+                    * a[bb]
+                )
         return total
 
     out = {}
@@ -131,7 +140,62 @@ def manifold_gradient(law: Distribution, T: int) -> dict[str, sp.Expr]:
     for row in range(n):
         for col in range(n):
             out[_entry("W_KQ", row, col)] = sum(g(r, (r, row, col)) * b[r] for r in range(d))
-    return {k: sp.expand(v) for k, v in out.items() if sp.expand(v) != 0}
+    expanded = {k: sp.expand(v) for k, v in out.items()}
+    return {k: v for k, v in expanded.items() if not _vanishes(v)}
+
+
+# A coefficient that is not symbolically zero, evaluated at this precision, is non-zero when it
+# exceeds its terms' size by more than _MARGIN: 50-digit arithmetic leaves a relative error
+# ~1e-48 (a few roundings of H_n and of exact rationals), 10^8 times below the margin.
+_DIGITS = 50
+_MARGIN = mpmath.mpf(10) ** -40
+
+
+def _vanishes(value: sp.Expr) -> bool:
+    """Whether an expression in the law's symbols, (a, b) and harmonic-number symbols
+    (:func:`symbolic.full_model.harmonic_symbol`) is identically zero once the harmonic numbers
+    take their values. Zero is decided exactly: by symbolic cancellation or, where a 50-digit
+    evaluation cannot tell, with the exact rationals H_n substituted. Non-zero is decided by
+    that 50-digit evaluation (see _MARGIN) or exactly."""
+    value = sp.expand(value)
+    if value == 0:
+        return True
+    harmonics = full_model.harmonic_symbols_in(value)
+    if not harmonics:
+        return False  # a non-zero polynomial with exact coefficients
+    groups: dict = {}  # monomial in the other symbols -> {product of harmonic symbols: rational}
+    for term in sp.Add.make_args(value):
+        rest, harmonic_part = term.as_independent(*harmonics, as_Add=False)
+        number, monomial = rest.as_coeff_Mul()
+        inner = groups.setdefault(monomial, {})
+        inner[harmonic_part] = inner.get(harmonic_part, 0) + number
+    with mpmath.workdps(_DIGITS):
+        point = {h: _harmonic_mpf(*nk) for h, nk in harmonics.items()}
+        for inner in groups.values():
+            inner = {part: sp.Rational(c) for part, c in inner.items() if c != 0}
+            if not inner:
+                continue
+            if set(inner) == {sp.S.One}:
+                return False  # a non-zero rational
+            terms = [mpmath.mpf(c.p) / c.q * _at(part, point) for part, c in inner.items()]
+            if abs(mpmath.fsum(terms)) > _MARGIN * mpmath.fsum(abs(x) for x in terms):
+                return False  # non-zero, decided at 50 digits
+            exact = {h: full_model.exact_harmonic(*nk) for h, nk in harmonics.items()}
+            if sum(c * part.xreplace(exact) for part, c in inner.items()) != 0:
+                return False  # too close to call at 50 digits: decided exactly
+    return True
+
+
+def _harmonic_mpf(n: int, order: int):
+    return mpmath.harmonic(n) if order == 1 else mpmath.zeta(order) - mpmath.zeta(order, n + 1)
+
+
+def _at(part: sp.Expr, point: dict):
+    out = mpmath.mpf(1)
+    for base, exponent in part.as_powers_dict().items():
+        if base != 1:
+            out *= point[base] ** int(exponent)
+    return out
 
 
 def _on_manifold(name: str, d: int) -> bool:
@@ -149,10 +213,26 @@ def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     it at every point, i.e. iff these polynomials in (a, b) vanish identically, i.e. iff every
     coefficient does (thm-emergence-condition). Empty means the condition holds.
 
+    For an exchangeable law (:attr:`Distribution.exchangeable`) in d > 4 coordinates this is
+    the condition of its marginal on four coordinates, and the keys name those: a coefficient
+    involves at most four coordinates (the entry's row and column, the r or j summed into it,
+    and the j' of a_j' in its quadratic terms), so each one at d is one of the marginal's after
+    relabelling, and the cost does not grow with d.
+
+    Past T = 2002 the coefficients hold H_{T-2} and H_{T-2}^(2) as the symbols ``H1_n``,
+    ``H2_n`` (:func:`symbolic.full_model.harmonic_symbol`); whether one vanishes is still
+    decided exactly (:func:`_vanishes`).
+
     >>> from symbolic.moments import gaussian, full_one
     >>> emergence_condition(gaussian(2), 4), len(emergence_condition(full_one(2), 4)) > 0
     ({}, True)
+    >>> emergence_condition(gaussian(1000), 10**6), len(emergence_condition(full_one(1000), 10**6)) > 0
+    ({}, True)
     """
+    from .setting import as_setting
+
+    if law.exchangeable and law.d > _MARGINAL_D and as_setting(law).is_paper_process:
+        law = marginal(law, _MARGINAL_D)  # (any rho_t: the argument is about coordinates)
     a, b = diagonal_parameters(law.d)
     out = {}
     for name, value in manifold_gradient(law, T).items():
@@ -167,7 +247,7 @@ def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
                 continue
             for monomial, coefficient in sp.Poly(expr, *a, *b).terms():
                 coefficient = sp.expand(coefficient)
-                if coefficient != 0:
+                if not _vanishes(coefficient):
                     term = sp.Mul(*(s**e for s, e in zip((*a, *b), monomial)))
                     out[f"{part} {name} : {term}"] = coefficient
     return out
@@ -199,7 +279,7 @@ def equal_diagonal_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
             if difference == 0:
                 continue
             for monomial, coefficient in sp.Poly(difference, a_sym, b_sym).terms():
-                if sp.expand(coefficient) != 0:
+                if not _vanishes(coefficient):  # exact, with H_{T-2} as a symbol past T = 2002
                     key = f"{_entry(name, *rows[j])} - {_entry(name, *rows[0])}"
                     out[f"{key} : {a_sym ** monomial[0] * b_sym ** monomial[1]}"] = sp.expand(coefficient)
     return out
@@ -223,11 +303,13 @@ def emergence_patterns(d: int, T: int) -> list[tuple[int, ...]]:
     length T: the condition is that E[prod_k x_k^e_k] = 0 for every exponent vector e of these
     patterns (each condition is one moment times a positive rational).
 
-    >>> emergence_patterns(3, 5)
-    [(3, 1), (3, 2, 1), (3, 3), (5, 1)]
+    >>> emergence_patterns(3, 5), emergence_patterns(3, 10**6) == emergence_patterns(3, 5)
+    ([(3, 1), (3, 2, 1), (3, 3), (5, 1)], True)
     """
     condition = emergence_condition(SymbolicMoments(d), T)
-    return sorted({pattern_of(moment_exponents(s)) for form in condition.values() for s in form.free_symbols})
+    moments = {s for form in condition.values() for s in form.free_symbols}
+    moments -= set(full_model.harmonic_symbols_in(sp.Add(*condition.values())))  # past T = 2002
+    return sorted({pattern_of(moment_exponents(s)) for s in moments})
 
 
 def product_law(first: Distribution, d: int, name: str | None = None) -> Distribution:

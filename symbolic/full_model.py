@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from fractions import Fraction
 
 import sympy as sp
@@ -40,6 +41,12 @@ __all__ = [
     "set_partition",
     "phase_counts",
     "phase_counts_by_positions",
+    "phase_count_form",
+    "vanishes_at_every_length",
+    "harmonic_symbol",
+    "harmonic_symbols_in",
+    "exact_harmonic",
+    "HARMONIC_EXACT_UNTIL",
     "slot_moment",
     "quadratic_coefficient",
     "linear_coefficient",
@@ -230,6 +237,137 @@ def phase_counts(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
     return _collect(kind, total)
 
 
+# Harmonic numbers H_n^(k) with n past this stay symbols in :func:`phase_count_form`: exactly,
+# H_n has ~0.43 n digits (its denominator is lcm(1..n)), so at T = 10^6 every count would be a
+# rational of a million digits; below it the exact rational costs under a millisecond.
+HARMONIC_EXACT_UNTIL = 2000
+
+_HARMONIC_NAME = re.compile(r"H(\d+)_(\d+)")
+
+
+def harmonic_symbol(n: int, order: int = 1) -> sp.Symbol:
+    """The symbol that stands for H_n^(order) = sum_{k<=n} 1/k^order in a closed form.
+
+    >>> harmonic_symbol(999998, 2)
+    H2_999998
+    """
+    return sp.Symbol(f"H{order}_{n}", positive=True)
+
+
+def harmonic_symbols_in(expr: sp.Expr) -> dict[sp.Symbol, tuple[int, int]]:
+    """{symbol: (n, order)} for the harmonic-number symbols of :func:`harmonic_symbol` in expr."""
+    out = {}
+    for s in sp.sympify(expr).free_symbols:
+        match = _HARMONIC_NAME.fullmatch(s.name)
+        if match and s.is_positive:
+            out[s] = (int(match.group(2)), int(match.group(1)))
+    return out
+
+
+def exact_harmonic(n: int, order: int = 1) -> sp.Rational:
+    """H_n^(order) as an exact SymPy rational (binary splitting; minutes at n = 10^6)."""
+    value = _exact_harmonic(n, order)
+    return sp.Rational(value.numerator, value.denominator)
+
+
+@functools.cache
+def _tail_forms(T: int, power: int, rho: sp.Expr, exact_until: int) -> tuple[sp.Expr, ...]:
+    """sum_{t=_POLYNOMIAL_FROM}^{T-1} t^k / rho_t^power for k = 0, 1, 2: the closed forms of
+    :func:`_power_sum_form` at N = T - 1, each harmonic number exact up to ``exact_until``
+    and a :func:`harmonic_symbol` past it, so each is a rational plus rationals times symbols."""
+    out = []
+    for k in range(3):
+        form = _power_sum_form(k, power, rho)
+        values = {}
+        for h in form.atoms(sp.harmonic):
+            n, order = (h.args + (sp.S.One,))[:2]
+            n, order = int(n.subs(_LAST, T - 1)), int(order)
+            values[h] = exact_harmonic(n, order) if n <= exact_until else harmonic_symbol(n, order)
+        total = sp.expand(form.xreplace(values).subs(_LAST, T - 1))
+        symbols = list(harmonic_symbols_in(total))
+        poly = sp.Poly(total, *symbols) if symbols else None
+        if (
+            poly is not None and (poly.total_degree() > 1 or not all(c.is_Rational for c in poly.coeffs()))
+        ) or (poly is None and not total.is_Rational):
+            raise NotImplementedError(f"the position sum {form} is not rational in H_n at T = {T}")
+        out.append(total)
+    return tuple(out)
+
+
+def vanishes_at_every_length(kind: str, key) -> bool:
+    """Whether the entry ``key`` = (partition, blocks) of :func:`phase_counts` is 0 at every T:
+    no (i, j) solves its phase system at any position t (directly for t < 16, by the exact
+    polynomial of :func:`_count_polynomial` from there on)."""
+    partition, blocks = key
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    system = _system(partition, blocks, slots)
+    equations, low_i, low_j = system
+    has_j = kind == "quadratic"
+    head = any(_count_at(equations, low_i, low_j, t, has_j) for t in range(2, _POLYNOMIAL_FROM))
+    return not head and not any(_count_polynomial(system, has_j))
+
+
+@functools.cache
+def _head(system, kind: str, T: int, rho: sp.Expr) -> Fraction:
+    """sum_{t=2}^{min(T, _POLYNOMIAL_FROM) - 1} w_t count(t), directly."""
+    equations, low_i, low_j = system
+    weights = _head_weights(rho, min(T, _POLYNOMIAL_FROM), 2 if kind == "quadratic" else 1)
+    return sum(
+        (w * _count_at(equations, low_i, low_j, t, kind == "quadratic") for t, w in weights),
+        Fraction(0),
+    )
+
+
+@functools.cache
+def _head_weights(rho: sp.Expr, stop: int, power: int) -> tuple[tuple[int, Fraction], ...]:
+    return tuple(_weights(rho, range(2, stop), power).items())
+
+
+def phase_count_form(
+    T: int,
+    kind: str,
+    key,
+    rho: sp.Expr = DEFAULT_RHO,
+    *,
+    exact_until: int | None = None,
+) -> sp.Expr:
+    """One entry of :func:`phase_counts`, ``key`` = (partition, blocks), computed on its own
+    and in closed form in T: an exact rational, plus (past T = ``exact_until`` + 2) rationals
+    times the harmonic numbers H_{T-2}, H_{T-2}^(2) left as :func:`harmonic_symbol` symbols.
+    Its cost does not depend on T at all; 0 for an entry that vanishes.
+
+    Up to ``exact_until`` (default :data:`HARMONIC_EXACT_UNTIL`, read at each call) the value
+    is the exact rational of :func:`phase_counts`; past it, substituting
+    :func:`exact_harmonic` for the symbols gives that rational.
+
+    >>> phase_count_form(10**6, "quadratic", ((0,) * 6, (0,) * 6))  # one coordinate, every x_i
+    2*H1_999998 + H2_999998 + 999998
+    """
+    _check_length(T)
+    if kind not in ("quadratic", "linear"):
+        raise ValueError(f"kind is 'quadratic' or 'linear', got {kind!r}")
+    until = HARMONIC_EXACT_UNTIL if exact_until is None else exact_until
+    return _phase_count_form(T, kind, tuple(map(tuple, key)), sp.sympify(rho), until)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _phase_count_form(T: int, kind: str, key, rho: sp.Expr, exact_until: int) -> sp.Expr:
+    partition, blocks = key
+    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    system = _system(partition, blocks, slots)
+    head = _head(system, kind, T, rho)
+    total = sp.Rational(head.numerator, head.denominator)
+    if T - 1 >= _POLYNOMIAL_FROM:
+        try:
+            tail = _tail_forms(T, 2 if kind == "quadratic" else 1, rho, exact_until)
+        except NotImplementedError:  # no closed form for this rho: the exact entry
+            count = phase_counts(T, kind, rho).get(key, 0)
+            return sp.Rational(count.numerator, count.denominator) if count else sp.S.Zero
+        polynomial = _count_polynomial(system, kind == "quadratic")
+        total += sum(sp.Rational(c.numerator, c.denominator) * s for c, s in zip(polynomial, tail) if c)
+    return sp.expand(total)
+
+
 def phase_counts_by_positions(T: int, kind: str, rho: sp.Expr = DEFAULT_RHO) -> dict:
     """:func:`phase_counts` by the direct sum over every position t = 2..T-1 (cost ~ T)."""
     _check_length(T)
@@ -264,12 +402,26 @@ def _weights(rho: sp.Expr, positions, power: int) -> dict[int, Fraction]:
     return out
 
 
+@functools.cache
+def _partitions(n: int) -> tuple[tuple[int, ...], ...]:
+    """Every set partition of n slots as its restricted growth string, in sorted order (the
+    same set as ``set_partition`` over all n^n labellings, without enumerating them).
+
+    >>> _partitions(3)
+    ((0, 0, 0), (0, 0, 1), (0, 1, 0), (0, 1, 1), (0, 1, 2))
+    """
+    out = [()]
+    for _ in range(n):
+        out = [p + (k,) for p in out for k in range(max(p, default=-1) + 2)]
+    return tuple(sorted(out))
+
+
 def _collect(kind: str, total) -> dict:
     """{(partition, blocks): total(system)} over every slot partition and block choice, each
     distinct phase system summed once; zero entries left out."""
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
     n = len(slots)
-    partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
+    partitions = _partitions(n)
     memo: dict = {}
     out = {}
     for partition in partitions:
@@ -297,29 +449,38 @@ def _split(index: int, d: int) -> tuple[int, int]:
     return index % d, index // d
 
 
-def quadratic_coefficient(setting, T: int, row, column) -> sp.Expr:
+def quadratic_coefficient(setting, T: int, row, column, *, closed_form: bool = False) -> sp.Expr:
     """K[(c, a, b), (c', a', b')] exactly, for embedding indices in 0..2d-1, under a setting
-    (or the paper's setting for a bare law)."""
-    from .process_counts import setting_counts
+    (or the paper's setting for a bare law). ``closed_form``: the paper's process takes its
+    count from :func:`phase_count_form` (one entry, cost independent of T; past T = 2002 it
+    holds harmonic-number symbols) instead of the table of every entry."""
     from .setting import as_setting
 
     setting = as_setting(setting)
     coordinates, blocks = zip(*(_split(k, setting.d) for k in (*row, *column)))
     key = (set_partition(coordinates), blocks)
-    count = setting_counts(setting, T, "quadratic").get(key)
+    count = _count(setting, T, "quadratic", key, closed_form)
     return _entry(setting, T, "quadratic", key, count, coordinates, QUADRATIC_SLOTS)
 
 
-def linear_coefficient(setting, T: int, r: int, column) -> sp.Expr:
-    """J_r[c, a, b] exactly, under a setting (or the paper's setting for a bare law)."""
-    from .process_counts import setting_counts
+def linear_coefficient(setting, T: int, r: int, column, *, closed_form: bool = False) -> sp.Expr:
+    """J_r[c, a, b] exactly, under a setting (or the paper's setting for a bare law);
+    ``closed_form`` as in :func:`quadratic_coefficient`."""
     from .setting import as_setting
 
     setting = as_setting(setting)
     coordinates, blocks = zip(*((r, 0), *(_split(k, setting.d) for k in column)))
     key = (set_partition(coordinates), blocks)
-    count = setting_counts(setting, T, "linear").get(key)
+    count = _count(setting, T, "linear", key, closed_form)
     return _entry(setting, T, "linear", key, count, coordinates, LINEAR_SLOTS)
+
+
+def _count(setting, T: int, kind: str, key, closed_form: bool):
+    from .process_counts import setting_counts
+
+    if closed_form and setting.is_paper_process and not setting.noise.present:
+        return phase_count_form(T, kind, key, setting.rho)
+    return setting_counts(setting, T, kind).get(key)
 
 
 def _entry(setting, T: int, kind: str, key, count, coordinates, slots) -> sp.Expr:
@@ -329,11 +490,9 @@ def _entry(setting, T: int, kind: str, key, count, coordinates, slots) -> sp.Exp
     from .noise_counts import noise_counts, noise_weights
 
     law = setting.law
-    total = (
-        sp.Rational(count.numerator, count.denominator) * slot_moment(law, coordinates, slots)
-        if count
-        else sp.S.Zero
-    )
+    if isinstance(count, Fraction):
+        count = sp.Rational(count.numerator, count.denominator)
+    total = count * slot_moment(law, coordinates, slots) if count else sp.S.Zero
     for noise_slots, weight in noise_weights(
         setting.noise, noise_counts(setting, T, kind).get(key, {})
     ).items():

@@ -10,6 +10,7 @@ E[prod_k x_k^alpha_k conj(x_k)^beta_k]. Three kinds are provided:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -32,6 +33,7 @@ __all__ = [
     "shifted_gaussian_moments",
     "ExchangeableMoments",
     "mixture",
+    "marginal",
     "exact_number",
     "DEFAULT_RHO",
 ]
@@ -77,6 +79,9 @@ class Distribution:
     key: tuple = ()  # identifies the law for caching and equality
     sampler: Callable | None = field(default=None, compare=False)
     nodes: Callable | None = field(default=None, compare=False)
+    # the moments are unchanged by permuting coordinates, by construction (the families, i.i.d.
+    # coordinates); then whatever involves k coordinates is that of the marginal on k of them
+    exchangeable: bool = field(default=False, compare=False)
 
     @property
     def identity(self) -> tuple:
@@ -131,10 +136,12 @@ def gaussian(d: int, scale: sp.Expr = sigma) -> Distribution:
         for n in map(sum, zip(alpha, beta)):
             if n % 2:
                 return sp.S.Zero
-            out *= scale**n * _double_factorial(n)
+            if n:  # a coordinate absent from the moment costs nothing (d = 1000 marginals)
+                out *= scale**n * _double_factorial(n)
         return out
 
-    return Distribution("gaussian", d, moment, True, (scale,) if scale.is_Symbol else (), (scale,))
+    parameters = (scale,) if scale.is_Symbol else ()
+    return Distribution("gaussian", d, moment, True, parameters, (scale,), exchangeable=True)
 
 
 def sparse(d: int, scale: sp.Expr = c) -> Distribution:
@@ -152,13 +159,14 @@ def sparse(d: int, scale: sp.Expr = c) -> Distribution:
             return sp.S.Zero
         return scale ** active[0] / d
 
-    return Distribution("sparse", d, moment, True, (scale,) if scale.is_Symbol else (), (scale,))
+    parameters = (scale,) if scale.is_Symbol else ()
+    return Distribution("sparse", d, moment, True, parameters, (scale,), exchangeable=True)
 
 
 def full_one(d: int) -> Distribution:
     """x_1 = (1, ..., 1), deterministic."""
     d = _check_d(d)
-    return Distribution("full-one", d, lambda alpha, beta: sp.S.One, True, (), ())
+    return Distribution("full-one", d, lambda alpha, beta: sp.S.One, True, (), (), exchangeable=True)
 
 
 class Atoms:
@@ -300,10 +308,10 @@ def iid(d: int, moments: dict) -> Distribution:
                 )
 
     def moment(alpha, beta):
-        return sp.Mul(*(m[a + b] for a, b in zip(alpha, beta)))
+        return sp.Mul(*(m[a + b] for a, b in zip(alpha, beta) if a + b))
 
     key = tuple(m[n] for n in range(1, 7))
-    return Distribution("iid", d, moment, True, (), key)
+    return Distribution("iid", d, moment, True, (), key, exchangeable=True)
 
 
 def shifted_gaussian_moments(mu) -> dict[int, sp.Expr]:
@@ -339,7 +347,7 @@ def ExchangeableMoments(d: int, name: str = "m") -> Distribution:
             symbols[pattern] = sp.Symbol(f"{name}_{{{','.join(map(str, pattern))}}}", real=True)
         return symbols[pattern]
 
-    return Distribution(f"exchangeable-{name}", d, moment, True, (), (name,))
+    return Distribution(f"exchangeable-{name}", d, moment, True, (), (name,), exchangeable=True)
 
 
 def mixture(first: Distribution, second: Distribution, weight) -> Distribution:
@@ -360,4 +368,42 @@ def mixture(first: Distribution, second: Distribution, weight) -> Distribution:
         first.real and second.real,
         first.parameters + second.parameters,
         ("mixture", first, second, weight),
+        exchangeable=first.exchangeable and second.exchangeable,
+    )
+
+
+def marginal(law: Distribution, k: int) -> Distribution:
+    """The law of the first k coordinates of x_1 (for an exchangeable law: of any k); for a
+    :class:`symbolic.setting.Setting`, the same setting with that law.
+
+    >>> marginal(sparse(1000), 2).moment((2, 0), (0, 0))  # E x_1^2 = c^2 / 1000 stays
+    c**2/1000
+    """
+    from .setting import Setting
+
+    if isinstance(law, Setting):
+        import dataclasses
+
+        return dataclasses.replace(law, law=marginal(law.law, k))
+    if not 1 <= k <= law.d:
+        raise ValueError(f"a marginal on k = {k} of d = {law.d} coordinates needs 1 <= k <= d")
+    if k == law.d:
+        return law
+    pad = (0,) * (law.d - k)
+
+    @functools.lru_cache(maxsize=4096)  # few distinct moments, each padded to d exponents
+    def padded(alpha, beta):
+        return law.moment(alpha + pad, beta + pad)
+
+    def moment(alpha, beta):
+        return padded(tuple(alpha), tuple(beta))
+
+    return Distribution(
+        law.name,
+        k,
+        moment,
+        law.real,
+        law.parameters,
+        ("marginal", law.d, law.key),
+        exchangeable=law.exchangeable,
     )

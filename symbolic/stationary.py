@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .flow import GradientFlow, gradient_flow
-from .moments import Distribution, exact_number
-from .population_loss import T
+from .moments import Distribution, exact_number, marginal
+from .population_loss import T, diagonal_parameters, population_loss
 
 __all__ = [
     "NotExchangeableError",
@@ -56,9 +56,11 @@ class NotExchangeableError(ValueError):
 
 @dataclass(frozen=True)
 class ReducedFlow:
-    """The flow on the symmetric manifold a_j = a, b_j = b (eq-reduced-flow)."""
+    """The flow on the symmetric manifold a_j = a, b_j = b (eq-reduced-flow). ``flow`` is the
+    diagonal flow it reduces, or None where it was reduced without expanding the loss in all
+    d coordinates (an exchangeable law, d > 3: :func:`reduced_flow`)."""
 
-    flow: GradientFlow
+    flow: GradientFlow | None
     alpha: sp.Expr
     beta: sp.Expr
     gamma: sp.Expr
@@ -118,7 +120,15 @@ class Limit:
 
 def reduced_flow(law: Distribution) -> ReducedFlow:
     """Reduce the diagonal flow to eq-reduced-flow; raise :class:`NotExchangeableError`
-    when the law's moments are not permutation invariant."""
+    when the law's moments are not permutation invariant.
+
+    A law exchangeable by construction (:attr:`Distribution.exchangeable`) in d > 3
+    coordinates is reduced from its marginal on 2 coordinates (:func:`_reduced_by_patterns`),
+    at a cost that does not grow with d; otherwise the loss is expanded in all 2d parameters
+    and its symmetry checked.
+    """
+    if law.exchangeable and law.d > _PATTERN_FROM:  # (with its rho_t, for a setting)
+        return _reduced_by_patterns(law)
     flow = gradient_flow(law)
     d = law.d
     A, B = flow.parameters[:d], flow.parameters[d:]
@@ -150,6 +160,63 @@ def reduced_flow(law: Distribution) -> ReducedFlow:
     if sp.expand(velocity + b * sp.diff(reduced.loss(), p).subs(p, a * b)) != 0:
         raise ArithmeticError("the symmetric manifold is not invariant")
     return reduced
+
+
+_PATTERN_D = 2  # a term of the diagonal loss that survives the phase average has <= 2 coordinates
+_PATTERN_FROM = 3  # up to d = 3 the loss is expanded in every coordinate, as before (cheap there)
+
+
+def _three_coordinate_terms_vanish() -> bool:
+    """The coefficient of b_r^2 a_k a_l, r, k, l distinct, is K[(r, d+k, k), (r, d+l, l)]: its
+    phase count is 0 at every T (lambda_k appears only as conj(x_{i-1}[k]) x_t[k], phase
+    lambda_k^(t-i+1) != 1 for i <= t), checked here on the exact count; then so is every other
+    monomial in three coordinates (b_r^2 a_r a_l, b_r a_k have at most two)."""
+    from .full_model import set_partition, vanishes_at_every_length
+
+    key = (set_partition((0, 1, 1, 0, 2, 2)), (0, 1, 0, 0, 1, 0))  # slots of conj(v[r,d+k,k]) v[r,d+l,l]
+    return vanishes_at_every_length("quadratic", key)
+
+
+def _reduced_by_patterns(law: Distribution) -> ReducedFlow:
+    """eq-reduced-flow for an exchangeable law in d > 3 coordinates, from the diagonal loss
+    of its marginal on 2 coordinates.
+
+    A monomial of the loss in k distinct coordinates has a coefficient that depends only on
+    the moments of those coordinates, the same for every choice of them. Its orbit under
+    relabelling has d!/(d-k)! / |stabilizer| members at d and 3!/(3-k)! / |stabilizer| at 3,
+    so on a_j = a, b_j = b the loss at d is that at 2 with each monomial weighted by
+    d!/(d-k)! / (2!/(2-k)!) (the constant, one term per coordinate, by d/2). Every monomial
+    has at most one b coordinate and two a ones (the prediction of x_{t+1}[r] is b_r times a
+    linear form in a: checked), and the one kind in three coordinates vanishes for every law
+    (:func:`_three_coordinate_terms_vanish`), so k <= 2.
+    """
+    if not _three_coordinate_terms_vanish():
+        raise ArithmeticError("a term of the diagonal loss in three coordinates survives the phases")
+    d = law.d
+    small = marginal(law, _PATTERN_D)
+    A, B = diagonal_parameters(_PATTERN_D)
+    poly = sp.Poly(population_loss(small), *A, *B)
+    total = sp.S.Zero
+    for monomial, coefficient in poly.terms():
+        powers_a, powers_b = monomial[:_PATTERN_D], monomial[_PATTERN_D:]
+        if sum(1 for e in powers_b if e) > 1 or sum(1 for e in powers_a if e) > 2:
+            raise ArithmeticError(f"a term of the diagonal loss has two b's or three a's: {monomial}")
+        k = sum(1 for ea, eb in zip(powers_a, powers_b) if ea or eb)
+        # the constant, (1/2) sum_t E||x_{t+1}||^2, is a sum of one term per coordinate
+        weight = sp.ff(d, k) / sp.ff(_PATTERN_D, k) if k else sp.Rational(d, _PATTERN_D)
+        total += weight * coefficient * a ** sum(powers_a) * b ** sum(powers_b)
+    f = sp.expand((total / d).subs(b, p / a))
+    if f.has(a):
+        raise ArithmeticError("the reduced loss does not depend on a b alone")
+    poly_p = sp.Poly(f, p)
+    if poly_p.degree() > 2:
+        raise ArithmeticError("the reduced loss is not quadratic in a b")
+    return ReducedFlow(
+        None,
+        sp.factor(2 * poly_p.coeff_monomial(p**2)),
+        sp.factor(-poly_p.coeff_monomial(p)),
+        sp.factor(2 * poly_p.coeff_monomial(1)),
+    )
 
 
 def _generators(d: int):

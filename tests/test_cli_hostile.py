@@ -46,7 +46,8 @@ def small_budget(monkeypatch):
     [
         (["limit", "--d", "1000000"], 2, "too large"),
         (["limit", "--x1", "complex-gaussian", "--d", "0"], 2, "d must be >= 1"),  # found by the fuzz
-        (["limit", "--T", "1000000000"], 2, "too large"),
+        (["flow", "--full", "--d", "2", "--T", "1000000000"], 2, "too large"),
+        (["recovery", "--d", "1000", "--T", "1000000"], 2, "too large"),
         (["conditions", "--d", "50"], 2, "--force"),
         (["limit", "--x1", "atoms", "--atoms", "/dev/zero"], 2, "not a regular file"),
         (["limit", "--x1", "atoms", "--atoms", "nosuch.json"], 2, "no such file"),
@@ -77,6 +78,26 @@ def test_the_issues_examples_are_refused_in_one_line(args, code, fragment, as_js
         assert fragment in payload["error"] and payload["exit_code"] == code
     else:
         assert fragment in result.output and result.output.startswith("Error: ")
+
+
+@pytest.mark.parametrize("d, T", [(1000, 10**6), (5, 10**9)])
+def test_large_gaussian_limits_answer_with_the_closed_form(monkeypatch, tmp_path, d, T):
+    """Issue 12: the guard and the limit cost the same at T = 10^6 or 10^9 as at T = 100, and an
+    exchangeable law's cost does not grow with d (cold: ~1.8 s through a fresh process)."""
+    import mpmath
+
+    monkeypatch.setenv("MESACHECK_CACHE", str(tmp_path))  # an empty derivation cache
+    result = run("limit", "--x1", "gaussian", "--d", d, "--T", T, "--json")
+    assert result.exit_code == 0, result.output
+    assert_clean(result, as_json=True)
+    payload = json.loads(result.output)
+    with mpmath.workdps(50):
+        exact = mpmath.mpf(T - 2) / (5 * T + (d - 1) * mpmath.harmonic(T - 2) - 10)
+    # the closed form is a double: a few roundings of H_{T-2} and one division, ~1e-16 relative
+    assert abs(payload["ab_closed_form"] - float(exact)) <= 1e-14 * float(exact) + 0.0
+    # the flow stops at a relative Newton step ~1e-12 (LSODA, rtol 1e-12): 1e-10 is a 100x margin;
+    # atol 0: the limit is ~0.2, never near 0
+    assert abs(payload["ab_flow"] - float(exact)) <= 1e-10 * float(exact) + 0.0
 
 
 def test_recovery_of_full_one_suggests_only_options_that_exist():

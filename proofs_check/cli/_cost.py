@@ -3,8 +3,11 @@
 Every estimate is here, one function per command, from rates measured on the project's 2-core
 machine (2026-11-24, one BLAS thread, empty derivation cache). They are deliberately rough
 (within ~3x) and err high. When a derivation gets cheaper, change its rate here and the limits
-relax everywhere: the emergence guard's phase counts (:func:`_phase_counts`) are a closed form
-in T since issue 12 (was ~18 ms per position), though their exact rationals still grow with T.
+relax everywhere. Since issue 12 the emergence guard takes each phase count in closed form in
+T with harmonic numbers as symbols (symbolic.full_model.phase_count_form): its cost does not
+depend on T, and for an exchangeable law not on d either (its 4-coordinate marginal). The full
+model's table of every count (:func:`_phase_count_table`, used by ``flow --full``) still holds
+exact rationals whose size grows with T.
 """
 
 from __future__ import annotations
@@ -44,25 +47,36 @@ class Cost:
         return Cost(self.seconds + other.seconds, max(self.bytes, other.bytes), main.what)
 
 
-def _phase_counts(T: int) -> float:
-    # symbolic.full_model.phase_counts in closed form in T (issue 12): ~1 s at T = 10^4 and 25 s
-    # at T = 10^5 measured cold, the exact rationals' size growing with T
+# a marginal's moment is the law's with the exponents padded to all d coordinates: cold
+# `limit --d 10^5` and `--d 10^6` (T = 10^9) took 2.3 s and 10.1 s in the command
+_PADDED_MOMENTS = 1e-5
+
+
+def _phase_count_table(T: int) -> float:
+    # symbolic.full_model.phase_counts, every entry with exact harmonic numbers: ~1 s at
+    # T = 10^4 and 25 s at T = 10^5 measured cold, the exact rationals' size growing with T
     return 0.5 + 2.5e-4 * T
 
 
-def _diagonal_loss(d: int) -> Cost:
+def _diagonal_loss(d: int, exchangeable: bool = False) -> Cost:
+    if exchangeable:  # from the 2-coordinate marginal: 0.2 s cold, plus its moments padded to d
+        return Cost(1.0 + _PADDED_MOMENTS * d, _BASE_BYTES, f"the symbolic loss of 2 of d = {d} coordinates")
     # the symbolic diagonal loss and its flow: O(d^2) terms, expanded and differentiated;
     # cold, `limit --d 20 --T 20` took 59 s and `recovery --d 15 --T 20` 23 s (estimates 67 s, 27 s)
     return Cost(7e-3 * d**3, _BASE_BYTES + 4e3 * d**2, f"the symbolic loss in 2d = {2 * d} parameters")
 
 
-def _emergence(d: int, T: int, masked: bool) -> Cost:
+def _emergence(d: int, T: int, masked: bool, exchangeable: bool = False) -> Cost:
     if masked:
         return Cost(0.0, _BASE_BYTES, "")
+    # each phase count in closed form, whatever T: cold 0.4 s at d = 5 (T = 100 or 10^6), the
+    # manifold gradient's entries ~d^4 (d = 20, T = 20: 11 s before issue 12's counts); an
+    # exchangeable law takes its 4-coordinate marginal (0.3 s at d = 1000, T = 10^6)
+    size = min(d, 4) if exchangeable else d
     return Cost(
-        _phase_counts(T) + 6.6e-5 * d**4,
-        _BASE_BYTES + 4e3 * d**2,
-        f"the emergence-condition guard (phase counts over T = {T} positions, d = {d})",
+        1.0 + 6.6e-5 * size**4 + (_PADDED_MOMENTS * d if exchangeable else 0.0),
+        _BASE_BYTES + 4e3 * size**2,
+        f"the emergence-condition guard (d = {d})",
     )
 
 
@@ -73,8 +87,10 @@ def atoms_cost(n_atoms: int, d: int) -> Cost:
     return reading + _diagonal_loss(d)
 
 
-def limit_cost(d: int, T: int, *, masked: bool) -> Cost:
-    return _emergence(d, T, masked) + _diagonal_loss(d)
+def limit_cost(d: int, T: int, *, masked: bool, exchangeable: bool = False) -> Cost:
+    """``exchangeable``: the law is (Distribution.exchangeable) and the command takes the
+    reduced routes (the guard on 4 coordinates, the loss and the flow on 2)."""
+    return _emergence(d, T, masked, exchangeable) + _diagonal_loss(d, exchangeable)
 
 
 def recovery_cost(d: int, T: int, *, masked: bool) -> Cost:
@@ -98,7 +114,7 @@ def simulate_cost(d: int, T: int, *, m: int, m_test: int, steps: int, log_every:
 def flow_cost(d: int, T: int) -> Cost:
     entries = (2 * d) ** 3  # z_r = W^PV[r, :] (x) W^KQ has 8 d^3 entries; K is their square
     arrays = 16.0 * entries**2 + 3 * 16.0 * d**6 * 64
-    assemble = 5e-6 * d**6 * 3 + _phase_counts(T)
+    assemble = 5e-6 * d**6 * 3 + _phase_count_table(T)
     # measured from the diagonal start: 0.1, 0.2, 0.7 s at d = 2, 3, 4 (T = 100), ~d^8; x3 for
     # random starts and a loaded machine
     integrate = 3 * 0.7 * (d / 4) ** 8

@@ -54,7 +54,10 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             "(a0, b0) = (0, 0) is a stationary point: with both prediction blocks zero the prediction is "
             "identically 0, every gradient vanishes, and the flow never moves. Start elsewhere."
         )
-    cost = limit_cost(setting.law.d, T, masked=mask)
+    # an exchangeable law's flow from the diagonal start stays on a_j = a, b_j = b: its closed form
+    # and its flow are derived from 2 coordinates (symbolic.stationary), at any d
+    symmetric = setting.law.exchangeable and setting.law.d > 3
+    cost = limit_cost(setting.law.d, T, masked=mask, exchangeable=symmetric)
     guard(cost, force)
     announce(cost, progress_wanted(as_json))
     # normalized units (Setting): the start scales with x_1, time and a b do not come back
@@ -86,11 +89,17 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             "alpha = 0), so the loss is flat along a b and there is no single limit"
         )
     solution = integrate_flow(
-        setting.law, a_start, b_start, values=values, tau_max=tau_max, atol=start_atol(a_start, b_start)
+        setting.law,
+        a_start,
+        b_start,
+        values=values,
+        tau_max=tau_max,
+        atol=start_atol(a_start, b_start),
+        symmetric=symmetric,
     )
     user = setting.in_user_units
     d_ = setting.law.d
-    a_flow, b_flow = solution.limit[:d_], solution.limit[d_:]
+    a_flow, b_flow = solution.limit[: solution.d], solution.limit[solution.d :]
     payload = {
         "x1": setting.description,
         "d": d_,
@@ -106,6 +115,9 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             "tau_end": user(float(solution.tau[-1]), -4),
             "method": solution.method,
             "rtol": solution.rtol,
+            "state": "(a, b) on the invariant manifold a_j = a, b_j = b (exchangeable law)"
+            if symmetric
+            else "(a_1..a_d, b_1..b_d)",
         },
     }
     if closed is not None:
