@@ -198,7 +198,7 @@ def main() -> None:
     worst = limits(not args.no_cli)
     print(f"worst relative error, exact p* against the flows: {worst:.1e} (target 1e-10)")
     print(
-        "engine against torus quadrature, worst relative error over 12 draws: "
+        "engine against torus quadrature, worst relative error over 14 draws: "
         f"{engine_against_quadrature():.1e}"
     )
     print(
