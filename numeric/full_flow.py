@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 from scipy.integrate import solve_ivp
 
 from symbolic.moments import Distribution
@@ -52,18 +53,26 @@ class FullModel:
         return not np.any(self.arrays.K.imag) and not np.any(self.arrays.J.imag)
 
     @cached_property
-    def _K_real(self) -> np.ndarray | None:
-        """K as a real array when it is real (every real law): a real product costs a quarter
-        of a complex one, and the flow from a real start stays real."""
-        return None if np.any(self.arrays.K.imag) else np.ascontiguousarray(self.arrays.K.real.T)
+    def _K_operator(self):
+        """K as the cheapest operator to apply: real when it is real (every real law: a real
+        product costs a quarter of a complex one), and a sparse CSR matrix when under 20% of its
+        entries are non-zero (at d = 5, T = 100 the Gaussian token's K has 1.1%: a product 10x
+        faster than the dense one; full-one's 11%: 1.2x)."""
+        K = self.arrays.K
+        K = K.real if not np.any(K.imag) else K
+        if np.count_nonzero(K) < _SPARSE_BELOW * K.size:
+            return sparse.csr_matrix(K)
+        return np.ascontiguousarray(K.T)
 
     def _apply_K(self, z: np.ndarray) -> np.ndarray:
         """z K^T (rows of z)."""
-        K_T = self._K_real
-        if K_T is None:
-            return z @ self.arrays.K.T
-        out = z.real @ K_T
-        return out + 1j * (z.imag @ K_T) if np.any(z.imag) else out.astype(complex)
+        K = self._K_operator
+        if sparse.issparse(K):
+            return np.asarray((K @ z.T).T, dtype=complex)
+        if np.iscomplexobj(K):
+            return z @ K
+        out = z.real @ K
+        return out + 1j * (z.imag @ K) if np.any(z.imag) else out.astype(complex)
 
     def _z(self, W_KQ, W_PV):
         return (W_PV[:, :, None, None] * W_KQ[None, None, :, :]).reshape(self.d, -1)
@@ -167,6 +176,9 @@ class FullModel:
         n = len(y)
         operator = LinearOperator((n, n), matvec=lambda u: self.hessian_vector(y, u), dtype=float)
         return float(eigsh(operator, k=1, which="LA", tol=1e-10, return_eigenvectors=False)[0])
+
+
+_SPARSE_BELOW = 0.2  # the density under which K is applied as a sparse matrix (measured above)
 
 
 def _real_block(linear: np.ndarray, antilinear: np.ndarray) -> np.ndarray:
