@@ -1,9 +1,10 @@
 """Issue 14's acceptance figures: the paper's Figure 5 as a sweep on Dask, and the speed-up of two
 workers over one.
 
-The sweep: `mesacheck flow --full` from a random initialization of every entry (d = 5, T = 100)
-for 4 laws of x_1 (Gaussian; sparse; the shifted Gaussian x = g + mu at mu = 0.05 and 0.3, which
-fails the emergence condition) x sigma_w in {0.01, 0.1, 0.5, 1} x 10 seeds = 160 exact flows,
+The sweep, book/sweeps/figure5.toml with 4 of its laws: `mesacheck flow --full` from a random
+initialization of every entry (d = 5, T = 100) for the Gaussian, the sparse token and the shifted
+Gaussian x = g + mu at mu = 0.05 and 0.3 (which fails the emergence condition), x sigma_w in
+{0.01, 0.1, 0.5, 1} x 10 seeds = 160 exact flows,
 with --report-unfinished so that a flow that is not stationary by tau = 10^5 is a row, not an
 error. It prints the wall time and points per second of the whole sweep on a LocalCluster of 2
 workers, then per law and sigma_w the fraction of runs that end stationary, diagonal and at the
@@ -22,47 +23,22 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
+import dataclasses  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from proofs_check.sweep import read_sweep, run_sweep  # noqa: E402
-from symbolic.moments import shifted_gaussian_moments  # noqa: E402
+
+FIGURE5 = Path(__file__).resolve().parent.parent / "book" / "sweeps" / "figure5.toml"
+LAWS = ("Gaussian", "sparse", "mu = 0.05", "mu = 0.3")  # the book's sweep has mu = 0.01 too
 
 
-def shifted(mu: str) -> str:
-    moments = {str(n): str(v) for n, v in shifted_gaussian_moments(mu).items()}
-    return "{" + f'x1 = "iid", moments = {json.dumps(json.dumps(moments))}, label = "shifted mu = {mu}"' + "}"
-
-
-def spec(seeds: int, laws: list[str], scales: str) -> str:
-    return f"""
-name = "figure5"
-command = "flow"
-[fixed]
-full = true
-d = 5
-T = 100
-init = "random"
-report-unfinished = true
-[axes]
-law = [{", ".join(laws)}]
-sigma-w = {scales}
-seed = {{range = [0, {seeds}]}}
-[plot]
-x = "sigma-w"
-y = "law"
-value = "exact_limit.reached"
-"""
-
-
-LAWS = [
-    '{x1 = "gaussian", label = "Gaussian"}',
-    '{x1 = "sparse", label = "sparse"}',
-    shifted("0.05"),
-    shifted("0.3"),
-]
+def figure5_sweep(seeds: int):
+    """The book's Figure 5 sweep (book/sweeps/figure5.toml) with these laws and seeds."""
+    sweep = read_sweep(FIGURE5)
+    laws = [value for value in sweep.axes["law"] if value["label"] in LAWS]
+    return dataclasses.replace(sweep, axes=sweep.axes | {"law": laws, "seed": list(range(seeds))})
 
 
 def main() -> None:
@@ -78,7 +54,7 @@ def main() -> None:
 
 
 def figure5(seeds: int, root: Path) -> None:
-    sweep = read_sweep(spec(seeds, LAWS, "[0.01, 0.1, 0.5, 1.0]"))
+    sweep = figure5_sweep(seeds)
     print(f"Figure 5 sweep: {sweep.size} points, d = 5, T = 100, into {root}")
     result = run_sweep(sweep, root / "full", workers=2, progress=True)
     print(
@@ -111,7 +87,7 @@ def speedup(root: Path, seeds: int = 3) -> None:
     machine's contention (each point slower beside another) from the schedule's."""
     import shutil
 
-    subset = read_sweep(spec(seeds, LAWS, "[0.01, 0.1, 0.5, 1.0]"))
+    subset = figure5_sweep(seeds)
     walls, sums = {}, {}
     for workers in (1, 2):
         shutil.rmtree(root / f"speedup-{workers}", ignore_errors=True)

@@ -379,11 +379,13 @@ def run_sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = False,
+    validated: bool = False,
 ) -> SweepResult:
     """Run every point not already in ``out/points`` on Dask and write the table and plot.
     ``scheduler``: the address of an existing cluster (``tcp://host:port``); else a
     ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core)."""
-    validate(sweep)  # again: a sweep built in Python has not been through the command line
+    if not validated:  # the command line validates before it creates the output folder
+        validate(sweep)
     out = Path(out)
     folder = out / "points"
     folder.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,9 @@ def sweep(spec, out, scheduler, workers, as_json):
         ) from None
     progress = progress_wanted(as_json)
     try:
-        result = run_sweep(parsed, folder, scheduler=scheduler, workers=workers, progress=progress)
+        result = run_sweep(
+            parsed, folder, scheduler=scheduler, workers=workers, progress=progress, validated=True
+        )
     except OSError as error:
         if scheduler:
             raise click.ClickException(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
