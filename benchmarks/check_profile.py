@@ -10,7 +10,11 @@ End to end (``--end-to-end``): `mesacheck check --quick` warm and `mesacheck che
 the tree at ``--before`` (default: the commit issue 12 started from, checked out in a
 temporary git worktree), with the ratio before / after measured in the same run.
 
-    python benchmarks/check_profile.py --claims [--settings quick,full] [--profile 3]
+    python benchmarks/check_profile.py --claims [--settings quick,full] [--profile 3] [--write-seconds]
+
+``--write-seconds`` stores the cold per-claim times as ``proofs_check/claim_seconds.json``,
+which `mesacheck check` uses to hand its pool the longest claims first when its cache has no
+timings of its own (proofs_check/runner.py).
     python benchmarks/check_profile.py --end-to-end [--runs quick-warm,full-cold] [--repeats 3]
 """
 
@@ -55,12 +59,14 @@ def _run(args, tree: Path, cache: str, env_extra=None) -> tuple[float, str]:
     return time.perf_counter() - start, result.stdout
 
 
-def per_claim(settings, profile: int) -> None:
+def per_claim(settings, profile: int, write_seconds: bool = False) -> None:
+    measured = {}
     for setting in settings:
         with tempfile.TemporaryDirectory() as cache:
             _, cold = _run(["-c", PER_CLAIM, setting], ROOT, cache)
             _, warm = _run(["-c", PER_CLAIM, setting], ROOT, cache)
         cold, warm = json.loads(cold), json.loads(warm)
+        measured[setting] = {name: round(seconds, 2) for name, seconds in sorted(cold.items())}
         print(f"\n{setting} settings: per-claim wall time (s), one process, claims in registry order")
         print(f"{'claim':56s} {'cold':>7s} {'warm':>7s}")
         for name in sorted(cold, key=lambda n: -cold[n]):
@@ -68,6 +74,10 @@ def per_claim(settings, profile: int) -> None:
         print(f"{'total':56s} {sum(cold.values()):7.1f} {sum(warm.values()):7.1f}")
         if profile:
             _profile(sorted(warm, key=lambda n: -warm[n])[:profile], setting == "quick")
+    if write_seconds:
+        path = ROOT / "proofs_check" / "claim_seconds.json"
+        path.write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n")
+        print(f"\nwrote the cold times to {path.relative_to(ROOT)}")
 
 
 def _profile(names, quick: bool) -> None:
@@ -125,6 +135,7 @@ def main() -> None:
     parser.add_argument("--claims", action="store_true")
     parser.add_argument("--settings", default="quick,full")
     parser.add_argument("--profile", type=int, default=3)
+    parser.add_argument("--write-seconds", action="store_true")
     parser.add_argument("--end-to-end", action="store_true")
     parser.add_argument("--runs", default="quick-warm,full-cold")
     parser.add_argument("--repeats", type=int, default=3)
@@ -132,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.claims or not args.end_to_end:
-        per_claim(args.settings.split(","), args.profile)
+        per_claim(args.settings.split(","), args.profile, args.write_seconds)
     if args.end_to_end:
         end_to_end(args.runs.split(","), args.repeats, args.before)
 

@@ -8,19 +8,30 @@ processes, which then import SymPy and the project again, against a ~10 s job; t
 starts in milliseconds. Each worker uses one BLAS thread (:mod:`numeric`), so two workers on
 two cores do not oversubscribe. ``MESACHECK_WORKERS`` sets the number of workers (default:
 the machine's cores; 1 runs in this process).
+
+The pool is handed the longest claims first (longest-processing-time scheduling), so that no
+long claim starts last and keeps one core busy alone: by the seconds each claim took the last
+time it ran with this derivation cache (``claim-seconds.json`` in the cache folder), else by
+the seconds measured on the project's machine (``claim_seconds.json`` beside this module,
+written by ``benchmarks/check_profile.py --claims --write-seconds``); a claim never timed goes
+first. The order changes only the wall time, never a row.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 
 from .check import claim_fields
 from .registry import CLAIMS
 
-__all__ = ["claim_row", "find_claims", "run_claims", "worker_count"]
+__all__ = ["claim_row", "expected_seconds", "find_claims", "run_claims", "worker_count"]
+
+SHIPPED_SECONDS = Path(__file__).with_name("claim_seconds.json")
 
 
 def worker_count() -> int:
@@ -75,10 +86,59 @@ def run_claims(
             if on_done:
                 on_done(rows[index])
     else:
+        seconds = expected_seconds(quick)
+        never_timed = float("inf")
+        longest_first = sorted(range(len(claims)), key=lambda i: -seconds.get(claims[i].__name__, never_timed))
         with ProcessPoolExecutor(workers) as pool:
-            futures = {pool.submit(claim_row, claim, quick): index for index, claim in enumerate(claims)}
+            futures = {pool.submit(claim_row, claims[index], quick): index for index in longest_first}
             for future in as_completed(futures):
                 rows[futures[future]] = future.result()
                 if on_done:
                     on_done(rows[futures[future]])
-    return [rows[index] for index in range(len(claims))]
+    ordered = [rows[index] for index in range(len(claims))]
+    _remember_seconds(ordered, quick)
+    return ordered
+
+
+def _seconds_file() -> Path | None:
+    from symbolic._cache import _folder
+
+    folder = _folder()
+    return None if folder is None else folder / "claim-seconds.json"
+
+
+def _read_seconds(path: Path | None) -> dict:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (AttributeError, OSError, ValueError):
+        return {}
+
+
+def expected_seconds(quick: bool) -> dict[str, float]:
+    """Each claim's expected wall time (s) at these settings: the last run's with this cache,
+    else the shipped measurement (see the module's docstring); only orders the pool's work."""
+    setting = "quick" if quick else "full"
+    seconds = {}
+    for source in (_read_seconds(SHIPPED_SECONDS), _read_seconds(_seconds_file())):
+        values = source.get(setting, {})
+        if isinstance(values, dict):
+            seconds |= {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
+    return seconds
+
+
+def _remember_seconds(rows: list[dict], quick: bool) -> None:
+    path = _seconds_file()
+    if path is None:
+        return
+    data = _read_seconds(path)
+    setting = "quick" if quick else "full"
+    previous = data.get(setting) if isinstance(data.get(setting), dict) else {}
+    data[setting] = previous | {r["claim"]: round(r["seconds"], 3) for r in rows}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+        temporary.replace(path)  # atomic: two checks at once never leave half a file
+    except OSError:
+        pass  # a read-only cache folder only loses the ordering

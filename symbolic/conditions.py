@@ -23,6 +23,7 @@ import mpmath
 import sympy as sp
 
 from . import full_model
+from ._cache import disk_cached
 from .moments import Atoms, Distribution, SymbolicMoments, marginal
 from .population_loss import diagonal_parameters, population_loss, prediction_block_symbols
 
@@ -203,6 +204,13 @@ def _on_manifold(name: str, d: int) -> bool:
     return (name.startswith("W_KQ") and row == d + col) or (name.startswith("W_PV") and row == col)
 
 
+def _setting_identity(law, T) -> tuple:
+    from .setting import as_setting
+
+    return as_setting(law).identity, T
+
+
+@disk_cached(key=_setting_identity)  # several claims and commands ask for the same (law, T)
 def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     """The exact condition for the diagonal manifold (real a, b) to be invariant under the
     full flow, at sequence length T: every returned expression must vanish. Keys name the

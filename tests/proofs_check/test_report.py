@@ -29,3 +29,18 @@ def test_the_table_fits_100_columns_and_says_what_was_compared():
 def test_the_list_names_every_claim_for_only():
     names = [line.split()[0] for line in report.claim_list().splitlines()]
     assert names == [c.__name__ for c in runner.find_claims()]
+
+
+def test_the_pool_takes_the_longest_claims_first_and_remembers_their_times(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESACHECK_CACHE", str(tmp_path))
+    shipped = runner.expected_seconds(quick=True)  # no timings in this cache yet: the shipped ones
+    assert set(shipped) == {c.__name__ for c in runner.find_claims()}
+    claims = runner.find_claims(CHEAP)
+    rows = runner.run_claims(claims, quick=True, workers=2)
+    remembered = runner.expected_seconds(quick=True)
+    assert {name: remembered[name] for name in CHEAP} == {r["claim"]: round(r["seconds"], 3) for r in rows}
+    # a damaged timings file only loses the ordering: never an error, never a different row
+    (tmp_path / "claim-seconds.json").write_text('{"quick": [1, 2]')
+    assert runner.expected_seconds(quick=True) == shipped
+    again = runner.run_claims(claims, quick=True, workers=2)
+    assert [{**r, "seconds": 0} for r in again] == [{**r, "seconds": 0} for r in rows]
