@@ -87,8 +87,7 @@ def run_claims(
                 on_done(rows[index])
     else:
         seconds = expected_seconds(quick)
-        never_timed = float("inf")
-        longest_first = sorted(range(len(claims)), key=lambda i: -seconds.get(claims[i].__name__, never_timed))
+        longest_first = sorted(range(len(claims)), key=lambda i: -seconds.get(claims[i].__name__, 1e9))
         with ProcessPoolExecutor(workers) as pool:
             futures = {pool.submit(claim_row, claims[index], quick): index for index in longest_first}
             for future in as_completed(futures):
