@@ -5,6 +5,14 @@ and W^PV (d x 2d) with every entry trainable, full-batch gradient descent with s
 L = mean over sequences of sum_{t=2}^{T-1} 1/2 ||y_t - x_{t+1}||^2, the gradient taken with
 respect to real and imaginary parts (2 dL/d conj(W)), the optional masking of the
 off-diagonal entries of the prediction blocks, and the reference's logged metrics.
+
+Two routes give the same loss and gradient up to rounding. The direct one runs the model on
+every sequence: w_t = G_t W^KQ e_t with G_t = sum_{i<=t} e_i e_i^H, one small matrix-vector
+product per position, which NumPy does at a few ns per multiply-add. The loss is also a
+polynomial of degree 4 in the parameters: w_t = Z_t vec(W^KQ) with Z_t = G_t (x) e_t^T, so
+its coefficients are the moments Z^H diag(a) Z, Z^T diag(b) conj(x_{t+1}) and sum |x_{t+1}|^2
+over all positions, found once with BLAS; then a step costs O((2d)^6), independent of m and T.
+Training takes the moments when the steps repay them (:func:`_prepare`).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
+from scipy.linalg import blas
 from tqdm.auto import tqdm
 
 from symbolic.moments import Distribution
@@ -146,9 +155,14 @@ def _forward(W_KQ, W_PV, X, gram=None, rho=None):
     T = X.shape[1]
     G, E_t = _gram(X) if gram is None else gram
     rho = (np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float))[None, :, None]
-    w = (G @ (E_t @ W_KQ.T)[..., None])[..., 0]
-    y = (w @ W_PV.T) / rho
+    w = np.matmul(G, _times(E_t, W_KQ.T)[..., None])[..., 0]
+    y = _times(w, W_PV.T) / rho
     return G, E_t, rho, w, y, y - X[:, 2:]
+
+
+def _times(A, M):
+    """A @ M over A's last axis as one 2-D product (a stacked product calls BLAS once a row)."""
+    return (A.reshape(-1, A.shape[-1]) @ M).reshape(*A.shape[:-1], M.shape[-1])
 
 
 def prediction_blocks(W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,30 +204,34 @@ def _position_weights(omega, T: int) -> np.ndarray:
     return (np.ones(T - 2) if omega is None else np.asarray(omega, dtype=float))[None, :, None]
 
 
-def loss_and_gradient(W_KQ, W_PV, X, weights=None, grams=None, rho=None, omega=None):
+def loss_and_gradient(W_KQ, W_PV, X, weights=None, prepared=None, rho=None, omega=None):
     """The reference's loss and its real-and-imaginary gradient (2 dL/d conj W) in each matrix:
-    the mean over the sequences X, or the average with ``weights`` (summing to 1). ``grams``,
-    from :func:`_grams`, saves recomputing the sequences' Gram matrices at every step;
-    ``rho`` is the normalization and ``omega`` the loss weight at t = 2..T-1 (default t - 1
-    and 1)."""
+    the mean over the sequences X, or the average with ``weights`` (summing to 1). ``rho`` is
+    the normalization and ``omega`` the loss weight at t = 2..T-1 (default t - 1 and 1).
+    ``prepared``, from :func:`_prepare` for the same X, rho and omega (and no weights), saves
+    the work that does not depend on the parameters at every step."""
+    if isinstance(prepared, _Moments):
+        if weights is not None:
+            raise ValueError("the moments are for the mean over the sequences: give no weights")
+        return prepared.loss_and_gradient(W_KQ, W_PV)
     if weights is None:
         weights = np.full(len(X), 1.0 / len(X))
     omega = _position_weights(omega, X.shape[1])
     loss, g_KQ, g_PV = 0.0, np.zeros_like(W_KQ), np.zeros_like(W_PV)
     for n, s in enumerate(range(0, len(X), _CHUNK)):
-        gram = None if grams is None else grams[n]
+        gram = None if prepared is None else prepared[n]
         G, E_t, rho_t, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK], gram, rho)
         weight = weights[s : s + _CHUNK, None, None] * omega
-        loss += 0.5 * np.sum(weight * np.abs(r) ** 2)
+        loss += 0.5 * np.sum(weight * (r.real**2 + r.imag**2))
         scaled = weight * r / rho_t
         g_PV += _outer_sum(scaled, w)
-        h = (G @ (scaled @ W_PV.conj())[..., None])[..., 0]
+        h = np.matmul(G, _times(scaled, W_PV.conj())[..., None])[..., 0]
         g_KQ += _outer_sum(h, E_t)
     return loss, g_KQ, g_PV
 
 
 # Keeping every chunk's Gram matrices costs m T (2d)^2 complex numbers: kept below this size
-# (m = 2500 at d = 5, T = 100), which halves the time of a step; recomputed above it.
+# (m = 2500 at d = 5, T = 100), which halves the time of a direct step; recomputed above it.
 _GRAM_BUDGET = 400e6  # bytes
 
 
@@ -221,6 +239,79 @@ def _grams(X):
     if X.shape[0] * X.shape[1] * (2 * X.shape[2]) ** 2 * 16 > _GRAM_BUDGET:
         return None
     return [_gram(X[s : s + _CHUNK]) for s in range(0, len(X), _CHUNK)]
+
+
+# The moments cost about m T (2d)^6 / 2 complex multiply-adds once (zherk, ~2e9 a second on
+# one core), a direct step about 2 m T (2d)^2 (~4e8 a second, NumPy's stacked products): the
+# moments repay themselves after ~0.1 (2d)^4 steps, measured ~35 at d = 3 and ~250 at d = 5
+# (benchmarks/simulator_step.py); taken from 0.04 (2d)^4 steps, where they are ~1.5x faster.
+_MOMENTS_STEPS = 0.04  # times (2d)^4
+_MOMENTS_BUDGET = 100e6  # bytes for the (2d)^6 moments: up to d = 6
+_MOMENTS_BLOCK = 2**19  # complex entries of Z at once (8 MB)
+
+
+def _prepare(X, rho=None, omega=None, steps: int = 1):
+    """What :func:`loss_and_gradient` reuses over ``steps`` + 1 evaluations on X: the moments
+    when they are cheaper (see above), else the kept Gram matrices (or None)."""
+    n = 2 * X.shape[2]
+    if n**6 * 16 <= _MOMENTS_BUDGET and steps + 1 >= _MOMENTS_STEPS * n**4:
+        return _moments(X, rho=rho, omega=omega)
+    return _grams(X)
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """The coefficients of the loss as a polynomial in (W^KQ, W^PV), with a_t = omega_t /
+    (m rho_t^2), b_t = omega_t / (m rho_t), Z_t[a, (k, j)] = G_t[a, k] e_t[j]:
+    ``quartic`` = sum a_t conj(Z_t[a, p]) Z_t[b, q] at [(a, b), (p, q)], ``cubic`` = sum b_t
+    Z_t[a, p] conj(x_{t+1}[l]) at [a, p, l], ``constant`` = sum omega_t / (2 m) |x_{t+1}|^2."""
+
+    quartic: np.ndarray
+    cubic: np.ndarray
+    constant: float
+
+    def loss_and_gradient(self, W_KQ, W_PV):
+        n = W_KQ.shape[0]
+        v = W_KQ.reshape(-1)
+        H = W_PV.conj().T @ W_PV
+        B = (H.reshape(1, -1) @ self.quartic).reshape(n * n, n * n)  # sum a_t Z_t^H H Z_t
+        Bv = B @ v
+        # M = sum a_t w_t w_t^H; quartic is Hermitian in ((a, p), (b, q))
+        M = ((self.quartic.reshape(n**4, n * n) @ v).reshape(n * n, n * n) @ v.conj()).conj().reshape(n, n)
+        C = np.einsum("apl,p->al", self.cubic, v)  # sum b_t w_t x_{t+1}^H
+        linear = np.einsum("la,apl->p", W_PV, self.cubic)
+        loss = 0.5 * float(np.real(v.conj() @ Bv)) - float(np.real(np.trace(W_PV @ C))) + self.constant
+        return loss, (Bv - linear.conj()).reshape(n, n), W_PV @ M - C.conj().T
+
+
+def _moments(X, rho=None, omega=None) -> _Moments:
+    m, T, d = X.shape
+    n = 2 * d
+    rho = np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float)
+    omega = _position_weights(omega, T)[0, :, 0]
+    used = np.flatnonzero(omega)  # positions of weight 0 add nothing
+    E = _embed(X)
+    quartic = np.zeros((n**3, n**3), dtype=complex, order="F")  # conj(Z^H diag(a) Z), upper triangle
+    cubic = np.zeros((n**3, d), dtype=complex)
+    constant = 0.0
+    chunk = max(1, _MOMENTS_BLOCK // (n**3 * max(len(used), 1)))
+    for s in range(0, m, chunk):
+        c = len(X[s : s + chunk])
+        G = E[s : s + chunk, :, :, None] * E[s : s + chunk, :, None, :].conj()
+        G = np.cumsum(G, axis=1, out=G)[:, 1 : T - 1][:, used]
+        Z = (G[..., None] * E[s : s + chunk, 1 : T - 1][:, used, None, None, :]).reshape(-1, n**3)
+        target = X[s : s + chunk, 2:][:, used].reshape(-1, d)
+        weight = np.tile(omega[used], c) / m
+        a, b = weight / np.tile(rho[used], c) ** 2, weight / np.tile(rho[used], c)
+        cubic += Z.T @ (b[:, None] * target.conj())
+        constant += 0.5 * float(weight @ np.sum(target.real**2 + target.imag**2, axis=1))
+        if np.all(a >= 0):  # Z^T conj(Z); Z^T is in Fortran order, so zherk takes it without a copy
+            quartic = blas.zherk(1.0, (np.sqrt(a)[:, None] * Z).T, beta=1.0, c=quartic, overwrite_c=1)
+        else:
+            quartic += np.triu(Z.T @ (a[:, None] * Z.conj()))
+    quartic = np.triu(quartic) + np.triu(quartic, 1).conj().T
+    quartic = quartic.conj().reshape(n, n * n, n, n * n).transpose(0, 2, 1, 3).reshape(n * n, n**4)
+    return _Moments(quartic, cubic.reshape(n, n * n, d), constant)
 
 
 def _outer_sum(u, v):
@@ -309,8 +400,8 @@ def simulate_training(
         diagonal_initialization(law.d, a0, b0) if start is None else (s.astype(complex) for s in start)
     )
     log = {"steps": [], "ab": [], "train_loss": [], "test_loss": [], "ratio": []}
-    grams = _grams(X_train)
     rho, omega = normalization(setting, T), position_weights(setting, T)
+    prepared = _prepare(X_train, rho, omega, steps)
 
     def record(step, train_loss):
         log["steps"].append(step)
@@ -323,7 +414,7 @@ def simulate_training(
     bar = tqdm(total=steps, disable=not progress, desc="gradient descent", unit="step")
     for step in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
-            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, grams=grams, rho=rho, omega=omega)
+            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, prepared=prepared, rho=rho, omega=omega)
         if not np.isfinite(loss):
             raise FloatingPointError(f"training diverged at step {step}: lower eta (now {eta:g})")
         if step % log_every == 0 or step == steps:
