@@ -10,9 +10,9 @@ Two routes give the same loss and gradient up to rounding. The direct one runs t
 every sequence: w_t = G_t W^KQ e_t with G_t = sum_{i<=t} e_i e_i^H, one small matrix-vector
 product per position, which NumPy does at a few ns per multiply-add. The loss is also a
 polynomial of degree 4 in the parameters: w_t = Z_t vec(W^KQ) with Z_t = G_t (x) e_t^T, so
-its coefficients are the moments Z^H diag(a) Z, Z^T diag(b) conj(x_{t+1}) and sum |x_{t+1}|^2
-over all positions, found once with BLAS; then a step costs O((2d)^6), independent of m and T.
-Training takes the moments when the steps repay them (:func:`_prepare`).
+its coefficients are moments of the data, summed over all positions once as one real matrix
+product (:func:`_moments`); then a step costs O((2d)^6), independent of m and T. Training
+takes the moments where they cost less (:func:`_prepare`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from scipy.linalg import blas
 from tqdm.auto import tqdm
 
 from symbolic.moments import Distribution
@@ -238,33 +237,42 @@ _GRAM_BUDGET = 400e6  # bytes
 def _grams(X):
     if X.shape[0] * X.shape[1] * (2 * X.shape[2]) ** 2 * 16 > _GRAM_BUDGET:
         return None
-    return [_gram(X[s : s + _CHUNK]) for s in range(0, len(X), _CHUNK)]
+    # contiguous copies: the stacked products run 20% faster than on the cumulative sums' views
+    return [tuple(map(np.ascontiguousarray, _gram(X[s : s + _CHUNK]))) for s in range(0, len(X), _CHUNK)]
 
 
-# The moments cost about m T (2d)^6 / 2 complex multiply-adds once (zherk, ~2e9 a second on
-# one core), a direct step about 2 m T (2d)^2 (~4e8 a second, NumPy's stacked products): the
-# moments repay themselves after ~0.1 (2d)^4 steps, measured ~35 at d = 3 and ~250 at d = 5
-# (benchmarks/simulator_step.py); taken from 0.04 (2d)^4 steps, where they are ~1.5x faster.
-_MOMENTS_STEPS = 0.04  # times (2d)^4
-_MOMENTS_BUDGET = 100e6  # bytes for the (2d)^6 moments: up to d = 6
-_MOMENTS_BLOCK = 2**19  # complex entries of Z at once (8 MB)
+# Which route pays, in seconds on one core (benchmarks/simulator_step.py): a direct step costs
+# ~6e-9 per row (sequence, position) and (2d)^2, the moments ~5e-11 per row and (2d)^6 once
+# (a real product of (2d)^4 / 2 pair products by (2d)^2 coordinates), then ~2e-9 (2d)^6 a step.
+_DIRECT_STEP, _MOMENTS_ONCE, _MOMENTS_STEP = 6e-9, 5e-11, 2e-9
+_MOMENTS_BUDGET = 50e6  # bytes for the (2d)^6 complex moments: up to d = 6
+_MOMENTS_BLOCK = 2**19  # pair products computed at once (4 MB)
 
 
 def _prepare(X, rho=None, omega=None, steps: int = 1):
-    """What :func:`loss_and_gradient` reuses over ``steps`` + 1 evaluations on X: the moments
-    when they are cheaper (see above), else the kept Gram matrices (or None)."""
-    n = 2 * X.shape[2]
-    if n**6 * 16 <= _MOMENTS_BUDGET and steps + 1 >= _MOMENTS_STEPS * n**4:
+    """What :func:`loss_and_gradient` reuses over ``steps`` + 1 evaluations on X (mean over the
+    sequences): the moments where they cost less (see above), else the kept Gram matrices (or
+    None)."""
+    if _takes_moments(*X.shape, steps):
         return _moments(X, rho=rho, omega=omega)
     return _grams(X)
+
+
+def _takes_moments(m: int, T: int, d: int, steps: int) -> bool:
+    n, rows = 2 * d, m * (T - 2)
+    direct = (steps + 1) * _DIRECT_STEP * rows * n**2
+    moments = _MOMENTS_ONCE * rows * n**6 + (steps + 1) * _MOMENTS_STEP * n**6
+    return n**6 * 16 <= _MOMENTS_BUDGET and moments < direct
 
 
 @dataclass(frozen=True)
 class _Moments:
     """The coefficients of the loss as a polynomial in (W^KQ, W^PV), with a_t = omega_t /
-    (m rho_t^2), b_t = omega_t / (m rho_t), Z_t[a, (k, j)] = G_t[a, k] e_t[j]:
-    ``quartic`` = sum a_t conj(Z_t[a, p]) Z_t[b, q] at [(a, b), (p, q)], ``cubic`` = sum b_t
-    Z_t[a, p] conj(x_{t+1}[l]) at [a, p, l], ``constant`` = sum omega_t / (2 m) |x_{t+1}|^2."""
+    (m rho_t^2), b_t = omega_t / (m rho_t), Z_t[a, (k, j)] = G_t[a, k] e_t[j], summed over the
+    sequences and t: ``quartic`` = sum a_t conj(Z_t[a, p]) Z_t[b, q] at [(a, b), (p, q)],
+    ``cubic`` = sum b_t Z_t[a, p] conj(x_{t+1}[l]) at [a, p, l], ``constant`` = sum omega_t /
+    (2 m) |x_{t+1}|^2. Then w_t = Z_t vec(W^KQ) and the loss is
+    1/2 sum a_t |W^PV w_t|^2 - Re sum b_t x_{t+1}^H W^PV w_t + constant."""
 
     quartic: np.ndarray
     cubic: np.ndarray
@@ -285,33 +293,72 @@ class _Moments:
 
 
 def _moments(X, rho=None, omega=None) -> _Moments:
+    """The moments in real coordinates: G_t = sum_c g_c B_c and F_t = conj(e_t) e_t^T = sum_f
+    f_f B_f, both Hermitian (g, f real, n^2 each), so sum a_t conj(G_t[a, k]) G_t[b, k'] F_t[j, j']
+    needs only S[c, c', f] = sum a_t g_c g_c' f_f for c <= c', a real matrix product."""
     m, T, d = X.shape
     n = 2 * d
     rho = np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float)
     omega = _position_weights(omega, T)[0, :, 0]
     used = np.flatnonzero(omega)  # positions of weight 0 add nothing
+    layout = _hermitian_layout(n)
+    first, second = np.triu_indices(n * n)
+    starts = np.concatenate([[0], np.cumsum(np.arange(n * n, 0, -1))])  # pairs (c, c') by c
     E = _embed(X)
-    quartic = np.zeros((n**3, n**3), dtype=complex, order="F")  # conj(Z^H diag(a) Z), upper triangle
-    cubic = np.zeros((n**3, d), dtype=complex)
+    pairs = np.zeros((len(first), n * n))  # S at (c <= c', f)
+    cubic = np.zeros((n * n, n * d), dtype=complex)  # sum b_t g_c e_t[j] conj(x_{t+1}[l])
     constant = 0.0
-    chunk = max(1, _MOMENTS_BLOCK // (n**3 * max(len(used), 1)))
+    chunk = max(1, _MOMENTS_BLOCK // (len(first) * max(len(used), 1)))
+    products = np.empty((chunk * len(used), len(first)))
     for s in range(0, m, chunk):
         c = len(X[s : s + chunk])
         G = E[s : s + chunk, :, :, None] * E[s : s + chunk, :, None, :].conj()
         G = np.cumsum(G, axis=1, out=G)[:, 1 : T - 1][:, used]
-        Z = (G[..., None] * E[s : s + chunk, 1 : T - 1][:, used, None, None, :]).reshape(-1, n**3)
+        e = E[s : s + chunk, 1 : T - 1][:, used].reshape(-1, n)
+        g = _coordinates(G, layout).reshape(-1, n * n)
+        f = _coordinates(e.conj()[:, :, None] * e[:, None, :], layout)
         target = X[s : s + chunk, 2:][:, used].reshape(-1, d)
-        weight = np.tile(omega[used], c) / m
-        a, b = weight / np.tile(rho[used], c) ** 2, weight / np.tile(rho[used], c)
-        cubic += Z.T @ (b[:, None] * target.conj())
+        weight, rho_t = np.tile(omega[used], c) / m, np.tile(rho[used], c)
+        for i in range(n * n):  # slice by slice: a gather of all pairs at once is 2x slower
+            np.multiply(g[:, i:], g[:, i, None], out=products[: len(g), starts[i] : starts[i + 1]])
+        pairs += products[: len(g)].T @ ((weight / rho_t**2)[:, None] * f)
+        xe = (weight / rho_t)[:, None, None] * e[:, :, None] * target.conj()[:, None, :]
+        cubic += g.T @ xe.reshape(-1, n * d)
         constant += 0.5 * float(weight @ np.sum(target.real**2 + target.imag**2, axis=1))
-        if np.all(a >= 0):  # Z^T conj(Z); Z^T is in Fortran order, so zherk takes it without a copy
-            quartic = blas.zherk(1.0, (np.sqrt(a)[:, None] * Z).T, beta=1.0, c=quartic, overwrite_c=1)
-        else:
-            quartic += np.triu(Z.T @ (a[:, None] * Z.conj()))
-    quartic = np.triu(quartic) + np.triu(quartic, 1).conj().T
-    quartic = quartic.conj().reshape(n, n * n, n, n * n).transpose(0, 2, 1, 3).reshape(n * n, n**4)
-    return _Moments(quartic, cubic.reshape(n, n * n, d), constant)
+    pair = np.zeros((n * n, n * n), dtype=int)
+    pair[first, second] = pair[second, first] = np.arange(len(first))
+    quartic = _from_coordinates(pairs[pair], 0, layout, conj=True)  # at [(a, k), c', f]
+    quartic = _from_coordinates(quartic, 1, layout)
+    quartic = _from_coordinates(quartic, 2, layout)  # at [(a, k), (b, k'), (j, j')]
+    quartic = quartic.reshape((n,) * 6).transpose(0, 2, 1, 4, 3, 5).reshape(n * n, n**4)
+    cubic = _from_coordinates(cubic.reshape(n * n, n, d), 0, layout).reshape(n, n * n, d)
+    return _Moments(quartic, cubic, constant)
+
+
+def _hermitian_layout(n: int):
+    """Real coordinates of an n x n Hermitian matrix: the real parts on and above the diagonal,
+    then the imaginary parts above it; for each entry (a, k), row-major, where its real and
+    imaginary parts are and the sign of the imaginary part (0 on the diagonal)."""
+    upper, strict = np.triu_indices(n), np.triu_indices(n, 1)
+    real, imag, sign = np.zeros((n, n), dtype=int), np.zeros((n, n), dtype=int), np.zeros((n, n))
+    real[upper] = real[upper[::-1]] = np.arange(len(upper[0]))
+    imag[strict] = imag[strict[::-1]] = len(upper[0]) + np.arange(len(strict[0]))
+    sign[strict], sign[strict[::-1]] = 1.0, -1.0
+    return upper, strict, real.reshape(-1), imag.reshape(-1), sign.reshape(-1)
+
+
+def _coordinates(H, layout):
+    upper, strict, *_ = layout
+    return np.concatenate([H.real[..., upper[0], upper[1]], H.imag[..., strict[0], strict[1]]], axis=-1)
+
+
+def _from_coordinates(A, axis, layout, conj=False):
+    """Replace the coordinate axis of A by the matrix entries (a, k) it gives (conjugated)."""
+    *_, real, imag, sign = layout
+    shape = [1] * A.ndim
+    shape[axis] = -1
+    i = (-1j if conj else 1j) * sign.reshape(shape)
+    return np.take(A, real, axis=axis) + i * np.take(A, imag, axis=axis)
 
 
 def _outer_sum(u, v):
