@@ -253,12 +253,15 @@ def _prepare(X, rho=None, omega=None, steps: int = 1):
     """What :func:`loss_and_gradient` reuses over ``steps`` + 1 evaluations on X (mean over the
     sequences): the moments where they cost less (see above), else the kept Gram matrices (or
     None)."""
-    if _takes_moments(*X.shape, steps):
+    scale = float(np.max(np.abs(X), initial=0.0))
+    # the moments are of degree 6 in the tokens: keep them well inside the range of doubles
+    if _takes_moments(*X.shape, steps) and 1e-40 < scale < 1e40:
         return _moments(X, rho=rho, omega=omega)
     return _grams(X)
 
 
 def _takes_moments(m: int, T: int, d: int, steps: int) -> bool:
+    """Whether the moments cost less than direct steps (by the constants above)."""
     n, rows = 2 * d, m * (T - 2)
     direct = (steps + 1) * _DIRECT_STEP * rows * n**2
     moments = _MOMENTS_ONCE * rows * n**6 + (steps + 1) * _MOMENTS_STEP * n**6
@@ -304,17 +307,17 @@ def _moments(X, rho=None, omega=None) -> _Moments:
     layout = _hermitian_layout(n)
     first, second = np.triu_indices(n * n)
     starts = np.concatenate([[0], np.cumsum(np.arange(n * n, 0, -1))])  # pairs (c, c') by c
-    E = _embed(X)
     pairs = np.zeros((len(first), n * n))  # S at (c <= c', f)
     cubic = np.zeros((n * n, n * d), dtype=complex)  # sum b_t g_c e_t[j] conj(x_{t+1}[l])
     constant = 0.0
     chunk = max(1, _MOMENTS_BLOCK // (len(first) * max(len(used), 1)))
     products = np.empty((chunk * len(used), len(first)))
     for s in range(0, m, chunk):
-        c = len(X[s : s + chunk])
-        G = E[s : s + chunk, :, :, None] * E[s : s + chunk, :, None, :].conj()
+        E = _embed(X[s : s + chunk])
+        c = len(E)
+        G = E[:, :, :, None] * E[:, :, None, :].conj()
         G = np.cumsum(G, axis=1, out=G)[:, 1 : T - 1][:, used]
-        e = E[s : s + chunk, 1 : T - 1][:, used].reshape(-1, n)
+        e = E[:, 1 : T - 1][:, used].reshape(-1, n)
         g = _coordinates(G, layout).reshape(-1, n * n)
         f = _coordinates(e.conj()[:, :, None] * e[:, None, :], layout)
         target = X[s : s + chunk, 2:][:, used].reshape(-1, d)
@@ -448,7 +451,8 @@ def simulate_training(
     )
     log = {"steps": [], "ab": [], "train_loss": [], "test_loss": [], "ratio": []}
     rho, omega = normalization(setting, T), position_weights(setting, T)
-    prepared = _prepare(X_train, rho, omega, steps)
+    with np.errstate(over="ignore", invalid="ignore"):  # as the steps below
+        prepared = _prepare(X_train, rho, omega, steps)
 
     def record(step, train_loss):
         log["steps"].append(step)

@@ -188,3 +188,9 @@ def test_training_is_the_same_by_either_route(monkeypatch, mask):
         one, two = getattr(runs[True], name), getattr(runs[False], name)
         np.testing.assert_allclose(one, two, rtol=1e-11, atol=1e-13)
     assert abs(runs[True].ab[-1] - runs[True].ab[0]) > 1e-2  # the runs moved
+
+
+def test_the_moments_are_left_out_where_their_degree_6_nears_the_range_of_doubles():
+    X = sample_sequences(gaussian(1, 1), 20, 2000, np.random.default_rng(0))
+    assert isinstance(simulate._prepare(X, steps=10**4), simulate._Moments)
+    assert not isinstance(simulate._prepare(1e50 * X, steps=10**4), simulate._Moments)
