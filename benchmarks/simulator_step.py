@@ -128,8 +128,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(
-        f"{'':>15} {'before':>15} {'direct':>15} {'moments':>15}   per step over {args.steps} steps\n"
-        f"{'d   T     m':>15} {'p (s)  step ms':>15} {'p (s)  step ms':>15} {'p (s)  step ms':>15}"
+        f"{'':>11} {'before':>15} {'direct':>15} {'moments':>15}   per step over {args.steps} steps\n"
+        f"{'d   T     m':>11} {'p (s) step ms':>15} {'p (s) step ms':>15} {'p (s) step ms':>15}"
         f"   {'before':>8} {'after':>8} {'takes':>8} {'ratio':>6} {'max rel diff':>12}"
     )
     for d, T, m in ((3, 20, 2000), (5, 100, 1000), (5, 100, 2500)):
@@ -137,7 +137,7 @@ def main() -> None:
         cells = " ".join(f"{p:6.2f} {1e3 * s:8.2f}" for p, s in times.values())
         before, after = per_step["before"], per_step[taken]
         print(
-            f"{d:>1} {T:>3} {m:>5}       {cells}   {1e3 * before:6.2f}ms {1e3 * after:6.2f}ms"
+            f"{d:>1} {T:>3} {m:>5} {cells}   {1e3 * before:6.2f}ms {1e3 * after:6.2f}ms"
             f" {taken:>8} {before / after:6.2f} {difference:12.1e}"
         )
 

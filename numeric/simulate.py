@@ -245,7 +245,7 @@ def _grams(X):
 # ~6e-9 per row (sequence, position) and (2d)^2, the moments ~5e-11 per row and (2d)^6 once
 # (a real product of (2d)^4 / 2 pair products by (2d)^2 coordinates), then ~2e-9 (2d)^6 a step.
 _DIRECT_STEP, _MOMENTS_ONCE, _MOMENTS_STEP = 6e-9, 5e-11, 2e-9
-_MOMENTS_BUDGET = 50e6  # bytes for the (2d)^6 complex moments: up to d = 6
+_MOMENTS_BUDGET = 20e6  # bytes for the (2d)^6 complex moments: up to d = 5 (~4x that while summed)
 _MOMENTS_BLOCK = 2**19  # pair products computed at once (4 MB)
 
 

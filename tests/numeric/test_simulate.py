@@ -172,7 +172,7 @@ def test_training_takes_the_moments_only_where_they_cost_less():
     assert simulate._takes_moments(2000, 20, 3, 150)  # the check's finite-sample claims
     assert not simulate._takes_moments(2000, 20, 3, 0)  # one evaluation: the direct step
     assert not simulate._takes_moments(10, 100, 5, 150)  # too few rows to repay (2d)^6 a step
-    assert not simulate._takes_moments(1000, 20, 7, 10**6)  # (2d)^6 moments over the budget
+    assert not simulate._takes_moments(1000, 20, 6, 10**6)  # (2d)^6 moments over the budget
 
 
 @pytest.mark.parametrize("mask", [False, True])
