@@ -5,6 +5,14 @@ and W^PV (d x 2d) with every entry trainable, full-batch gradient descent with s
 L = mean over sequences of sum_{t=2}^{T-1} 1/2 ||y_t - x_{t+1}||^2, the gradient taken with
 respect to real and imaginary parts (2 dL/d conj(W)), the optional masking of the
 off-diagonal entries of the prediction blocks, and the reference's logged metrics.
+
+Two routes give the same loss and gradient up to rounding. The direct one runs the model on
+every sequence: w_t = G_t W^KQ e_t with G_t = sum_{i<=t} e_i e_i^H, one small matrix-vector
+product per position, which NumPy does at a few ns per multiply-add. The loss is also a
+polynomial of degree 4 in the parameters: w_t = Z_t vec(W^KQ) with Z_t = G_t (x) e_t^T, so
+its coefficients are moments of the data, summed over all positions once as one real matrix
+product (:func:`_moments`); then a step costs O((2d)^6), independent of m and T. Training
+takes the moments where they cost less (:func:`_prepare`).
 """
 
 from __future__ import annotations
@@ -146,9 +154,14 @@ def _forward(W_KQ, W_PV, X, gram=None, rho=None):
     T = X.shape[1]
     G, E_t = _gram(X) if gram is None else gram
     rho = (np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float))[None, :, None]
-    w = (G @ (E_t @ W_KQ.T)[..., None])[..., 0]
-    y = (w @ W_PV.T) / rho
+    w = np.matmul(G, _times(E_t, W_KQ.T)[..., None])[..., 0]
+    y = _times(w, W_PV.T) / rho
     return G, E_t, rho, w, y, y - X[:, 2:]
+
+
+def _times(A, M):
+    """A @ M over A's last axis as one 2-D product (a stacked product calls BLAS once a row)."""
+    return (A.reshape(-1, A.shape[-1]) @ M).reshape(*A.shape[:-1], M.shape[-1])
 
 
 def prediction_blocks(W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,37 +203,165 @@ def _position_weights(omega, T: int) -> np.ndarray:
     return (np.ones(T - 2) if omega is None else np.asarray(omega, dtype=float))[None, :, None]
 
 
-def loss_and_gradient(W_KQ, W_PV, X, weights=None, grams=None, rho=None, omega=None):
+def loss_and_gradient(W_KQ, W_PV, X, weights=None, prepared=None, rho=None, omega=None):
     """The reference's loss and its real-and-imaginary gradient (2 dL/d conj W) in each matrix:
-    the mean over the sequences X, or the average with ``weights`` (summing to 1). ``grams``,
-    from :func:`_grams`, saves recomputing the sequences' Gram matrices at every step;
-    ``rho`` is the normalization and ``omega`` the loss weight at t = 2..T-1 (default t - 1
-    and 1)."""
+    the mean over the sequences X, or the average with ``weights`` (summing to 1). ``rho`` is
+    the normalization and ``omega`` the loss weight at t = 2..T-1 (default t - 1 and 1).
+    ``prepared``, from :func:`_prepare` for the same X, rho and omega (and no weights), saves
+    the work that does not depend on the parameters at every step."""
+    if isinstance(prepared, _Moments):
+        if weights is not None:
+            raise ValueError("the moments are for the mean over the sequences: give no weights")
+        return prepared.loss_and_gradient(W_KQ, W_PV)
     if weights is None:
         weights = np.full(len(X), 1.0 / len(X))
     omega = _position_weights(omega, X.shape[1])
     loss, g_KQ, g_PV = 0.0, np.zeros_like(W_KQ), np.zeros_like(W_PV)
     for n, s in enumerate(range(0, len(X), _CHUNK)):
-        gram = None if grams is None else grams[n]
+        gram = None if prepared is None else prepared[n]
         G, E_t, rho_t, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK], gram, rho)
         weight = weights[s : s + _CHUNK, None, None] * omega
-        loss += 0.5 * np.sum(weight * np.abs(r) ** 2)
+        loss += 0.5 * np.sum(weight * (r.real**2 + r.imag**2))
         scaled = weight * r / rho_t
         g_PV += _outer_sum(scaled, w)
-        h = (G @ (scaled @ W_PV.conj())[..., None])[..., 0]
+        h = np.matmul(G, _times(scaled, W_PV.conj())[..., None])[..., 0]
         g_KQ += _outer_sum(h, E_t)
     return loss, g_KQ, g_PV
 
 
 # Keeping every chunk's Gram matrices costs m T (2d)^2 complex numbers: kept below this size
-# (m = 2500 at d = 5, T = 100), which halves the time of a step; recomputed above it.
+# (m = 2500 at d = 5, T = 100), which halves the time of a direct step; recomputed above it.
 _GRAM_BUDGET = 400e6  # bytes
 
 
 def _grams(X):
     if X.shape[0] * X.shape[1] * (2 * X.shape[2]) ** 2 * 16 > _GRAM_BUDGET:
         return None
-    return [_gram(X[s : s + _CHUNK]) for s in range(0, len(X), _CHUNK)]
+    # contiguous copies: the stacked products run 20% faster than on the cumulative sums' views
+    return [tuple(map(np.ascontiguousarray, _gram(X[s : s + _CHUNK]))) for s in range(0, len(X), _CHUNK)]
+
+
+# Which route pays, in seconds on one core (benchmarks/simulator_step.py): a direct step costs
+# ~6e-9 per row (sequence, position) and (2d)^2, the moments ~5e-11 per row and (2d)^6 once
+# (a real product of (2d)^4 / 2 pair products by (2d)^2 coordinates), then ~2e-9 (2d)^6 a step.
+_DIRECT_STEP, _MOMENTS_ONCE, _MOMENTS_STEP = 6e-9, 5e-11, 2e-9
+_MOMENTS_BUDGET = 20e6  # bytes for the (2d)^6 complex moments: up to d = 5 (~4x that while summed)
+_MOMENTS_BLOCK = 2**19  # pair products computed at once (4 MB)
+
+
+def _prepare(X, rho=None, omega=None, steps: int = 1):
+    """What :func:`loss_and_gradient` reuses over ``steps`` + 1 evaluations on X (mean over the
+    sequences): the moments where they cost less (see above), else the kept Gram matrices (or
+    None)."""
+    scale = float(np.max(np.abs(X), initial=0.0))
+    # the moments are of degree 6 in the tokens: keep them well inside the range of doubles
+    if _takes_moments(*X.shape, steps) and 1e-40 < scale < 1e40:
+        return _moments(X, rho=rho, omega=omega)
+    return _grams(X)
+
+
+def _takes_moments(m: int, T: int, d: int, steps: int) -> bool:
+    """Whether the moments cost less than direct steps (by the constants above)."""
+    n, rows = 2 * d, m * (T - 2)
+    direct = (steps + 1) * _DIRECT_STEP * rows * n**2
+    moments = _MOMENTS_ONCE * rows * n**6 + (steps + 1) * _MOMENTS_STEP * n**6
+    return n**6 * 16 <= _MOMENTS_BUDGET and moments < direct
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """The coefficients of the loss as a polynomial in (W^KQ, W^PV), with a_t = omega_t /
+    (m rho_t^2), b_t = omega_t / (m rho_t), Z_t[a, (k, j)] = G_t[a, k] e_t[j], summed over the
+    sequences and t: ``quartic`` = sum a_t conj(Z_t[a, p]) Z_t[b, q] at [(a, b), (p, q)],
+    ``cubic`` = sum b_t Z_t[a, p] conj(x_{t+1}[l]) at [a, p, l], ``constant`` = sum omega_t /
+    (2 m) |x_{t+1}|^2. Then w_t = Z_t vec(W^KQ) and the loss is
+    1/2 sum a_t |W^PV w_t|^2 - Re sum b_t x_{t+1}^H W^PV w_t + constant."""
+
+    quartic: np.ndarray
+    cubic: np.ndarray
+    constant: float
+
+    def loss_and_gradient(self, W_KQ, W_PV):
+        n = W_KQ.shape[0]
+        v = W_KQ.reshape(-1)
+        H = W_PV.conj().T @ W_PV
+        B = (H.reshape(1, -1) @ self.quartic).reshape(n * n, n * n)  # sum a_t Z_t^H H Z_t
+        Bv = B @ v
+        # M = sum a_t w_t w_t^H; quartic is Hermitian in ((a, p), (b, q))
+        M = ((self.quartic.reshape(n**4, n * n) @ v).reshape(n * n, n * n) @ v.conj()).conj().reshape(n, n)
+        C = np.einsum("apl,p->al", self.cubic, v)  # sum b_t w_t x_{t+1}^H
+        linear = np.einsum("la,apl->p", W_PV, self.cubic)
+        loss = 0.5 * float(np.real(v.conj() @ Bv)) - float(np.real(np.trace(W_PV @ C))) + self.constant
+        return loss, (Bv - linear.conj()).reshape(n, n), W_PV @ M - C.conj().T
+
+
+def _moments(X, rho=None, omega=None) -> _Moments:
+    """The moments in real coordinates: G_t = sum_c g_c B_c and F_t = conj(e_t) e_t^T = sum_f
+    f_f B_f, both Hermitian (g, f real, n^2 each), so sum a_t conj(G_t[a, k]) G_t[b, k'] F_t[j, j']
+    needs only S[c, c', f] = sum a_t g_c g_c' f_f for c <= c', a real matrix product."""
+    m, T, d = X.shape
+    n = 2 * d
+    rho = np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float)
+    omega = _position_weights(omega, T)[0, :, 0]
+    used = np.flatnonzero(omega)  # positions of weight 0 add nothing
+    layout = _hermitian_layout(n)
+    first, second = np.triu_indices(n * n)
+    starts = np.concatenate([[0], np.cumsum(np.arange(n * n, 0, -1))])  # pairs (c, c') by c
+    pairs = np.zeros((len(first), n * n))  # S at (c <= c', f)
+    cubic = np.zeros((n * n, n * d), dtype=complex)  # sum b_t g_c e_t[j] conj(x_{t+1}[l])
+    constant = 0.0
+    chunk = max(1, _MOMENTS_BLOCK // (len(first) * max(len(used), 1)))
+    products = np.empty((chunk * len(used), len(first)))
+    for s in range(0, m, chunk):
+        E = _embed(X[s : s + chunk])
+        c = len(E)
+        G = E[:, :, :, None] * E[:, :, None, :].conj()
+        G = np.cumsum(G, axis=1, out=G)[:, 1 : T - 1][:, used]
+        e = E[:, 1 : T - 1][:, used].reshape(-1, n)
+        g = _coordinates(G, layout).reshape(-1, n * n)
+        f = _coordinates(e.conj()[:, :, None] * e[:, None, :], layout)
+        target = X[s : s + chunk, 2:][:, used].reshape(-1, d)
+        weight, rho_t = np.tile(omega[used], c) / m, np.tile(rho[used], c)
+        for i in range(n * n):  # slice by slice: a gather of all pairs at once is 2x slower
+            np.multiply(g[:, i:], g[:, i, None], out=products[: len(g), starts[i] : starts[i + 1]])
+        pairs += products[: len(g)].T @ ((weight / rho_t**2)[:, None] * f)
+        xe = (weight / rho_t)[:, None, None] * e[:, :, None] * target.conj()[:, None, :]
+        cubic += g.T @ xe.reshape(-1, n * d)
+        constant += 0.5 * float(weight @ np.sum(target.real**2 + target.imag**2, axis=1))
+    pair = np.zeros((n * n, n * n), dtype=int)
+    pair[first, second] = pair[second, first] = np.arange(len(first))
+    quartic = _from_coordinates(pairs[pair], 0, layout, conj=True)  # at [(a, k), c', f]
+    quartic = _from_coordinates(quartic, 1, layout)
+    quartic = _from_coordinates(quartic, 2, layout)  # at [(a, k), (b, k'), (j, j')]
+    quartic = quartic.reshape((n,) * 6).transpose(0, 2, 1, 4, 3, 5).reshape(n * n, n**4)
+    cubic = _from_coordinates(cubic.reshape(n * n, n, d), 0, layout).reshape(n, n * n, d)
+    return _Moments(quartic, cubic, constant)
+
+
+def _hermitian_layout(n: int):
+    """Real coordinates of an n x n Hermitian matrix: the real parts on and above the diagonal,
+    then the imaginary parts above it; for each entry (a, k), row-major, where its real and
+    imaginary parts are and the sign of the imaginary part (0 on the diagonal)."""
+    upper, strict = np.triu_indices(n), np.triu_indices(n, 1)
+    real, imag, sign = np.zeros((n, n), dtype=int), np.zeros((n, n), dtype=int), np.zeros((n, n))
+    real[upper] = real[upper[::-1]] = np.arange(len(upper[0]))
+    imag[strict] = imag[strict[::-1]] = len(upper[0]) + np.arange(len(strict[0]))
+    sign[strict], sign[strict[::-1]] = 1.0, -1.0
+    return upper, strict, real.reshape(-1), imag.reshape(-1), sign.reshape(-1)
+
+
+def _coordinates(H, layout):
+    upper, strict, *_ = layout
+    return np.concatenate([H.real[..., upper[0], upper[1]], H.imag[..., strict[0], strict[1]]], axis=-1)
+
+
+def _from_coordinates(A, axis, layout, conj=False):
+    """Replace the coordinate axis of A by the matrix entries (a, k) it gives (conjugated)."""
+    *_, real, imag, sign = layout
+    shape = [1] * A.ndim
+    shape[axis] = -1
+    i = (-1j if conj else 1j) * sign.reshape(shape)
+    return np.take(A, real, axis=axis) + i * np.take(A, imag, axis=axis)
 
 
 def _outer_sum(u, v):
@@ -309,8 +450,9 @@ def simulate_training(
         diagonal_initialization(law.d, a0, b0) if start is None else (s.astype(complex) for s in start)
     )
     log = {"steps": [], "ab": [], "train_loss": [], "test_loss": [], "ratio": []}
-    grams = _grams(X_train)
     rho, omega = normalization(setting, T), position_weights(setting, T)
+    with np.errstate(over="ignore", invalid="ignore"):  # as the steps below
+        prepared = _prepare(X_train, rho, omega, steps)
 
     def record(step, train_loss):
         log["steps"].append(step)
@@ -323,7 +465,7 @@ def simulate_training(
     bar = tqdm(total=steps, disable=not progress, desc="gradient descent", unit="step")
     for step in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
-            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, grams=grams, rho=rho, omega=omega)
+            loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X_train, prepared=prepared, rho=rho, omega=omega)
         if not np.isfinite(loss):
             raise FloatingPointError(f"training diverged at step {step}: lower eta (now {eta:g})")
         if step % log_every == 0 or step == steps:
