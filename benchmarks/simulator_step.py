@@ -12,6 +12,10 @@ evaluation (ms) each way; the cost per step of --steps steps with the preparatio
 them, before and after (the way training takes), and their ratio; and the largest relative
 difference in loss and gradient between before and after.
 
+Then one evaluation over the exact quadrature's weighted sequences (numeric.quadrature, what the
+check's quadrature claims run), by the Gram matrices and by the attention scores
+(``_scores_pay`` picks), with their ratio and largest relative difference.
+
     python benchmarks/simulator_step.py [--steps 150] [--repeats 3]
 """
 
@@ -122,6 +126,25 @@ def measure(d, T, m, steps, repeats):
     return times, per_step, taken, difference
 
 
+def quadrature_case(d, T, repeats):
+    from numeric.quadrature import _sequences
+
+    X, weights, rho, omega = _sequences(gaussian(d), T, {"sigma": 1})
+    rng = np.random.default_rng(1)
+    W_KQ = rng.standard_normal((2 * d, 2 * d)) + 1j * rng.standard_normal((2 * d, 2 * d))
+    W_PV = rng.standard_normal((d, 2 * d)) + 1j * rng.standard_normal((d, 2 * d))
+    pays, out = simulate._scores_pay, {}
+    try:
+        for name, choice in (("gram", False), ("scores", True)):
+            simulate._scores_pay = lambda T, d, choice=choice: choice
+            out[name] = _median(
+                lambda: simulate.loss_and_gradient(W_KQ, W_PV, X, weights, rho=rho, omega=omega), repeats
+            )
+    finally:
+        simulate._scores_pay = pays
+    return len(X), out, pays(T, d)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=150)
@@ -139,6 +162,17 @@ def main() -> None:
         print(
             f"{d:>1} {T:>3} {m:>5} {cells}   {1e3 * before:6.2f}ms {1e3 * after:6.2f}ms"
             f" {taken:>8} {before / after:6.2f} {difference:12.1e}"
+        )
+    print(
+        "\nquadrature, Gaussian x_1: one loss and gradient (s)\n"
+        f"{'d   T  sequences':>17} {'gram':>7} {'scores':>7} {'ratio':>6} {'takes':>7} {'max rel diff':>12}"
+    )
+    for d, T in ((3, 4), (2, 8), (3, 6)):
+        sequences, out, pays = quadrature_case(d, T, args.repeats)
+        (gram, one), (scores, two) = out["gram"], out["scores"]
+        print(
+            f"{d:>1} {T:>3} {sequences:>11} {gram:7.3f} {scores:7.3f} {gram / scores:6.2f}"
+            f" {'scores' if pays else 'gram':>7} {_relative_difference(one, two):12.1e}"
         )
 
 

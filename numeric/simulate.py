@@ -42,9 +42,23 @@ __all__ = [
     "simulate_training",
 ]
 
-_CHUNK = (
-    200  # sequences per block: keeps the chunk * T * (2d)^2 prefix sums near cache size (5x faster than 1000)
-)
+# sequences per block of the Gram route: chunk T (2d)^2 near cache size (5x faster than 1000)
+_CHUNK = 200
+
+
+def _scores_pay(T: int, d: int) -> bool:
+    """Whether the attention scores (T^2 2d per sequence) beat the Gram matrices (T (2d)^2, and
+    far more memory) for one evaluation: measured at d = 1..5, T = 4..100 (2.3x faster at the
+    quadrature's T = 4, d = 3 and the simulator's T = 20, d = 5; 10x slower at T = 100, d = 1)."""
+    return T <= 10 * d
+
+
+def _chunks(X) -> list[slice]:
+    """The blocks of sequences the direct route takes at once: ~2^15 scores per block for the
+    scores (64 sequences at T = 20, 2048 at T = 4), ``_CHUNK`` for the Gram matrices."""
+    m, T, d = X.shape
+    size = max(64, 2**15 // T**2) if _scores_pay(T, d) else _CHUNK
+    return [slice(s, s + size) for s in range(0, m, size)]
 
 
 def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -148,15 +162,34 @@ def _gram(X):
     return np.cumsum(G, axis=1, out=G)[:, 1 : T - 1], E[:, 1 : T - 1]
 
 
-def _forward(W_KQ, W_PV, X, gram=None, rho=None):
-    """Per position t = 2..T-1: attention output w_t = G_t W^KQ e_t, prediction y_t, residual.
-    ``rho``: the normalization at t = 2..T-1 (default t - 1)."""
-    T = X.shape[1]
+def _attention(X, gram=None):
+    """v -> (G_t v_t) for t = 2..T-1, and e_t there: by the Gram matrices G_t (given, or
+    computed), or, where they cost more (:func:`_scores_pay`), by the scores: G_t v_t =
+    sum_{i<=t} e_i (e_i^H v_t), a causal T x T product per sequence."""
+    T, d = X.shape[1:]
+    if gram is None and _scores_pay(T, d):
+        E = _embed(X)
+        E_H, causal = E.conj().transpose(0, 2, 1), np.tri(T)[1 : T - 1]
+
+        def attend(v):
+            scores = np.matmul(v, E_H)
+            scores *= causal
+            return np.matmul(scores, E)
+
+        return attend, E[:, 1 : T - 1]
     G, E_t = _gram(X) if gram is None else gram
+    return (lambda v: np.matmul(G, v[..., None])[..., 0]), E_t
+
+
+def _forward(W_KQ, W_PV, X, gram=None, rho=None):
+    """Per position t = 2..T-1: attention output w_t = G_t W^KQ e_t, prediction y_t, residual
+    (and v -> G_t v_t for the gradient). ``rho``: the normalization at t = 2..T-1 (default t - 1)."""
+    T = X.shape[1]
+    attend, E_t = _attention(X, gram)
     rho = (np.arange(1, T - 1, dtype=float) if rho is None else np.asarray(rho, dtype=float))[None, :, None]
-    w = np.matmul(G, _times(E_t, W_KQ.T)[..., None])[..., 0]
+    w = attend(_times(E_t, W_KQ.T))
     y = _times(w, W_PV.T) / rho
-    return G, E_t, rho, w, y, y - X[:, 2:]
+    return attend, E_t, rho, w, y, y - X[:, 2:]
 
 
 def _times(A, M):
@@ -173,9 +206,7 @@ def prediction_blocks(W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, n
 def predict(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None) -> np.ndarray:
     """y_hat_t for t = 2..T-1 (predicting x_3..x_T), shape (m, T-2, d). ``rho``: rho_t at
     t = 2..T-1 (default t - 1; :func:`numeric.bridge.normalization` gives a law's)."""
-    return np.concatenate(
-        [_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[4] for s in range(0, len(X), _CHUNK)]
-    )
+    return np.concatenate([_forward(W_KQ, W_PV, X[chunk], rho=rho)[4] for chunk in _chunks(X)])
 
 
 def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None, omega=None) -> np.ndarray:
@@ -184,9 +215,8 @@ def sequence_losses(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None,
     omega = _position_weights(omega, X.shape[1])
     return np.concatenate(
         [
-            0.5
-            * np.sum(omega * np.abs(_forward(W_KQ, W_PV, X[s : s + _CHUNK], rho=rho)[5]) ** 2, axis=(1, 2))
-            for s in range(0, len(X), _CHUNK)
+            0.5 * np.sum(omega * np.abs(_forward(W_KQ, W_PV, X[chunk], rho=rho)[5]) ** 2, axis=(1, 2))
+            for chunk in _chunks(X)
         ]
     )
 
@@ -217,14 +247,14 @@ def loss_and_gradient(W_KQ, W_PV, X, weights=None, prepared=None, rho=None, omeg
         weights = np.full(len(X), 1.0 / len(X))
     omega = _position_weights(omega, X.shape[1])
     loss, g_KQ, g_PV = 0.0, np.zeros_like(W_KQ), np.zeros_like(W_PV)
-    for n, s in enumerate(range(0, len(X), _CHUNK)):
+    for n, chunk in enumerate(_chunks(X)):
         gram = None if prepared is None else prepared[n]
-        G, E_t, rho_t, w, _, r = _forward(W_KQ, W_PV, X[s : s + _CHUNK], gram, rho)
-        weight = weights[s : s + _CHUNK, None, None] * omega
+        attend, E_t, rho_t, w, _, r = _forward(W_KQ, W_PV, X[chunk], gram, rho)
+        weight = weights[chunk, None, None] * omega
         loss += 0.5 * np.sum(weight * (r.real**2 + r.imag**2))
         scaled = weight * r / rho_t
         g_PV += _outer_sum(scaled, w)
-        h = np.matmul(G, _times(scaled, W_PV.conj())[..., None])[..., 0]
+        h = attend(_times(scaled, W_PV.conj()))
         g_KQ += _outer_sum(h, E_t)
     return loss, g_KQ, g_PV
 
@@ -235,10 +265,11 @@ _GRAM_BUDGET = 400e6  # bytes
 
 
 def _grams(X):
-    if X.shape[0] * X.shape[1] * (2 * X.shape[2]) ** 2 * 16 > _GRAM_BUDGET:
-        return None
+    m, T, d = X.shape
+    if _scores_pay(T, d) or m * T * (2 * d) ** 2 * 16 > _GRAM_BUDGET:
+        return None  # the scores need nothing kept; or over the memory budget
     # contiguous copies: the stacked products run 20% faster than on the cumulative sums' views
-    return [tuple(map(np.ascontiguousarray, _gram(X[s : s + _CHUNK]))) for s in range(0, len(X), _CHUNK)]
+    return [tuple(map(np.ascontiguousarray, _gram(X[chunk]))) for chunk in _chunks(X)]
 
 
 # Which route pays, in seconds on one core (benchmarks/simulator_step.py): a direct step costs
@@ -385,8 +416,8 @@ def _test_metrics(W_KQ, W_PV, X, rho=None, omega=None) -> tuple[float, float]:
     over sequences and coordinates, from one forward pass."""
     loss, ratios = 0.0, []
     omega = _position_weights(omega, X.shape[1])
-    for s in range(0, len(X), _CHUNK):
-        chunk = X[s : s + _CHUNK]
+    for rows in _chunks(X):
+        chunk = X[rows]
         *_, y, r = _forward(W_KQ, W_PV, chunk, rho=rho)
         loss += 0.5 * np.sum(omega * np.abs(r) ** 2)
         ratios.append((y[:, -1] / (chunk[:, -1] + 1e-5)).real)

@@ -119,12 +119,14 @@ def _random_problem(d, T, m, seed):
     return X, W_KQ, W_PV, rho, omega
 
 
-@pytest.mark.parametrize("route", ["direct", "kept Gram matrices", "moments"])
+@pytest.mark.parametrize("route", ["attention scores", "direct", "kept Gram matrices", "moments"])
 @pytest.mark.parametrize("d", [1, 2, 3])
-def test_loss_and_gradient_equal_a_loop_over_the_definition(route, d):
+def test_loss_and_gradient_equal_a_loop_over_the_definition(route, d, monkeypatch):
     X, W_KQ, W_PV, rho, omega = _random_problem(d, 6, 7, seed=d)
     weights = np.full(len(X), 1.0 / len(X))
+    monkeypatch.setattr(simulate, "_scores_pay", lambda T, d: route == "attention scores")
     prepared = {
+        "attention scores": None,
         "direct": None,
         "kept Gram matrices": simulate._grams(X),
         "moments": simulate._moments(X, rho=rho, omega=omega),
