@@ -29,6 +29,8 @@ import itertools
 import math
 from fractions import Fraction
 
+import numpy as np
+
 from ._cache import disk_cached
 from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _system, phase_counts, set_partition
 from .full_model import _weights as _rho_weights
@@ -85,10 +87,7 @@ def _setting_counts(setting: Setting, T: int, kind: str) -> dict:
         if (system, shift) not in memo:
             equations, low_i, low_j = system
             has_j = kind == "quadratic"
-            numerator = sum(
-                W * _average_at(setting.phases, powers, equations, low_i, low_j, t, has_j, shift)
-                for t, W in scaled.items()
-            )
+            numerator = _weighted_sum(setting.phases, powers, system, shift, scaled, has_j)
             memo[system, shift] = Fraction(numerator, L * powers.denominator)
         if memo[system, shift]:
             out[partition, blocks] = memo[system, shift]
@@ -226,6 +225,66 @@ def target_weight(setting: Setting, T: int) -> Fraction:
     (plus, with noise, :func:`symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
     setting = as_setting(setting)
     return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
+
+
+def _weighted_sum(phases, powers, system, shift, scaled: dict, has_j: bool) -> int:
+    """sum_t W_t (the average over the solutions at t, scaled), over the trained positions."""
+    equations, low_i, low_j = system
+    if phases.kind != "roots" or len(scaled) < 8 * phases.N:  # few t a class: numpy costs more
+        return sum(
+            W * _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift)
+            for t, W in scaled.items()
+        )
+    # roots of unity: a count of residues, for every t of a class mod N at once (numpy, int64:
+    # counts <= T^2); the rest, where N > 6 t + 6, one t at a time as above
+    many = np.array([t for t in scaled if phases.N <= 6 * t + 6], dtype=np.int64)
+    counts = _roots_counts(equations, low_i, low_j, many, has_j, phases.N) if len(many) else []
+    total = sum(scaled[int(t)] * int(c) for t, c in zip(many, counts) if c)
+    taken = set(many.tolist())
+    few = [t for t in scaled if t not in taken]
+    return total + sum(
+        scaled[t] * _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift) for t in few
+    )
+
+
+def _roots_counts(equations, low_i, low_j, ts: np.ndarray, has_j: bool, N: int) -> np.ndarray:
+    """:func:`_roots_count` at every t of ``ts`` at once: the residues (r_i, r_j) that solve
+    the equations depend on t only through t mod N, and the number of i in [low_i, t] (j in
+    [low_j, t]) with a given residue is a difference of floors."""
+    out = np.zeros(len(ts), dtype=np.int64)
+
+    def in_class(low, high, residue):  # #{k in [low, high] : k = residue mod N}, 0 if empty
+        count = (high - residue) // N - (low - 1 - residue) // N
+        return np.where(high >= low, count, 0)
+
+    for tau in range(N):
+        where = np.flatnonzero(ts % N == tau)
+        if not len(where):
+            continue
+        t = ts[where]
+        high_j = t if has_j else np.full_like(t, low_j)
+        rows = [(ci % N, cj % N, -(ct * tau + c0) % N) for ci, cj, ct, c0 in equations]
+        total = np.zeros(len(t), dtype=np.int64)
+        for ri in range(N):
+            rests = [(cj, (rhs - ci * ri) % N) for ci, cj, rhs in rows]
+            if any(cj == 0 and rest for cj, rest in rests):
+                continue
+            n_i = in_class(low_i, t, ri)
+            fixing = [(cj, rest) for cj, rest in rests if cj]
+            if not fixing:
+                total += n_i * np.maximum(high_j - low_j + 1, 0)
+                continue
+            cj, rest = fixing[0]
+            g = math.gcd(cj, N)
+            if rest % g:
+                continue
+            step = N // g
+            base = (rest // g) * pow(cj // g, -1, step) % step if step > 1 else 0
+            for rj in range(base, N, step):
+                if all((b * rj - r) % N == 0 for b, r in fixing):
+                    total += n_i * in_class(low_j, high_j, rj)
+        out[where] = np.where(t >= low_i, total, 0)
+    return out
 
 
 def _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift) -> int:

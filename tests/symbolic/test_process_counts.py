@@ -36,6 +36,16 @@ def test_counts_equal_direct_enumeration(setting, T, kind):
         assert counts.get(entry, 0) == brute_force_count(setting, T, kind, *entry), entry
 
 
+@pytest.mark.parametrize("kind", ["quadratic", "linear"])
+def test_roots_counted_a_residue_class_at_a_time_equal_direct_enumeration(kind):
+    """Past 8 N trained positions the roots' counts take every t of a class mod N at once
+    (process_counts._roots_counts); T = 28 at N = 3 is the first length that does."""
+    setting, T = Setting(gaussian(2, 1), roots_of_unity(3)), 28
+    counts = setting_counts(setting, T, kind)
+    for entry in _sampled_entries(kind, 12, seed=1):
+        assert counts.get(entry, 0) == brute_force_count(setting, T, kind, *entry), entry
+
+
 def test_paper_process_is_the_closed_form_route():
     """At r = 1, every position, the general enumeration gives the paper's counts (the
     enumeration is exercised by forcing a weight that changes nothing: omega_t = 1 as an
