@@ -16,6 +16,7 @@ temporary git worktree), with the ratio before / after measured in the same run.
 which `mesacheck check` uses to hand its pool the longest claims first when its cache has no
 timings of its own (proofs_check/runner.py).
     python benchmarks/check_profile.py --end-to-end [--runs quick-warm,full-cold] [--repeats 3]
+        [--before-repeats 1]
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _profile(names, quick: bool) -> None:
         print("\n".join(lines[-9:]))
 
 
-def end_to_end(runs, repeats: int, before: str) -> None:
+def end_to_end(runs, repeats: int, before: str, before_repeats: int | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         old = Path(folder) / "before"
         subprocess.run(
@@ -113,7 +114,7 @@ def end_to_end(runs, repeats: int, before: str) -> None:
                 medians = {}
                 for label, tree in (("before", old), ("after", ROOT)):
                     times = []
-                    for _ in range(repeats):
+                    for _ in range(repeats if label == "after" or before_repeats is None else before_repeats):
                         with tempfile.TemporaryDirectory() as cache:
                             if run.endswith("warm"):
                                 _run(args, tree, cache)  # fill the cache
@@ -140,12 +141,14 @@ def main() -> None:
     parser.add_argument("--runs", default="quick-warm,full-cold")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", default=BEFORE)
+    # each "before" run of the quick check costs ~6 min plus its cache fill: fewer repeats there
+    parser.add_argument("--before-repeats", type=int, default=None, help="default: --repeats")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.claims or not args.end_to_end:
         per_claim(args.settings.split(","), args.profile, args.write_seconds)
     if args.end_to_end:
-        end_to_end(args.runs.split(","), args.repeats, args.before)
+        end_to_end(args.runs.split(","), args.repeats, args.before, args.before_repeats)
 
 
 if __name__ == "__main__":
