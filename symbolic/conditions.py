@@ -17,6 +17,7 @@ Two facts, both exact:
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import mpmath
@@ -337,6 +338,7 @@ def product_law(first: Distribution, d: int, name: str | None = None) -> Distrib
     )
 
 
+@functools.cache  # several claims build the same laws; a law is immutable
 def pattern_violating_law(pattern: tuple[int, ...], d: int | None = None) -> Distribution:
     """A real law with rational atoms whose only non-zero moment among the emergence patterns
     (:func:`emergence_patterns`) is E[x_1^p_1 x_2^p_2 ...] for the given pattern, lifted to d

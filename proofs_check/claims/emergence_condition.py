@@ -96,7 +96,8 @@ def emergence_condition_iff_quadrature(quick: bool = False) -> Check:
     rng = np.random.default_rng(5)
     point = _random_diagonal(d, rng)
     predicted, measured, evidence = [], [], {}
-    for name, law in _laws(d):
+    laws = _laws(d)
+    for name, law in laws:
         predicted.append(not emergence_condition(law, T))
         values = {"sigma": 1, "c": 1}
         _, g_KQ, g_PV = quadrature_loss_and_gradient(law, T, *point, values)
@@ -113,7 +114,7 @@ def emergence_condition_iff_quadrature(quick: bool = False) -> Check:
         rtol=0.0,
         atol=0.0,
         tolerance="off-manifold gradient below 1e-12 of the largest entry counts as 0 (rounding ~1e-15)",
-        evidence={"off_manifold_gradient": evidence, "laws": [n for n, _ in _laws(d)]},
+        evidence={"off_manifold_gradient": evidence, "laws": [n for n, _ in laws]},
     )
 
 
