@@ -257,7 +257,7 @@ def _execute_chapters(app, env, docnames):
         excluded = any(PurePosixPath(path.as_posix()).match(p) for p in nb_config.execution_excludepatterns)
         if reader is not None and not excluded:
             notebooks[docname] = (path, reader.read(text))
-    if not notebooks:
+    if len(notebooks) < 2:  # nothing to run beside it: myst-nb executes it as it reads it
         return
     cache = get_cache(nb_config.execution_cache_path)
     workers = min(_jobs(), len(notebooks))
