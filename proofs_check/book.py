@@ -7,7 +7,8 @@
 * :func:`build_book` runs Jupyter Book 1.x with warnings as errors.
 * :func:`setup` is a small Sphinx extension: it serves MathJax from the installed
   ``django-static-mathjax`` package (MathJax 3.2.2, PyPI) so that formulas render with no
-  network, and renders docstrings verbatim (they are plain text, not reStructuredText).
+  network, renders docstrings verbatim (they are plain text, not reStructuredText), and
+  executes the chapters in parallel, one kernel per core, before Sphinx reads them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ __all__ = ["ClaimFailed", "Verdict", "show_claim", "claim_map", "claims_markdown
 # --full` sets this variable and the chapters run them as `mesacheck check` does.
 FULL_SETTINGS = "MESACHECK_BOOK_FULL"
 # `jupyter-book build`, run as a child process (Sphinx patches docutils globals). Sphinx's
-# parallel reading is not available: sphinx_multitoc_numbering does not declare it safe.
+# parallel reading is not available (sphinx_multitoc_numbering does not declare it safe), so the
+# extension below executes the chapters in parallel itself, on this many kernels (default: cores).
+JOBS = "MESACHECK_BOOK_JOBS"
 _JUPYTER_BOOK = "from jupyter_book.cli.main import main; main()"
 _SHOW = re.compile(r"""show_claim\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 
@@ -147,7 +150,9 @@ def build_book(
 ) -> Path:
     """Build the book with warnings as errors; return the path of its index.html.
 
-    Notebooks execute afresh (no execution cache), so every verdict is live. ``quiet=False``
+    Notebooks execute afresh (the build folder, with myst-nb's execution cache, is emptied
+    first), so every verdict is live; they execute in parallel, one kernel per core
+    (``MESACHECK_BOOK_JOBS`` sets another number; 1 executes them one by one). ``quiet=False``
     echoes Sphinx's output; ``progress`` shows a bar over the chapters as they execute. Raises
     ``RuntimeError`` with the causes and the end of Sphinx's output when the build fails.
     """
@@ -213,7 +218,89 @@ def _verbatim_docstring(app, what, name, obj, options, lines):
         lines[:] = ["::", ""] + [f"    {line}" for line in lines] + [""]
 
 
+def _jobs() -> int:
+    return max(1, int(os.environ.get(JOBS) or os.cpu_count() or 1))
+
+
+def _parallel_execution(app, config):
+    """With more than one job, a forced execution becomes: every chapter Sphinx is about to read
+    is executed now, in parallel (:func:`_execute_chapters`), and myst-nb takes the outputs
+    from its cache instead of executing the chapter again while it reads it."""
+    if config.nb_execution_mode == "force" and _jobs() > 1:
+        config.nb_execution_mode = "cache"
+        app.mesacheck_parallel_execution = True
+
+
+def _execute_chapters(app, env, docnames):
+    """Execute the notebooks among ``docnames`` (one kernel per job, in parallel) and store the
+    outputs of those that ran through in myst-nb's cache, under the hash myst-nb gives the
+    notebook it reads. A chapter that fails is not stored: myst-nb then executes it itself and
+    reports the failure as a forced execution does."""
+    if not getattr(app, "mesacheck_parallel_execution", False):
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+    from pathlib import PurePosixPath
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import create_nb_reader
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    nb_config = env.mystnb_config
+    notebooks = {}
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        text = path.read_text(encoding="utf-8")
+        reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
+        excluded = any(PurePosixPath(path.as_posix()).match(p) for p in nb_config.execution_excludepatterns)
+        if reader is not None and not excluded:
+            notebooks[docname] = (path, reader.read(text))
+    if len(notebooks) < 2:  # nothing to run beside it: myst-nb executes it as it reads it
+        return
+    cache = get_cache(nb_config.execution_cache_path)
+    workers = min(_jobs(), len(notebooks))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = {
+            pool.submit(
+                _execute_notebook,
+                notebook,
+                None if nb_config.execution_in_temp else str(path.parent),
+                nb_config.execution_timeout,
+                nb_config.execution_allow_errors,
+            ): docname
+            for docname, (path, notebook) in notebooks.items()
+        }
+        for future in as_completed(futures):
+            docname = futures[future]
+            try:
+                notebook, seconds, failed = future.result()
+            except Exception:  # the worker itself failed: myst-nb executes the chapter instead
+                continue
+            if failed:
+                continue
+            record = CacheBundleIn(notebook, str(notebooks[docname][0]), data={"execution_seconds": seconds})
+            cache.cache_notebook_bundle(record, check_validity=False, overwrite=True)
+            logger.info(f"Executed notebook in {seconds:.2f} seconds", location=docname)
+
+
+def _execute_notebook(notebook, cwd: str | None, timeout, allow_errors):
+    """One chapter in its own kernel (a worker process), as myst-nb executes it."""
+    import tempfile
+
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    with tempfile.TemporaryDirectory() as temporary:
+        result = single_nb_execution(
+            notebook, cwd=cwd or temporary, timeout=timeout, allow_errors=allow_errors, meta_override=True
+        )
+    return result.nb, result.time, result.err is not None
+
+
 def setup(app):
     app.connect("config-inited", _offline_mathjax)
+    app.connect("config-inited", _parallel_execution)
+    app.connect("env-before-read-docs", _execute_chapters)
     app.connect("autodoc-process-docstring", _verbatim_docstring)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -52,6 +52,7 @@ __all__ = ["Sweep", "read_sweep", "validate", "run_point", "run_sweep", "SweepRe
 COMMANDS = ("limit", "flow", "conditions", "recovery", "check")
 MAX_POINTS = 100_000  # a spec past this is refused before anything runs
 _AXIS_VALUES = 10_000  # at most this many values on one axis
+SCHEDULER_TIMEOUT = "20s"  # how long to try an existing scheduler before giving up
 
 
 @dataclass(frozen=True)
@@ -424,7 +425,7 @@ def _compute(todo: dict, folder: Path, results: dict, *, scheduler, workers, pro
 
     if scheduler:
         cluster = None
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
     else:
         import os
 

@@ -229,7 +229,10 @@ def test_bad_sweep_options_are_refused_in_one_line(tmp_path, arguments_, message
     assert message in result.output and len(result.output.strip().splitlines()) == 1
 
 
-def test_an_unreachable_scheduler_is_one_line(tmp_path):
+def test_an_unreachable_scheduler_is_one_line(tmp_path, monkeypatch):
+    # nothing listens on the port, so every try fails at once: the 20 s the command gives a slow
+    # scheduler would only be waited out here
+    monkeypatch.setattr("proofs_check.sweep.SCHEDULER_TIMEOUT", "2s")
     spec = _write(tmp_path, 'command = "limit"\n[fixed]\nd = 2\nT = 6\n[axes]\nx1 = ["gaussian"]\n')
     address = f"tcp://127.0.0.1:{_free_port()}"
     result = CliRunner().invoke(main, ["sweep", spec, "--scheduler", address, "--out", str(tmp_path / "o")])

@@ -84,6 +84,11 @@ def test_build_book_refuses_a_folder_that_is_not_a_book(tmp_path):
         build_book(tmp_path)
 
 
+# The build and the browser tests share one worker (pytest-xdist's loadgroup, set in
+# pyproject.toml): the book is built once, and its group, the longest unit of the run, starts first.
+BOOK_GROUP = pytest.mark.xdist_group("book")
+
+
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     if importlib.util.find_spec("jupyter_book") is None:
@@ -135,18 +140,35 @@ def _open(driver, page: Path) -> None:
     )
 
 
-def test_math_is_typeset_offline(built_book, browser):
+@pytest.fixture(scope="session")
+def rendered(built_book, browser) -> dict[Path, dict]:
+    """Every chapter opened once in the browser, typeset, and read: its math, the resources it
+    asked for, its figures, its internal links, its unresolved references and its element ids.
+    The tests below judge these readings (one visit per chapter instead of one per test)."""
+    readings = {}
     for page in _chapters(built_book):
         _open(browser, page)
-        state = browser.execute_script(
+        readings[page] = browser.execute_script(
             "const math = [...document.querySelectorAll('.math')];"
             "return {math: math.length,"
             " typeset: math.filter(m => m.querySelector('mjx-container')).length,"
             " containers: document.querySelectorAll('mjx-container').length,"
             " text: document.querySelector('main').innerText,"
             " remote: performance.getEntriesByType('resource').map(e => e.name)"
-            "   .filter(n => !n.startsWith('file:') && !n.startsWith('data:'))};"
+            "   .filter(n => !n.startsWith('file:') && !n.startsWith('data:')),"
+            " images: [...document.querySelectorAll('main img')]"
+            "   .map(i => ({src: i.src, ok: i.complete && i.naturalWidth > 0})),"
+            " links: [...document.querySelectorAll('main a.reference.internal, main a.internal')]"
+            "   .map(a => a.href),"
+            " dangling: document.querySelectorAll('main span.xref').length,"
+            " ids: [...document.querySelectorAll('[id]')].map(e => e.id)};"
         )
+    return readings
+
+
+@BOOK_GROUP
+def test_math_is_typeset_offline(rendered):
+    for page, state in rendered.items():
         assert state["typeset"] == state["math"], f"{page.name}: untypeset math"
         assert "$$" not in state["text"], f"{page.name}: raw $$ left in the page"
         assert state["remote"] == [], f"{page.name} asked the network for {state['remote']}"
@@ -154,45 +176,39 @@ def test_math_is_typeset_offline(built_book, browser):
             assert state["containers"] > 10, f"{page.name}: expected typeset formulas"
 
 
-def test_every_figure_loads(built_book, browser):
+@BOOK_GROUP
+def test_every_figure_loads(rendered):
     figures = 0
-    for page in _chapters(built_book):
-        _open(browser, page)
-        images = browser.execute_script(
-            "return [...document.querySelectorAll('main img')]"
-            ".map(i => ({src: i.src, ok: i.complete && i.naturalWidth > 0}));"
-        )
-        broken = [i["src"] for i in images if not i["ok"]]
+    for page, state in rendered.items():
+        broken = [i["src"] for i in state["images"] if not i["ok"]]
         assert broken == [], f"{page.name}: figures that did not load: {broken}"
-        figures += len(images)
+        figures += len(state["images"])
     assert figures >= 8  # the chapters' glued figures, at the least
 
 
-def test_cross_references_resolve(built_book, browser):
+@BOOK_GROUP
+def test_cross_references_resolve(rendered, browser):
     targets: dict[Path, set[str]] = {}
-    for page in _chapters(built_book):
-        _open(browser, page)
-        links = browser.execute_script(
-            "return [...document.querySelectorAll('main a.reference.internal, main a.internal')]"
-            ".map(a => a.href);"
-        )
-        for href in links:
+    for page, state in rendered.items():
+        for href in state["links"]:
             url = urlparse(href)
             path = Path(unquote(url.path))
             assert path.is_file(), f"{page.name}: link to a missing page {href}"
             if url.fragment:
                 targets.setdefault(path, set()).add(url.fragment)
-        dangling = browser.execute_script("return document.querySelectorAll('main span.xref').length;")
-        assert dangling == 0, f"{page.name}: {dangling} unresolved references"
+        assert state["dangling"] == 0, f"{page.name}: {state['dangling']} unresolved references"
     assert targets, "the book has no internal anchors to check"
     for path, fragments in targets.items():
-        browser.get(path.as_uri())
-        missing = browser.execute_script(
-            "return arguments[0].filter(id => !document.getElementById(id));", sorted(fragments)
-        )
+        if path in rendered:
+            ids = set(rendered[path]["ids"])
+        else:  # a page that is not a chapter (the index): opened here
+            browser.get(path.as_uri())
+            ids = set(browser.execute_script("return [...document.querySelectorAll('[id]')].map(e => e.id);"))
+        missing = sorted(fragments - ids)
         assert missing == [], f"{path.name} lacks the anchors {missing}"
 
 
+@BOOK_GROUP
 def test_screenshots_of_the_emergence_and_simulations_chapters(built_book, browser):
     folder = built_book.parent / "screenshots"
     folder.mkdir(exist_ok=True)

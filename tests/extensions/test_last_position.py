@@ -9,11 +9,8 @@ from symbolic.population_loss import T
 from symbolic.setting import Setting
 from symbolic.symmetric_line import symmetric_line
 
-
-@pytest.mark.parametrize("claim", last_position.CLAIMS, ids=lambda c: c.__name__)
-def test_claims_pass_at_quick_settings(claim):
-    check = claim(quick=True)
-    assert check.passed, check
+# Its claims pass at quick settings: tests/proofs_check/test_claims.py::test_claim_holds runs every
+# registered claim, this extension's too (the same call and assertion once ran here as well).
 
 
 @pytest.mark.parametrize("d", [1, 2, 4])
