@@ -11,10 +11,10 @@ the machine's cores; 1 runs in this process).
 
 The pool is handed the longest claims first (longest-processing-time scheduling), so that no
 long claim starts last and keeps one core busy alone: by the seconds each claim took the last
-time it ran with this derivation cache (``claim-seconds.json`` in the cache folder), else by
-the seconds measured on the project's machine (``claim_seconds.json`` beside this module,
-written by ``benchmarks/check_profile.py --claims --write-seconds``); a claim never timed goes
-first. The order changes only the wall time, never a row.
+time it ran with this derivation cache (``claim-seconds.json`` in the cache folder; at most
+the measured warm time), else by the seconds measured cold on the project's machine
+(``claim_seconds.json`` beside this module, written by ``benchmarks/check_profile.py --claims
+--write-seconds``); a claim never timed goes first. The order changes only the wall time, never a row.
 """
 
 from __future__ import annotations
@@ -115,15 +115,23 @@ def _read_seconds(path: Path | None) -> dict:
 
 
 def expected_seconds(quick: bool) -> dict[str, float]:
-    """Each claim's expected wall time (s) at these settings: the last run's with this cache,
-    else the shipped measurement (see the module's docstring); only orders the pool's work."""
+    """Each claim's expected wall time (s) at these settings; only orders the pool's work.
+
+    A cache with timings of its own has been filled by an earlier run, so its derivations are
+    warm: each claim's last time there, or the shipped warm time if less (the run that filled
+    the cache paid the derivations). A cache without them is cold: the shipped cold times."""
     setting = "quick" if quick else "full"
-    seconds = {}
-    for source in (_read_seconds(SHIPPED_SECONDS), _read_seconds(_seconds_file())):
-        values = source.get(setting, {})
-        if isinstance(values, dict):
-            seconds |= {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
-    return seconds
+
+    def numbers(source, key):
+        values = source.get(key, {})
+        values = values if isinstance(values, dict) else {}
+        return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
+
+    shipped, remembered = _read_seconds(SHIPPED_SECONDS), numbers(_read_seconds(_seconds_file()), setting)
+    if not remembered:
+        return numbers(shipped, setting)
+    warm = numbers(shipped, f"{setting}_warm")
+    return numbers(shipped, setting) | {k: min(v, warm.get(k, v)) for k, v in remembered.items()}
 
 
 def _remember_seconds(rows: list[dict], quick: bool) -> None:

@@ -37,8 +37,12 @@ def test_the_pool_takes_the_longest_claims_first_and_remembers_their_times(tmp_p
     assert set(shipped) == {c.__name__ for c in runner.find_claims()}
     claims = runner.find_claims(CHEAP)
     rows = runner.run_claims(claims, quick=True, workers=2)
-    remembered = runner.expected_seconds(quick=True)
-    assert {name: remembered[name] for name in CHEAP} == {r["claim"]: round(r["seconds"], 3) for r in rows}
+    remembered = runner.expected_seconds(quick=True)  # this cache is warm now: at most the warm times
+    warm = json.loads(runner.SHIPPED_SECONDS.read_text())["quick_warm"]
+    assert {name: remembered[name] for name in CHEAP} == {
+        r["claim"]: min(round(r["seconds"], 3), warm[r["claim"]]) for r in rows
+    }
+    assert remembered["roots_coincide_with_circle"] == shipped["roots_coincide_with_circle"]  # not run here
     # a damaged timings file only loses the ordering: never an error, never a different row
     (tmp_path / "claim-seconds.json").write_text('{"quick": [1, 2]')
     assert runner.expected_seconds(quick=True) == shipped
