@@ -263,26 +263,18 @@ def _roots_counts(equations, low_i, low_j, ts: np.ndarray, has_j: bool, N: int) 
             continue
         t = ts[where]
         high_j = t if has_j else np.full_like(t, low_j)
-        rows = [(ci % N, cj % N, -(ct * tau + c0) % N) for ci, cj, ct, c0 in equations]
+        rows = tuple((ci % N, cj % N, -(ct * tau + c0) % N) for ci, cj, ct, c0 in equations)
         total = np.zeros(len(t), dtype=np.int64)
         for ri in range(N):
-            rests = [(cj, (rhs - ci * ri) % N) for ci, cj, rhs in rows]
-            if any(cj == 0 and rest for cj, rest in rests):
+            residues = _j_residues(rows, ri, N)
+            if residues == ():
                 continue
             n_i = in_class(low_i, t, ri)
-            fixing = [(cj, rest) for cj, rest in rests if cj]
-            if not fixing:
+            if residues is None:
                 total += n_i * np.maximum(high_j - low_j + 1, 0)
                 continue
-            cj, rest = fixing[0]
-            g = math.gcd(cj, N)
-            if rest % g:
-                continue
-            step = N // g
-            base = (rest // g) * pow(cj // g, -1, step) % step if step > 1 else 0
-            for rj in range(base, N, step):
-                if all((b * rj - r) % N == 0 for b, r in fixing):
-                    total += n_i * in_class(low_j, high_j, rj)
+            for rj in residues:
+                total += n_i * in_class(low_j, high_j, rj)
         out[where] = np.where(t >= low_i, total, 0)
     return out
 
@@ -361,29 +353,37 @@ def _roots_count(equations, low_i, low_j, t, has_j, N) -> int:
     high_j = t if has_j else low_j
     if t < low_i or high_j < low_j:
         return 0
-    rows = [(ci % N, cj % N, -(ct * t + c0) % N) for ci, cj, ct, c0 in equations]
+    rows = tuple((ci % N, cj % N, -(ct * t + c0) % N) for ci, cj, ct, c0 in equations)
     total = 0
     for ri in range(N):
         n_i = _in_class(low_i, t, ri, N)
         if not n_i:
             continue
-        rests = [(cj, (rhs - ci * ri) % N) for ci, cj, rhs in rows]
-        if any(cj == 0 and rest for cj, rest in rests):
-            continue
-        fixing = [(cj, rest) for cj, rest in rests if cj]
-        if not fixing:
+        residues = _j_residues(rows, ri, N)
+        if residues is None:
             total += n_i * (high_j - low_j + 1)
-            continue
-        cj, rest = fixing[0]
-        g = math.gcd(cj, N)
-        if rest % g:
-            continue
-        step = N // g
-        base = (rest // g) * pow(cj // g, -1, step) % step if step > 1 else 0
-        for rj in range(base, N, step):
-            if all((b * rj - r) % N == 0 for b, r in fixing):
-                total += n_i * _in_class(low_j, high_j, rj, N)
+        else:
+            total += sum(n_i * _in_class(low_j, high_j, rj, N) for rj in residues)
     return total
+
+
+@functools.lru_cache(maxsize=2**16)  # the same rows recur at every t of a residue class
+def _j_residues(rows: tuple, ri: int, N: int) -> tuple[int, ...] | None:
+    """The residues r_j mod N that solve every row ci r_i + cj r_j = rhs (mod N) at this r_i:
+    None when every r_j does (no row involves j), () when none does."""
+    rests = [(cj, (rhs - ci * ri) % N) for ci, cj, rhs in rows]
+    if any(cj == 0 and rest for cj, rest in rests):
+        return ()
+    fixing = [(cj, rest) for cj, rest in rests if cj]
+    if not fixing:
+        return None
+    cj, rest = fixing[0]
+    g = math.gcd(cj, N)
+    if rest % g:
+        return ()
+    step = N // g
+    base = (rest // g) * pow(cj // g, -1, step) % step if step > 1 else 0
+    return tuple(rj for rj in range(base, N, step) if all((b * rj - r) % N == 0 for b, r in fixing))
 
 
 def brute_force_count(setting: Setting, T: int, kind: str, partition, blocks) -> Fraction:
