@@ -219,7 +219,10 @@ def _verbatim_docstring(app, what, name, obj, options, lines):
 
 
 def _jobs() -> int:
-    return max(1, int(os.environ.get(JOBS) or os.cpu_count() or 1))
+    """``MESACHECK_BOOK_JOBS`` if it is a whole number (as ``MESACHECK_WORKERS`` is read), else
+    the machine's cores: a bad value must not end the build in a traceback."""
+    setting = os.environ.get(JOBS, "").strip()
+    return max(1, int(setting)) if setting.isdigit() else (os.cpu_count() or 1)
 
 
 def _parallel_execution(app, config):
