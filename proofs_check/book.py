@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,11 +151,15 @@ def build_book(
 ) -> Path:
     """Build the book with warnings as errors; return the path of its index.html.
 
-    Notebooks execute afresh (the build folder, with myst-nb's execution cache, is emptied
-    first), so every verdict is live; they execute in parallel, one kernel per core
-    (``MESACHECK_BOOK_JOBS`` sets another number; 1 executes them one by one). ``quiet=False``
+    Notebooks execute afresh, so every verdict is live; they execute in parallel, one kernel per
+    core (``MESACHECK_BOOK_JOBS`` sets another number; 1 executes them one by one). ``quiet=False``
     echoes Sphinx's output; ``progress`` shows a bar over the chapters as they execute. Raises
     ``RuntimeError`` with the causes and the end of Sphinx's output when the build fails.
+
+    Each build works in a private folder of its own under ``_build`` (its doctrees and myst-nb's
+    execution cache too), so two builds of one book never share a cache, and a build that was
+    killed leaves nothing the next one reads. Only a finished build is published, by renaming
+    its pages to ``_build/html`` under a lock.
     """
     if _module_missing("jupyter_book"):
         raise RuntimeError('the book needs its extra: pip install ".[book]"')
@@ -162,35 +167,105 @@ def build_book(
     if not (source / "_config.yml").is_file() or not (source / "_toc.yml").is_file():
         raise FileNotFoundError(f"{source} is not a book: it needs _config.yml and _toc.yml")
     output = source / "_build"
-    shutil.rmtree(output, ignore_errors=True)
-    env = {**os.environ, FULL_SETTINGS: "1" if full else "0"}
-    command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(source), "-W", "--keep-going"]
-    chapters = sum("kernelspec:" in path.read_text() for path in source.glob("*.md"))
-    lines: list[str] = []
-    with (
-        tqdm(total=chapters, desc="executing chapters", unit="chapter", disable=not progress) as bar,
-        subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as build,
-    ):
-        for line in build.stdout:
-            lines.append(line.rstrip("\n"))
-            if not quiet:
-                print(line, end="", file=sys.stderr)
-            executed = re.search(r"([\w.-]+)\.md: Executed notebook", line)
-            if executed:
-                bar.set_postfix_str(executed.group(1))
-                bar.update()
-    index = output / "html" / "index.html"
-    if build.returncode != 0 or not index.is_file():
-        causes = [
-            line
-            for line in lines
-            if re.search(r"WARNING|ERROR|Error|Traceback", line) and "IPKernelApp" not in line
-        ]
-        tail = "\n".join(lines[-40:])
-        raise RuntimeError("the book failed to build:\n" + "\n".join(causes[:40]) + "\n...\n" + tail)
-    return index
+    output.mkdir(exist_ok=True)
+    _remove_dead_builds(output)
+    with _private_build(output) as (private, lock):
+        env = {**os.environ, FULL_SETTINGS: "1" if full else "0"}
+        command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(source), "-W", "--keep-going"]
+        command += ["--path-output", str(private)]
+        chapters = sum("kernelspec:" in path.read_text() for path in source.glob("*.md"))
+        lines: list[str] = []
+        with (
+            tqdm(total=chapters, desc="executing chapters", unit="chapter", disable=not progress) as bar,
+            # the build holds the private folder's lock too: a build whose caller was killed keeps
+            # its folder while it runs on, and the next build removes the folder once it is gone
+            subprocess.Popen(
+                command,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                pass_fds=(lock,),
+            ) as build,
+        ):
+            for line in build.stdout:
+                lines.append(line.rstrip("\n"))
+                if not quiet:
+                    print(line, end="", file=sys.stderr)
+                executed = re.search(r"([\w.-]+)\.md: Executed notebook", line)
+                if executed:
+                    bar.set_postfix_str(executed.group(1))
+                    bar.update()
+        pages = private / "_build" / "html"
+        if build.returncode != 0 or not (pages / "index.html").is_file():
+            causes = [
+                line
+                for line in lines
+                if re.search(r"WARNING|ERROR|Error|Traceback", line) and "IPKernelApp" not in line
+            ]
+            tail = "\n".join(lines[-40:])
+            raise RuntimeError("the book failed to build:\n" + "\n".join(causes[:40]) + "\n...\n" + tail)
+        _publish(pages, output / "html", private / "replaced")
+    return output / "html" / "index.html"
+
+
+_PRIVATE = ".build-"  # a build's private folder under _build, beside its lock file (+ ".lock")
+
+
+@contextmanager
+def _builds_lock(output: Path):
+    """The lock (an exclusive ``flock`` on ``_build/.lock``) under which builds create, remove
+    and publish folders: short steps, so concurrent builds wait for each other only there."""
+    import fcntl
+
+    with open(output / ".lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
+def _private_build(output: Path):
+    """A new private folder under ``output`` and the open descriptor of its own lock, held (an
+    exclusive ``flock``) while the build runs; the folder is removed when the build ends."""
+    import fcntl
+    import tempfile
+
+    with _builds_lock(output):
+        lock = tempfile.NamedTemporaryFile(prefix=_PRIVATE, suffix=".lock", dir=output, delete=False)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        private = Path(lock.name).with_suffix("")
+        private.mkdir()
+    try:
+        yield private, lock.fileno()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
+
+
+def _remove_dead_builds(output: Path) -> None:
+    """Remove the private folders of builds that no longer run (nothing holds their lock): a
+    build killed with its caller, or whose caller was killed and which has finished since."""
+    import fcntl
+
+    with _builds_lock(output):
+        for path in output.glob(_PRIVATE + "*.lock"):
+            with open(path, "rb") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # a build that runs
+                    continue
+                shutil.rmtree(path.with_suffix(""), ignore_errors=True)
+                path.unlink()
+
+
+def _publish(pages: Path, html: Path, replaced: Path) -> None:
+    """Rename the finished ``pages`` to ``html``; the pages they replace are moved to
+    ``replaced`` (removed with the private folder)."""
+    with _builds_lock(html.parent):
+        if html.exists():
+            html.rename(replaced)
+        pages.rename(html)
 
 
 def _module_missing(name: str) -> bool:

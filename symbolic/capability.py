@@ -130,6 +130,9 @@ def test_loss(law: Distribution) -> sp.Expr:
     return _on_equal_diagonal(population_loss(law).xreplace({T: T_test}), law.d)
 
 
+test_loss.__test__ = False  # the paper's name; pytest must not collect it as a test
+
+
 @dataclass(frozen=True)
 class RecoveryCondition:
     """The recovery condition of one law: the trained p(T), the residual R(p(T)) at training

@@ -65,11 +65,13 @@ def test_a_failing_point_is_recorded_with_its_error_and_the_rest_answer(small):
     out, result = small
     failed = [row for row in result.rows if row["status"] != "ok"]
     assert [(row["x1"], row["r"]) for row in failed] == [("full-one", 1.0)]
-    # what only the command's run can tell is a failing point too, with the command's message
-    bad = run_sweep(
-        read_sweep('command = "limit"\n[fixed]\nd = 2\nT = 6\n[axes]\nr = [1.5]\n'), out / "bad", workers=1
-    )
-    assert bad.failed == 1 and "r must lie in (0, 1]" in bad.rows[0]["error"]
+    # what only the command's run can tell is a failing point too, with the command's message; a
+    # sweep whose every point fails writes its table and exits non-zero
+    spec = _write(out, 'command = "limit"\n[fixed]\nd = 2\nT = 6\n[axes]\nr = [1.5]\n')
+    bad = CliRunner().invoke(main, ["sweep", spec, "--out", str(out / "bad"), "--workers", "1"])
+    assert bad.exit_code == 1 and "every one of the 1 points failed" in bad.output, bad.output
+    assert "r must lie in (0, 1]" in bad.output and "Traceback" not in bad.output
+    assert (out / "bad" / "table.csv").read_text().count("\n") == 2  # the header and the point
     assert "emergence condition fails" in failed[0]["error"]
     assert all(isinstance(row["ab_exact"], float) for row in result.rows if row["status"] == "ok")
     # the tidy table on disk: one row per point, in Parquet and CSV, and the heatmap

@@ -87,3 +87,6 @@ def sweep(spec, out, scheduler, workers, as_json):
         *[f"{kind}: {path}" for kind, path in result.files.items()],
     ]
     emit(payload, as_json, lines)
+    if result.rows and result.failed == len(result.rows):
+        # the table is written; a sweep that computed nothing must not look like a success
+        raise click.ClickException(f"every one of the {result.failed} points failed (see the table)")

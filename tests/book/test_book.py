@@ -79,6 +79,75 @@ def test_a_failing_cell_fails_the_build(tmp_path):
         build_book(tmp_path)
 
 
+def _small_book(folder: Path) -> Path:
+    """A book of two chapters, so that the chapters execute in parallel as the real book's do."""
+    shutil.copy(BOOK / "_config.yml", folder)
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: second\n")
+    header = (BOOK / "setting.md").read_text().split("---\n")[1]
+    for stem in ("intro", "second"):
+        (folder / f"{stem}.md").write_text(
+            f"---\n{header}---\n\n# Chapter {stem}\n\n```{{code-cell}} ipython3\nprint('ran {stem}')\n```\n"
+        )
+    return folder
+
+
+def _built_as_written(index: Path) -> None:
+    html = index.parent
+    assert index.is_file() and "ran second" in (html / "second.html").read_text()
+    # nothing is left of the builds' private folders
+    assert sorted(p.name for p in html.parent.glob(".build-*")) == []
+
+
+def test_two_builds_of_one_book_at_once_both_pass(tmp_path):
+    if importlib.util.find_spec("jupyter_book") is None:
+        _missing('the book extra is not installed (pip install ".[book]")')
+    from concurrent.futures import ThreadPoolExecutor
+
+    book = _small_book(tmp_path)
+    with ThreadPoolExecutor(2) as pool:  # each build is a child process: the threads only wait
+        indexes = list(pool.map(lambda _: build_book(book), range(2)))
+    assert indexes[0] == indexes[1]
+    _built_as_written(indexes[0])
+
+
+def test_a_build_after_a_killed_build_passes(tmp_path):
+    if importlib.util.find_spec("jupyter_book") is None:
+        _missing('the book extra is not installed (pip install ".[book]")')
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    book = _small_book(tmp_path)
+    killed = subprocess.Popen(
+        [sys.executable, "-c", f"from proofs_check.book import build_book; build_book({str(book)!r})"],
+        start_new_session=True,
+    )
+    try:
+        # kill the caller once its build has started: the build itself runs on, orphaned
+        deadline = time.monotonic() + 120
+        while not list(book.glob("_build/.build-*/_build")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert list(book.glob("_build/.build-*/_build")), "the first build never started"
+        killed.kill()
+        killed.wait()
+        index = build_book(book)
+        assert index.is_file() and "ran second" in (index.parent / "second.html").read_text()
+    finally:
+        try:
+            os.killpg(killed.pid, signal.SIGKILL)  # the orphaned build, if it still runs
+        except ProcessLookupError:
+            pass
+    # a later build removes the killed build's folder once nothing runs in it
+    from proofs_check.book import _remove_dead_builds
+
+    deadline = time.monotonic() + 30
+    while list(book.glob("_build/.build-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the killed processes release their lock as they exit
+        _remove_dead_builds(book / "_build")
+    _built_as_written(index)
+
+
 def test_build_book_refuses_a_folder_that_is_not_a_book(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a book"):
         build_book(tmp_path)
