@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from .check import Check
 
-__all__ = ["ClaimFailed", "Verdict", "show_claim", "claim_map", "claims_markdown", "build_book", "setup"]
+__all__ = ["ClaimFailed", "Verdict", "full_settings", "show_claim", "claim_map", "claims_markdown", "build_book", "setup"]
 
 # Chapters run the claims at the quick settings (the build stays within minutes); `mesacheck book
 # --full` sets this variable and the chapters run them as `mesacheck check` does.
@@ -90,6 +90,11 @@ def _cell(value) -> str:
     return _escape(value)
 
 
+def full_settings() -> bool:
+    """Whether the book is being built at full settings (``mesacheck book --full``)."""
+    return os.environ.get(FULL_SETTINGS, "") not in ("", "0")
+
+
 def show_claim(name: str, *, quick: bool | None = None) -> Verdict:
     """Run the registered claim ``name`` and return its verdict; raise if it fails."""
     from .registry import CLAIMS, run_claim
@@ -98,7 +103,7 @@ def show_claim(name: str, *, quick: bool | None = None) -> Verdict:
     if name not in by_name:
         raise KeyError(f"no registered claim {name!r}")
     if quick is None:
-        quick = os.environ.get(FULL_SETTINGS, "") in ("", "0")
+        quick = not full_settings()
     check, seconds = run_claim(by_name[name], quick=quick)
     if not check.passed:
         raise ClaimFailed(f"claim {name} failed: {check.as_dict()}")

@@ -2,9 +2,15 @@
 
 * ``ci`` (default): derandomized and small, well inside CI's time;
 * ``thorough``: many examples, for local runs (tens of minutes).
+
+A test run shares the claims' verdicts between its workers and the book it builds (a fresh
+``MESACHECK_VERDICTS`` folder, see proofs_check.registry.run_claim): each claim runs once, by
+its test or by the chapter that shows it, whichever asks first, and both judge that verdict.
 """
 
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -36,3 +42,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_configure(config):
+    # the controlling process only (xdist's workers, started after this, inherit the folder)
+    if not hasattr(config, "workerinput") and "MESACHECK_VERDICTS" not in os.environ:
+        config.mesacheck_verdicts = os.environ["MESACHECK_VERDICTS"] = tempfile.mkdtemp(
+            prefix="mesacheck-verdicts-"
+        )
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "mesacheck_verdicts", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("MESACHECK_VERDICTS", None)

@@ -91,61 +91,66 @@ def _small_book(folder: Path) -> Path:
     return folder
 
 
-def _built_as_written(index: Path) -> None:
-    html = index.parent
-    assert index.is_file() and "ran second" in (html / "second.html").read_text()
-    # nothing is left of the builds' private folders
-    assert sorted(p.name for p in html.parent.glob(".build-*")) == []
-
-
-def test_two_builds_of_one_book_at_once_both_pass(tmp_path):
-    if importlib.util.find_spec("jupyter_book") is None:
-        _missing('the book extra is not installed (pip install ".[book]")')
-    from concurrent.futures import ThreadPoolExecutor
-
-    book = _small_book(tmp_path)
-    with ThreadPoolExecutor(2) as pool:  # each build is a child process: the threads only wait
-        indexes = list(pool.map(lambda _: build_book(book), range(2)))
-    assert indexes[0] == indexes[1]
-    _built_as_written(indexes[0])
-
-
-def test_a_build_after_a_killed_build_passes(tmp_path):
+@pytest.fixture(scope="module")
+def builds_beside_a_killed_one(tmp_path_factory):
+    """A small book: a build whose caller is killed once the build has started (the build runs
+    on, orphaned, in its folder), then two builds at the same time beside it."""
     if importlib.util.find_spec("jupyter_book") is None:
         _missing('the book extra is not installed (pip install ".[book]")')
     import signal
     import subprocess
     import sys
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
-    book = _small_book(tmp_path)
+    book = _small_book(tmp_path_factory.mktemp("small-book"))
     killed = subprocess.Popen(
         [sys.executable, "-c", f"from proofs_check.book import build_book; build_book({str(book)!r})"],
         start_new_session=True,
     )
     try:
-        # kill the caller once its build has started: the build itself runs on, orphaned
         deadline = time.monotonic() + 120
         while not list(book.glob("_build/.build-*/_build")) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.1)
         assert list(book.glob("_build/.build-*/_build")), "the first build never started"
         killed.kill()
         killed.wait()
-        index = build_book(book)
-        assert index.is_file() and "ran second" in (index.parent / "second.html").read_text()
+        with ThreadPoolExecutor(2) as pool:  # each build is a child process: the threads only wait
+            indexes = list(pool.map(lambda _: build_book(book), range(2)))
     finally:
         try:
             os.killpg(killed.pid, signal.SIGKILL)  # the orphaned build, if it still runs
         except ProcessLookupError:
             pass
-    # a later build removes the killed build's folder once nothing runs in it
+    return book, indexes
+
+
+# the two tests below judge one scenario: one worker runs it
+SMALL_BOOK_GROUP = pytest.mark.xdist_group("small-book")
+
+
+@SMALL_BOOK_GROUP
+def test_two_builds_of_one_book_at_once_both_pass(builds_beside_a_killed_one):
+    book, indexes = builds_beside_a_killed_one
+    assert indexes[0] == indexes[1] == book / "_build" / "html" / "index.html"
+    assert "ran second" in (indexes[0].parent / "second.html").read_text()
+
+
+@SMALL_BOOK_GROUP
+def test_a_build_after_a_killed_build_passes_and_removes_its_folder(builds_beside_a_killed_one):
+    import time
+
     from proofs_check.book import _remove_dead_builds
 
+    book, indexes = builds_beside_a_killed_one
+    assert indexes[0].is_file()
+    # the killed build's folder goes once nothing runs in it (its processes release its lock
+    # as they exit), as the next build would remove it
     deadline = time.monotonic() + 30
     while list(book.glob("_build/.build-*")) and time.monotonic() < deadline:
-        time.sleep(0.2)  # the killed processes release their lock as they exit
+        time.sleep(0.2)
         _remove_dead_builds(book / "_build")
-    _built_as_written(index)
+    assert sorted(p.name for p in book.glob("_build/.build-*")) == []
 
 
 def test_build_book_refuses_a_folder_that_is_not_a_book(tmp_path):

@@ -196,3 +196,14 @@ def test_the_moments_are_left_out_where_their_degree_6_nears_the_range_of_double
     X = sample_sequences(gaussian(1, 1), 20, 2000, np.random.default_rng(0))
     assert isinstance(simulate._prepare(X, steps=10**4), simulate._Moments)
     assert not isinstance(simulate._prepare(1e50 * X, steps=10**4), simulate._Moments)
+
+
+def test_the_moments_of_one_sample_are_computed_once_and_of_another_anew():
+    X = sample_sequences(gaussian(1, 1), 20, 500, np.random.default_rng(0))
+    first = simulate._prepare(X, steps=10**4)
+    assert simulate._prepare(X.copy(), steps=10**4) is first  # the same numbers: kept
+    other = X.copy()
+    other[0, 5, 0] += 1e-6  # one entry moved: new moments, and they see the change
+    moved = simulate._prepare(other, steps=10**4)
+    assert moved is not first and moved.constant != first.constant
+    np.testing.assert_allclose(moved.quartic, simulate._moments(other).quartic, rtol=0, atol=0)
