@@ -26,7 +26,16 @@ from tqdm.auto import tqdm
 
 from .check import Check
 
-__all__ = ["ClaimFailed", "Verdict", "full_settings", "show_claim", "claim_map", "claims_markdown", "build_book", "setup"]
+__all__ = [
+    "ClaimFailed",
+    "Verdict",
+    "full_settings",
+    "show_claim",
+    "claim_map",
+    "claims_markdown",
+    "build_book",
+    "setup",
+]
 
 # Chapters run the claims at the quick settings (the build stays within minutes); `mesacheck book
 # --full` sets this variable and the chapters run them as `mesacheck check` does.
