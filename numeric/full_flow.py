@@ -68,6 +68,8 @@ class FullModel:
         """z K^T (rows of z)."""
         K = self._K_operator
         if sparse.issparse(K):
+            if not np.iscomplexobj(K.data) and not np.any(z.imag):  # a real flow: half the work
+                return np.asarray((K @ z.real.T).T, dtype=complex)
             return np.asarray((K @ z.T).T, dtype=complex)
         if np.iscomplexobj(K):
             return z @ K
