@@ -17,11 +17,21 @@ which `mesacheck check` uses to hand its pool the longest claims first when its 
 timings of its own (proofs_check/runner.py).
     python benchmarks/check_profile.py --end-to-end [--runs quick-warm,full-cold] [--repeats 3]
         [--before-repeats 1]
+
+`mesacheck limit` (``--limit``): the whole process, the median of ``--repeats`` runs, warm in
+the paper's setting (``limit --x1 gaussian --d 5 --T 100``, run once more on the same cache
+folder first) and cold at ``--d 1000 --T 1000000`` (a fresh cache folder each run), with the
+import time of the command line (``python -X importtime -c "from proofs_check.cli import
+main"``) and of everything the warm run imports. The trees are byte-compiled first, as an
+installed package is. With ``--before-repeats`` above 0, the same for the tree at ``--before``.
+
+    python benchmarks/check_profile.py --limit [--repeats 3] [--before-repeats 3 --before COMMIT]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -100,39 +110,124 @@ def _profile(names, quick: bool) -> None:
         print("\n".join(lines[-9:]))
 
 
-def end_to_end(runs, repeats: int, before: str, before_repeats: int | None = None) -> None:
+@contextlib.contextmanager
+def _tree_at(commit: str):
+    """The repository at ``commit``, checked out in a temporary git worktree."""
     with tempfile.TemporaryDirectory() as folder:
         old = Path(folder) / "before"
         subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), before],
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), commit],
             check=True,
             capture_output=True,
         )
         try:
-            for run in runs:
-                quick = run.startswith("quick")
-                args = ["-c", CLI, "check", *(["--quick"] if quick else [])]
-                medians = {}
-                for label, tree in (("before", old), ("after", ROOT)):
-                    if label == "before" and before_repeats == 0:
-                        continue  # the after tree alone
-                    times = []
-                    for _ in range(repeats if label == "after" or before_repeats is None else before_repeats):
-                        with tempfile.TemporaryDirectory() as cache:
-                            if run.endswith("warm"):
-                                _run(args, tree, cache)  # fill the cache
-                            times.append(_run(args, tree, cache)[0])
-                    medians[label] = statistics.median(times)
-                    print(
-                        f"{run:10s} {label:6s}: "
-                        + ", ".join(f"{t:.1f}" for t in times)
-                        + f" s (median {medians[label]:.1f} s)",
-                        flush=True,
-                    )
-                if "before" in medians:
-                    print(f"{run:10s} ratio before / after: {medians['before'] / medians['after']:.1f}x")
+            yield old
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
+
+
+def end_to_end(runs, repeats: int, before: str, before_repeats: int | None = None) -> None:
+    with _tree_at(before) as old:
+        for run in runs:
+            quick = run.startswith("quick")
+            args = ["-c", CLI, "check", *(["--quick"] if quick else [])]
+            medians = {}
+            for label, tree in (("before", old), ("after", ROOT)):
+                if label == "before" and before_repeats == 0:
+                    continue  # the after tree alone
+                times = []
+                for _ in range(repeats if label == "after" or before_repeats is None else before_repeats):
+                    with tempfile.TemporaryDirectory() as cache:
+                        if run.endswith("warm"):
+                            _run(args, tree, cache)  # fill the cache
+                        times.append(_run(args, tree, cache)[0])
+                medians[label] = statistics.median(times)
+                print(
+                    f"{run:10s} {label:6s}: "
+                    + ", ".join(f"{t:.1f}" for t in times)
+                    + f" s (median {medians[label]:.1f} s)",
+                    flush=True,
+                )
+            if "before" in medians:
+                print(f"{run:10s} ratio before / after: {medians['before'] / medians['after']:.1f}x")
+
+
+LIMIT_WARM = ["limit", "--x1", "gaussian", "--d", "5", "--T", "100"]
+LIMIT_COLD = ["limit", "--d", "1000", "--T", "1000000"]
+
+
+def _import_ms(tree: Path, args=(), cache: str = "") -> tuple[float, float]:
+    """(ms to import the command line, ms of every import of ``args``' run), by -X importtime."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "MESACHECK_CACHE": cache or os.environ.get("MESACHECK_CACHE", ""),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            CLI if args else "from proofs_check.cli import main",
+            *args,
+        ],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    cli, total = 0.0, 0.0
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|")
+        if cumulative.strip().isdigit() and not name.startswith("  "):  # a top-level import
+            total += int(cumulative) / 1000
+            if name.strip() == "proofs_check.cli":
+                cli = int(cumulative) / 1000
+    return cli, total
+
+
+def _listed(times) -> str:
+    return ", ".join(f"{t:.2f}" for t in times)
+
+
+def limit_times(repeats: int, before: str, before_repeats: int) -> None:
+    """`mesacheck limit`, whole process: warm in the paper's setting, cold at d = 1000, T = 10^6."""
+    trees = [("after", ROOT, repeats)]
+    with contextlib.ExitStack() as stack:
+        if before_repeats:
+            trees.insert(0, ("before", stack.enter_context(_tree_at(before)), before_repeats))
+        medians: dict = {}
+        for label, tree, count in trees:
+            subprocess.run(
+                [sys.executable, "-m", "compileall", "-q", "symbolic", "numeric", "proofs_check"],
+                cwd=tree,
+                capture_output=True,
+            )
+            with tempfile.TemporaryDirectory() as cache:
+                _run(["-c", CLI, *LIMIT_WARM], tree, cache)  # fill the cache
+                warm = [_run(["-c", CLI, *LIMIT_WARM], tree, cache)[0] for _ in range(count)]
+                imports = [_import_ms(tree, LIMIT_WARM, cache) for _ in range(count)]
+            cold = []
+            for _ in range(count):
+                with tempfile.TemporaryDirectory() as cache:
+                    cold.append(_run(["-c", CLI, *LIMIT_COLD], tree, cache)[0])
+            cli_ms = statistics.median(c for c, _ in imports)
+            all_ms = statistics.median(t for _, t in imports)
+            medians[label] = (statistics.median(warm), statistics.median(cold))
+            print(
+                f"limit {label:6s} (load average {os.getloadavg()[0]:.2f}): "
+                f"warm d=5 T=100 {_listed(warm)} s (median {medians[label][0]:.2f} s); "
+                f"cold d=1000 T=1e6 {_listed(cold)} s (median {medians[label][1]:.2f} s); "
+                f"import of the command line {cli_ms:.0f} ms, every import of the warm run {all_ms:.0f} ms",
+                flush=True,
+            )
+        if "before" in medians:
+            warm_ratio = medians["before"][0] / medians["after"][0]
+            cold_ratio = medians["before"][1] / medians["after"][1]
+            print(f"limit ratio before / after: warm {warm_ratio:.2f}x, cold {cold_ratio:.2f}x")
 
 
 def main() -> None:
@@ -142,6 +237,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=3)
     parser.add_argument("--write-seconds", action="store_true")
     parser.add_argument("--end-to-end", action="store_true")
+    parser.add_argument("--limit", action="store_true", help="mesacheck limit, warm and cold")
     parser.add_argument("--runs", default="quick-warm,full-cold")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", default=BEFORE)
@@ -149,8 +245,10 @@ def main() -> None:
     parser.add_argument("--before-repeats", type=int, default=None, help="default: --repeats")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    if args.claims or not args.end_to_end:
+    if args.claims or not (args.end_to_end or args.limit):
         per_claim(args.settings.split(","), args.profile, args.write_seconds)
+    if args.limit:
+        limit_times(args.repeats, args.before, args.before_repeats or 0)
     if args.end_to_end:
         end_to_end(args.runs.split(","), args.repeats, args.before, args.before_repeats)
 

@@ -10,7 +10,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import mpmath
 import numpy as np
@@ -219,10 +219,7 @@ def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None) ->
     over the other slots; as an array indexed (c_1, .., c_n) by embedding index block * d + k."""
     n = len(slots)
     blocks_list = list(itertools.product((0, 1), repeat=n))
-    tuples = list(itertools.product(range(d), repeat=n))
-    partitions = sorted({set_partition(k) for k in tuples})
-    index = {p: m for m, p in enumerate(partitions)}
-    rows = np.array([index[set_partition(k)] for k in tuples])
+    partitions, rows = _partition_rows(d, n)
 
     def term(cells: dict, keep: tuple) -> np.ndarray:
         table = np.array([[float(cells.get((p, q), 0)) for q in blocks_list] for p in partitions])
@@ -245,6 +242,19 @@ def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None) ->
     # axes (k_1..k_n, q_1..q_n) -> (q_1, k_1, .., q_n, k_n), so that index = q * d + k
     order = [axis for m in range(n) for axis in (n + m, m)]
     return values.transpose(order).reshape((2 * d,) * n)
+
+
+@cache
+def _partition_rows(d: int, n: int) -> tuple[list, np.ndarray]:
+    """The set partitions of n slots that labellings by d coordinates produce, sorted, and the
+    index of each labelling's partition (the labellings in itertools.product order): the same
+    for every law, so computed once per (d, n)."""
+    tuples = list(itertools.product(range(d), repeat=n))
+    partitions = sorted({set_partition(k) for k in tuples})
+    index = {p: m for m, p in enumerate(partitions)}
+    rows = np.array([index[set_partition(k)] for k in tuples])
+    rows.setflags(write=False)
+    return partitions, rows
 
 
 @lru_cache(maxsize=16)

@@ -293,7 +293,7 @@ def validate(sweep: Sweep) -> None:
 
     from .cli import main
 
-    command = main.commands[sweep.command]
+    command = main.get_command(None, sweep.command)
     first = {name: values[0] for name, values in sweep.axes.items()}
     for name, values in sweep.axes.items():
         for value in values:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ._cache import disk_cached
 from .moments import Distribution
 from .population_loss import diagonal_parameters, population_loss
 
@@ -60,11 +61,25 @@ def gradient_flow(law: Distribution) -> GradientFlow:
     """
     loss = population_loss(law)
     a, b = diagonal_parameters(law.d)
+    return GradientFlow(law, loss, a + b, *_velocity_and_conserved(law))
+
+
+def _law_identity(law) -> tuple:
+    from .setting import as_setting
+
+    return as_setting(law).identity
+
+
+# ~0.1-0.2 s a law (the conserved quantities are solved for and checked), asked for by every
+# compiled flow of every process: derived once per machine (the law itself is not picklable)
+@disk_cached(key=_law_identity)
+def _velocity_and_conserved(law: Distribution) -> tuple[tuple, tuple]:
+    loss = population_loss(law)
+    a, b = diagonal_parameters(law.d)
     parameters = a + b
     poly = sp.Poly(loss, *_generators(parameters, loss))  # rational coefficients: fast diff
     velocity = tuple(-poly.diff(p).as_expr() for p in parameters)
-    flow = GradientFlow(law, loss, parameters, velocity, ())
-    return GradientFlow(law, loss, parameters, velocity, conserved_quantities(flow))
+    return velocity, conserved_quantities(GradientFlow(law, loss, parameters, velocity, ()))
 
 
 def conserved_quantities(flow: GradientFlow) -> tuple[sp.Expr, ...]:

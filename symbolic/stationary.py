@@ -18,10 +18,12 @@ saddle at the origin.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
 
+from ._cache import disk_cached
 from .flow import GradientFlow, gradient_flow
 from .moments import Distribution, exact_number, marginal
 from .population_loss import T, diagonal_parameters, population_loss
@@ -32,6 +34,7 @@ __all__ = [
     "Limit",
     "reduced_flow",
     "ab_limit",
+    "ab_limit_as_T_grows",
     "emergence_limit",
     "stationary_points",
     "a",
@@ -129,6 +132,11 @@ def reduced_flow(law: Distribution) -> ReducedFlow:
     """
     if law.exchangeable and law.d > _PATTERN_FROM:  # (with its rho_t, for a setting)
         return _reduced_by_patterns(law)
+    return _reduced_by_expansion(law)
+
+
+@functools.cache  # a law is immutable; the closed form, its limit and the compiled flow all ask
+def _reduced_by_expansion(law: Distribution) -> ReducedFlow:
     flow = gradient_flow(law)
     d = law.d
     A, B = flow.parameters[:d], flow.parameters[d:]
@@ -177,6 +185,13 @@ def _three_coordinate_terms_vanish() -> bool:
     return vanishes_at_every_length("quadratic", key)
 
 
+def _law_identity(law) -> tuple:
+    from .setting import as_setting
+
+    return as_setting(law).identity
+
+
+@disk_cached(key=_law_identity)
 def _reduced_by_patterns(law: Distribution) -> ReducedFlow:
     """eq-reduced-flow for an exchangeable law in d > 3 coordinates, from the diagonal loss
     of its marginal on 2 coordinates.
@@ -262,6 +277,17 @@ def ab_limit(law: Distribution) -> sp.Expr:
     (T - 2)/(sigma**2*(5*T + harmonic(T - 2) - 10))
     """
     return reduced_flow(law).ab_star
+
+
+@disk_cached(key=_law_identity)
+def ab_limit_as_T_grows(law: Distribution) -> sp.Expr:
+    """lim_{T -> oo} of :func:`ab_limit` (derived once per law: SymPy's limit takes ~0.1 s).
+
+    >>> from symbolic.moments import gaussian
+    >>> ab_limit_as_T_grows(gaussian(5))
+    1/(5*sigma**2)
+    """
+    return sp.limit(ab_limit(law), T, sp.oo)
 
 
 def stationary_points(law: Distribution, values: dict) -> list[dict]:

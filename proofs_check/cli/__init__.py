@@ -1,18 +1,21 @@
 """The ``mesacheck`` command line: theorem checks, closed-form limits, finite-sample runs.
 
 One module per command; what they share (reading the setting and its options, printing) is in
-``_common``."""
+``_common``. A command's module is imported only when that command runs (or the help lists
+them all), so that a command pays for no other command's imports."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
 import click
 
-from . import book, check, conditions, flow, limit, recovery, simulate, sweep
-
 __all__ = ["main"]
+
+# command name -> its module in this package (the command is the module's function of that name)
+_COMMANDS = ("limit", "check", "book", "simulate", "recovery", "conditions", "flow", "sweep")
 
 
 # click >= 8.2 raises this for a group called without arguments; older versions print the help
@@ -25,12 +28,18 @@ class _Group(click.Group):
     --json, with a non-zero exit: 2 for bad usage, 1 for the rest. Anything else is a bug and
     keeps its traceback."""
 
-    def invoke(self, ctx):
-        from numeric.flow import FlowDidNotConverge
+    def list_commands(self, ctx):
+        return sorted(_COMMANDS)
 
+    def get_command(self, ctx, name):
+        if name not in _COMMANDS:
+            return None
+        return getattr(importlib.import_module(f".{name}", __name__), name)
+
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (ValueError, FlowDidNotConverge, NotImplementedError, FloatingPointError) as error:
+        except _refusals() as error:
             raise click.ClickException(str(error)) from error
         except MemoryError as error:  # numpy's _ArrayMemoryError included
             raise click.ClickException(
@@ -56,6 +65,14 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _refusals() -> tuple:
+    """The library's refusals of bad input; a flow that did not converge among them only if the
+    flow module was loaded (else nothing can have raised it, and it is not imported for this)."""
+    flow = sys.modules.get("numeric.flow")
+    extra = (flow.FlowDidNotConverge,) if flow is not None else ()
+    return (ValueError, NotImplementedError, FloatingPointError, *extra)
+
+
 def _refuse(message: str, code: int, *, as_json: bool) -> None:
     message = " ".join(message.split())  # one line, whatever the source
     if as_json:
@@ -69,16 +86,3 @@ def _refuse(message: str, code: int, *, as_json: bool) -> None:
 @click.version_option(package_name="mesacheck")
 def main():
     """mesacheck: exact checks of mesa-optimization in linear transformers (Zheng et al., 2024)."""
-
-
-for _command in (
-    limit.limit,
-    check.check,
-    book.book,
-    simulate.simulate,
-    recovery.recovery,
-    conditions.conditions,
-    flow.flow,
-    sweep.sweep,
-):
-    main.add_command(_command)

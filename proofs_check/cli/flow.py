@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-import numpy as np
 
 from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
 from ._cost import announce, flow_cost, guard
@@ -51,6 +50,8 @@ def flow(
     as_json,
 ):
     """The exact full-parameter gradient flow: its limit, certificate and structure."""
+    import numpy as np
+
     from numeric.full_flow import (
         full_model,
         gradient_tolerance,
@@ -178,6 +179,8 @@ def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str, stationary
     the products a_j b_j = W^KQ[d+j, j] W^PV[j, j] of the flow's end: reached when the end is
     stationary and diagonal, and every product is within ``REACHED_RTOL`` of p*. None where p* is not defined
     (a law whose moments change under permuting coordinates)."""
+    import numpy as np
+
     from symbolic.symmetric_line import symmetric_line
 
     try:

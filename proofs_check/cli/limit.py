@@ -44,8 +44,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
 
     from numeric.bridge import evaluate
     from numeric.flow import integrate_flow
-    from symbolic.population_loss import T as T_symbol
-    from symbolic.stationary import NotExchangeableError, ab_limit, emergence_limit
+    from symbolic.stationary import NotExchangeableError, ab_limit, ab_limit_as_T_grows, emergence_limit
 
     start = time.perf_counter()
     T = setting.T
@@ -125,7 +124,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
         ab_flow = float(solution.ab[-1])
         general = ab_limit(setting.law)  # lim ab away from the saddle: the formula, in T
         saddle = closed.kind == "saddle"
-        asymptote = sp.S.Zero if saddle else sp.limit(general, T_symbol, sp.oo)
+        asymptote = sp.S.Zero if saddle else ab_limit_as_T_grows(setting.law)
         payload.update(
             {
                 "ab_closed_form": user(ab_exact, -2),
