@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sympy as sp
+from hypothesis import settings
 from hypothesis import strategies as st
 
 __all__ = [
+    "examples",
     "rationals",
     "real_atom_laws",
     "complex_atom_laws",
@@ -15,6 +17,15 @@ __all__ = [
     "process_settings",
     "noisy_settings",
 ]
+
+
+def examples(ci: int, *, otherwise: float = 1) -> int:
+    """max_examples for a costly property: ``ci`` in the ci profile (the default test run, where
+    the example count is paid on every run), else ``otherwise`` times the loaded profile's own
+    count, never fewer than ``ci`` (so ``thorough`` keeps its many examples)."""
+    if settings.get_current_profile_name() == "ci":
+        return ci
+    return max(ci, round(otherwise * settings().max_examples))
 
 
 def rationals(low: int = -3, high: int = 3, denominator: int = 8):

@@ -15,14 +15,17 @@ from symbolic.conditions import emergence_condition
 from symbolic.moments import iid, sparse
 from symbolic.population_loss import T
 from symbolic.stationary import ab_limit
-from tests.strategies import emergent_laws, process_settings, recovery_region_laws
+from tests.strategies import emergent_laws, examples, process_settings, recovery_region_laws
 
 # The flow runs at rtol 1e-12 and stops at relative Newton step 1e-13: 1e-9 is 1000x looser.
 RTOL, ATOL = 1e-9, 1e-12
-MANY = max(20, settings().max_examples * 5)  # these properties are cheap: 5x the profile
+MANY = max(20, settings().max_examples * 5)  # a cheap property (P3, ~0.05 s an example): 5x the profile
+# P1 and P4 derive and compile a law's flow per example (~0.3-0.9 s): the ci profile's 12
+# examples in the default run, 5x the profile's count otherwise (thorough: 1500, as before)
+COSTLY = examples(12, otherwise=5)
 
 
-@settings(max_examples=MANY)
+@settings(max_examples=COSTLY)
 @given(d=st.integers(1, 6), length=st.integers(3, 200), data=st.data())
 def test_p1_integrated_flow_limit_matches_the_closed_form_where_emergence_holds(d, length, data):
     law = data.draw(emergent_laws(d))
@@ -32,7 +35,10 @@ def test_p1_integrated_flow_limit_matches_the_closed_form_where_emergence_holds(
     np.testing.assert_allclose(flow, closed, rtol=RTOL, atol=ATOL)
 
 
-@settings(max_examples=MANY)
+# 20 in the ci profile (~0.1 s an example): 12 draw no law with two magnitudes, 20 draw all
+# three kinds (inside the condition, two magnitudes, overlapping supports); 5x the profile's
+# count otherwise
+@settings(max_examples=examples(20, otherwise=5))
 @given(recovers=st.booleans(), data=st.data())
 def test_p2_recovery_condition_holds_iff_the_limiting_error_vanishes(recovers, data):
     law = data.draw(recovery_region_laws(recovers))
@@ -72,7 +78,7 @@ def _seeded_atoms(seed):
     return Atoms(points, [sp.Rational(1, len(points))] * len(points))
 
 
-@settings(max_examples=MANY)
+@settings(max_examples=COSTLY)
 @given(
     d=st.integers(1, 3),
     length=st.integers(3, 100),

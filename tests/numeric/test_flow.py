@@ -5,7 +5,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numeric.bridge import evaluate
@@ -13,10 +13,13 @@ from numeric.flow import FlowDidNotConverge, integrate_flow, refine_limit
 from symbolic.moments import c, full_one, gaussian, sigma, sparse
 from symbolic.population_loss import T
 from symbolic.stationary import emergence_limit
-from tests.strategies import initializations
+from tests.strategies import examples, initializations
 
 # DOP853 at rtol 1e-12 stops within ~1e-11 of the limit: assert 1e-9 (100x margin)
 RTOL, ATOL = 1e-9, 1e-13
+# the properties that integrate flows of drawn laws, sizes and starts (~0.2-0.5 s an example) run 6
+# examples in the ci profile (P1 and P4 in tests/test_properties.py check the limit and its scaling
+# over more laws), the profile's own count otherwise
 
 families = st.sampled_from(["gaussian", "sparse", "full-one"])
 
@@ -25,6 +28,7 @@ def _law(name, d):
     return {"gaussian": gaussian, "sparse": sparse, "full-one": full_one}[name](d)
 
 
+@settings(max_examples=examples(6))
 @given(families, st.integers(1, 5), st.integers(3, 200), st.floats(0.3, 3.0), initializations())
 def test_flow_limit_matches_closed_form(family, d, length, scale, start):
     law = _law(family, d)
@@ -38,6 +42,7 @@ def test_flow_limit_matches_closed_form(family, d, length, scale, start):
     assert solution.conserved_drift < 1e-9
 
 
+@settings(max_examples=examples(6))
 @given(st.integers(1, 4), st.integers(3, 60), st.floats(0.5, 2.0), st.floats(0.5, 3.0))
 def test_rescaling_x1_by_s_rescales_the_limit_by_one_over_s_squared(d, length, scale, s):
     law = gaussian(d)
@@ -57,6 +62,7 @@ def test_permuting_coordinates_permutes_the_solution(permutation):
     np.testing.assert_allclose(two, one[order], rtol=1e-8, atol=1e-10)
 
 
+@settings(max_examples=examples(6))
 @given(initializations(), initializations())
 def test_limit_of_ab_does_not_depend_on_the_start_within_the_basin(one, two):
     law, values = gaussian(2), {T: 40, sigma: 1}
