@@ -36,10 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "ea936f0"  # the commit issue 12 started from
-CLI = "from proofs_check.cli import main; main()"
+CLI = "from mesacheck.proofs_check.cli import main; main()"
 PER_CLAIM = """
 import json, sys, time
-from proofs_check.registry import CLAIMS
+from mesacheck.proofs_check.registry import CLAIMS
 quick = sys.argv[1] == "quick"
 out = {}
 for claim in CLAIMS:
@@ -84,7 +84,7 @@ def per_claim(settings, profile: int, write_seconds: bool = False) -> None:
 
 def _profile(names, quick: bool) -> None:
     sys.path.insert(0, str(ROOT))
-    from proofs_check.registry import CLAIMS
+    from mesacheck.proofs_check.registry import CLAIMS
 
     for claim in (c for c in CLAIMS if c.__name__ in names):
         profiler = cProfile.Profile()

@@ -173,7 +173,7 @@ def _cap_memory():
 def replay(args: list[str], workdir: str) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    command = [sys.executable, "-c", "from proofs_check.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from mesacheck.proofs_check.cli import main; main()", *args]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(

@@ -257,7 +257,7 @@ def emergence_limit(law: Distribution, a_init, b_init, *, T_value=None) -> Limit
 def ab_limit(law: Distribution) -> sp.Expr:
     """p* = lim a(tau) b(tau) from any start that reaches the mesa-optimizer (thm-emergence).
 
-    >>> from symbolic.moments import gaussian, sigma
+    >>> from mesacheck.symbolic.moments import gaussian, sigma
     >>> ab_limit(gaussian(2))
     (T - 2)/(sigma**2*(5*T + harmonic(T - 2) - 10))
     """

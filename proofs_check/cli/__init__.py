@@ -26,7 +26,7 @@ class _Group(click.Group):
     keeps its traceback."""
 
     def invoke(self, ctx):
-        from numeric.flow import FlowDidNotConverge
+        from mesacheck.numeric.flow import FlowDidNotConverge
 
         try:
             return super().invoke(ctx)

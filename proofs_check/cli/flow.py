@@ -51,7 +51,7 @@ def flow(
     as_json,
 ):
     """The exact full-parameter gradient flow: its limit, certificate and structure."""
-    from numeric.full_flow import (
+    from mesacheck.numeric.full_flow import (
         full_model,
         gradient_tolerance,
         integrate_full_flow,
@@ -59,7 +59,7 @@ def flow(
         random_initialization,
         structure_of,
     )
-    from numeric.simulate import diagonal_initialization
+    from mesacheck.numeric.simulate import diagonal_initialization
 
     if not full:
         raise click.UsageError(
@@ -178,7 +178,7 @@ def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str, stationary
     the products a_j b_j = W^KQ[d+j, j] W^PV[j, j] of the flow's end: reached when the end is
     stationary and diagonal, and every product is within ``REACHED_RTOL`` of p*. None where p* is not defined
     (a law whose moments change under permuting coordinates)."""
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     try:
         p_star = float(symmetric_line(setting, T).ab_star)
