@@ -9,8 +9,8 @@ derivations; ``mesacheck.numeric``: flows, quadrature and the finite-sample simu
   :func:`circle`, :func:`roots_of_unity`, :func:`random_modulus`, :func:`modulus_atoms`; noise
   :class:`Noise`;
 * the theorems, exact in the training length ``T`` (a SymPy symbol): :func:`ab_limit` and
-  :func:`emergence_limit` (the limit of a b, closed form), :func:`symmetric_line` (the mesa-optimizer p* in any setting), :func:`emergence_condition`,
-  :func:`recovery_condition`;
+  :func:`emergence_limit` (the limit of a b, closed form), :func:`symmetric_line` (the
+  mesa-optimizer p* in any setting), :func:`emergence_condition`, :func:`recovery_condition`;
 * the numeric routes: :func:`integrate_flow`, :func:`full_model` and
   :func:`integrate_full_flow`, :func:`simulate_training`;
 * the checks: :class:`Check`, ``CLAIMS`` and :func:`run_claim`.
