@@ -147,10 +147,15 @@ def test_an_existing_scheduler_on_loopback_gives_the_same_table(tmp_path, small)
     address = f"tcp://127.0.0.1:{port}"
     common = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     scheduler = subprocess.Popen(
-        ["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common
+        # this Python's dask (the one that has this mesacheck), not whichever `dask` is on PATH
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--no-dashboard"],
+        **common,
     )
     worker = subprocess.Popen(
-        ["dask", "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"], **common
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1"]
+        + ["--no-dashboard"],
+        **common,
     )
     try:
         result = CliRunner().invoke(
