@@ -15,10 +15,10 @@ import math
 
 import sympy as sp
 
-from numeric.bridge import evaluate
-from symbolic.moments import full_one, gaussian
-from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.symbolic.moments import full_one, gaussian
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import ab_limit
 
 LENGTHS = [3, 10, 30, 100, 300, 1_000, 10_000, 100_000]
 

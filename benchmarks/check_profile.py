@@ -21,7 +21,7 @@ timings of its own (proofs_check/runner.py).
 `mesacheck limit` (``--limit``): the whole process, the median of ``--repeats`` runs, warm in
 the paper's setting (``limit --x1 gaussian --d 5 --T 100``, run once more on the same cache
 folder first) and cold at ``--d 1000 --T 1000000`` (a fresh cache folder each run), with the
-import time of the command line (``python -X importtime -c "from proofs_check.cli import
+import time of the command line (``python -X importtime -c "from mesacheck.proofs_check.cli import
 main"``) and of everything the warm run imports. The trees are byte-compiled first, as an
 installed package is. With ``--before-repeats`` above 0, the same for the tree at ``--before``.
 
@@ -46,10 +46,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "ea936f0"  # the commit issue 12 started from
-CLI = "from proofs_check.cli import main; main()"
+CLI = "from mesacheck.proofs_check.cli import main; main()"
 PER_CLAIM = """
 import json, sys, time
-from proofs_check.registry import CLAIMS
+from mesacheck.proofs_check.registry import CLAIMS
 quick = sys.argv[1] == "quick"
 out = {}
 for claim in CLAIMS:
@@ -94,7 +94,7 @@ def per_claim(settings, profile: int, write_seconds: bool = False) -> None:
 
 def _profile(names, quick: bool) -> None:
     sys.path.insert(0, str(ROOT))
-    from proofs_check.registry import CLAIMS
+    from mesacheck.proofs_check.registry import CLAIMS
 
     for claim in (c for c in CLAIMS if c.__name__ in names):
         profiler = cProfile.Profile()
@@ -169,7 +169,7 @@ def _import_ms(tree: Path, args=(), cache: str = "") -> tuple[float, float]:
             "-X",
             "importtime",
             "-c",
-            CLI if args else "from proofs_check.cli import main",
+            CLI if args else "from mesacheck.proofs_check.cli import main",
             *args,
         ],
         cwd=tree,
@@ -184,7 +184,7 @@ def _import_ms(tree: Path, args=(), cache: str = "") -> tuple[float, float]:
         _, cumulative, name = line.split("|")
         if cumulative.strip().isdigit() and not name.startswith("  "):  # a top-level import
             total += int(cumulative) / 1000
-            if name.strip() == "proofs_check.cli":
+            if name.strip() == "mesacheck.proofs_check.cli":
                 cli = int(cumulative) / 1000
     return cli, total
 

@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 
-from numeric.full_flow import full_model, integrate_full_flow, random_initialization
-from numeric.simulate import diagonal_initialization, loss_and_gradient, sample_sequences
-from symbolic.moments import full_one, gaussian
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow, random_initialization
+from mesacheck.numeric.simulate import diagonal_initialization, loss_and_gradient, sample_sequences
+from mesacheck.symbolic.moments import full_one, gaussian
 
 
 def _median_seconds(function, repeats):

@@ -6,6 +6,8 @@ with no nan or inf in the answer, or a non-zero exit with one line of output (a 
 an "error" field under --json).
 
     python benchmarks/hostile_inputs.py [--only SUBSTRING]
+
+It replays the installed mesacheck (pip install -e . for the working tree).
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 MEMORY_CAP = 1 << 30  # bytes of address space per run
 TIMEOUT = 10.0  # seconds per run
 NON_FINITE = re.compile(r"(?<![\w.])[-+]?(nan|inf)(?![\w])", re.IGNORECASE)
@@ -172,8 +172,7 @@ def _cap_memory():
 
 def replay(args: list[str], workdir: str) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    command = [sys.executable, "-c", "from proofs_check.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from mesacheck.proofs_check.cli import main; main()", *args]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(

@@ -7,10 +7,10 @@ integrated flow) is compared with the closed form evaluated here at 50 digits by
     lim ab = (T - 2) / (sigma^2 (5 T + (d - 1) H_{T-2} - 10)),
 
 the paper's form at d = 5 for general d. This script derives that form itself: the reduced loss of
-the diagonal model expanded in all 2d parameters (symbolic.population_loss, symbolic.stationary,
-with the law marked not exchangeable so that no shortcut is taken) at d = 1..4 must equal it
-exactly, and the exact finite sums over positions (symbolic.symmetric_line) must equal it at
-d = 2, 5, 1000 and T = 5, 12, 40.
+the diagonal model expanded in all 2d parameters (mesacheck.symbolic.population_loss,
+mesacheck.symbolic.stationary, with the law marked not exchangeable so that no shortcut is
+taken) at d = 1..4 must equal it exactly, and the exact finite sums over positions
+(mesacheck.symbolic.symmetric_line) must equal it at d = 2, 5, 1000 and T = 5, 12, 40.
 
 Run: python benchmarks/large_T.py [--runs 3]
 """
@@ -37,10 +37,10 @@ from pathlib import Path  # noqa: E402
 import mpmath  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from symbolic.moments import gaussian, sigma  # noqa: E402
-from symbolic.population_loss import T  # noqa: E402
-from symbolic.stationary import ab_limit  # noqa: E402
-from symbolic.symmetric_line import symmetric_line  # noqa: E402
+from mesacheck.symbolic.moments import gaussian, sigma  # noqa: E402
+from mesacheck.symbolic.population_loss import T  # noqa: E402
+from mesacheck.symbolic.stationary import ab_limit  # noqa: E402
+from mesacheck.symbolic.symmetric_line import symmetric_line  # noqa: E402
 
 LENGTH = 10**6
 DIMENSIONS = (5, 1000)
@@ -61,7 +61,7 @@ def derive_general_form() -> None:
                 raise SystemExit(f"the general form is wrong at d = {d}, T = {length}: {exact}")
     print(f"closed form: lim ab = {sp.sstr(GENERAL)}")
     print("  equal to the expanded diagonal loss at d = 1..4 (symbolically) and to the exact position")
-    print("  sums (symbolic.symmetric_line) at d = 2, 5, 1000 and T = 5, 12, 40")
+    print("  sums (mesacheck.symbolic.symmetric_line) at d = 2, 5, 1000 and T = 5, 12, 40")
 
 
 def closed_form_50_digits(d: int, length: int) -> mpmath.mpf:

@@ -5,9 +5,9 @@ For Gaussian (sigma = 1), sparse (c = 1) and full-one (masked) tokens at d = 5, 
 each setting (r = 0.9, 0.95, 0.99; the last-position loss; circular complex noise s = 0.5 and
 1; W on the N-th roots of unity, N = 2 and 3; a random modulus: lambda uniform in the unit disk,
 and |lambda| in {0.9, 1}) it prints:
-- p* = beta / alpha, exact (symbolic.symmetric_line: an exact finite sum over positions);
-- the diagonal model's flow (numeric.diagonal_flow) and, where the full model keeps the
-  diagonal, the full flow of every entry (numeric.full_flow), with relative errors;
+- p* = beta / alpha, exact (mesacheck.symbolic.symmetric_line: an exact finite sum over positions);
+- the diagonal model's flow (mesacheck.numeric.diagonal_flow) and, where the full model keeps the
+  diagonal, the full flow of every entry (mesacheck.numeric.full_flow), with relative errors;
 - the median wall time of `mesacheck limit` in that setting (3 runs, warm derivation cache).
 Then the engine against quadrature (loss and both gradients) on random complex atom laws, with
 and without noise (Gauss-Hermite over the noise), and the median time of the exact full
@@ -30,13 +30,13 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from numeric.bridge import full_model_arrays  # noqa: E402
-from numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient  # noqa: E402
-from numeric.full_flow import FullModel, full_model, integrate_full_flow  # noqa: E402
-from numeric.quadrature import quadrature_loss_and_gradient  # noqa: E402
-from numeric.simulate import diagonal_initialization  # noqa: E402
-from symbolic.moments import Atoms, full_one, gaussian, sparse  # noqa: E402
-from symbolic.setting import (  # noqa: E402
+from mesacheck.numeric.bridge import full_model_arrays  # noqa: E402
+from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient  # noqa: E402
+from mesacheck.numeric.full_flow import FullModel, full_model, integrate_full_flow  # noqa: E402
+from mesacheck.numeric.quadrature import quadrature_loss_and_gradient  # noqa: E402
+from mesacheck.numeric.simulate import diagonal_initialization  # noqa: E402
+from mesacheck.symbolic.moments import Atoms, full_one, gaussian, sparse  # noqa: E402
+from mesacheck.symbolic.setting import (  # noqa: E402
     Noise,
     Setting,
     circle,
@@ -44,7 +44,7 @@ from symbolic.setting import (  # noqa: E402
     random_modulus,
     roots_of_unity,
 )
-from symbolic.symmetric_line import symmetric_line  # noqa: E402
+from mesacheck.symbolic.symmetric_line import symmetric_line  # noqa: E402
 
 SETTINGS = {
     "r = 0.9": ({"phases": circle("0.9")}, ["--r", "0.9"]),

@@ -1,7 +1,7 @@
 """The finite-sample simulator's cost per gradient-descent step, before and after the moments.
 
-Before: numeric.simulate as of commit 1cfc3d3, copied below (``old_loss_and_gradient``), with the
-sequences' Gram matrices kept between steps. After: the current numeric.simulate, both ways it
+Before: mesacheck.numeric.simulate as of commit 1cfc3d3, copied below (``old_loss_and_gradient``), with the
+sequences' Gram matrices kept between steps. After: the current mesacheck.numeric.simulate, both ways it
 can step: directly on the kept Gram matrices, or on the loss's moments computed once
 (``_moments``); ``_prepare`` picks the cheaper for the given number of steps.
 
@@ -12,7 +12,7 @@ evaluation (ms) each way; the cost per step of --steps steps with the preparatio
 them, before and after (the way training takes), and their ratio; and the largest relative
 difference in loss and gradient between before and after.
 
-Then one evaluation over the exact quadrature's weighted sequences (numeric.quadrature, what the
+Then one evaluation over the exact quadrature's weighted sequences (mesacheck.numeric.quadrature, what the
 check's quadrature claims run), by the Gram matrices and by the attention scores
 (``_scores_pay`` picks), with their ratio and largest relative difference.
 
@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-import numeric.simulate as simulate
-from symbolic.moments import gaussian
+import mesacheck.numeric.simulate as simulate
+from mesacheck.symbolic.moments import gaussian
 
 # --- before: numeric/simulate.py at 1cfc3d3 (its _embed, _gram, _forward, loss_and_gradient) ---
 _OLD_CHUNK = 200
@@ -127,7 +127,7 @@ def measure(d, T, m, steps, repeats):
 
 
 def quadrature_case(d, T, repeats):
-    from numeric.quadrature import _sequences
+    from mesacheck.numeric.quadrature import _sequences
 
     X, weights, rho, omega = _sequences(gaussian(d), T, {"sigma": 1})
     rng = np.random.default_rng(1)

@@ -28,7 +28,7 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from proofs_check.sweep import read_sweep, run_sweep  # noqa: E402
+from mesacheck.proofs_check.sweep import read_sweep, run_sweep  # noqa: E402
 
 FIGURE5 = Path(__file__).resolve().parent.parent / "book" / "sweeps" / "figure5.toml"
 LAWS = ("Gaussian", "sparse", "mu = 0.05", "mu = 0.3")  # the book's sweep has mu = 0.01 too

@@ -1,4 +1,4 @@
-"""The one bridge from symbolic to numeric code: every formula crosses here, via lambdify.
+"""The one bridge from mesacheck.symbolic to numeric code: every formula crosses here, via lambdify.
 
 Numeric code never retypes a formula; it asks this module for a compiled version of an
 expression from :mod:`symbolic`, with T and the law's parameters fixed to given values.
@@ -16,12 +16,18 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symbolic.flow import gradient_flow
-from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, set_partition, slot_moment, target_moment
-from symbolic.moments import Distribution, exact_number
-from symbolic.noise_counts import noise_counts, noise_weights
-from symbolic.process_counts import setting_counts
-from symbolic.setting import Setting, as_setting
+from mesacheck.symbolic.flow import gradient_flow
+from mesacheck.symbolic.full_model import (
+    LINEAR_SLOTS,
+    QUADRATIC_SLOTS,
+    set_partition,
+    slot_moment,
+    target_moment,
+)
+from mesacheck.symbolic.moments import Distribution, exact_number
+from mesacheck.symbolic.noise_counts import noise_counts, noise_weights
+from mesacheck.symbolic.process_counts import setting_counts
+from mesacheck.symbolic.setting import Setting, as_setting
 
 __all__ = [
     "CompiledFlow",
@@ -59,7 +65,7 @@ def compile_flow(law: Distribution, values: dict, *, module: str = "numpy") -> C
 
 def compile_symmetric_flow(law: Distribution, values: dict, *, module: str = "numpy") -> CompiledFlow:
     """The flow of an exchangeable law restricted to its invariant manifold a_j = a, b_j = b
-    (:func:`symbolic.stationary.reduced_flow`): the gradient flow of the loss per coordinate
+    (:func:`mesacheck.symbolic.stationary.reduced_flow`): the gradient flow of the loss per coordinate
     f(a b), since dL/da_j = (1/d) d/da L(a, ..., a; b, ..., b) there. Its cost does not grow
     with d. Compiled in the state y = (u, v) = (a + b, a - b) with the loss 2 f, whose gradient
     flow is the same curve at the same speed: every term of d(2f)/du has the factor u, so the
@@ -70,7 +76,7 @@ def compile_symmetric_flow(law: Distribution, values: dict, *, module: str = "nu
 
 @lru_cache(maxsize=64)
 def _compile_symmetric(law: Distribution, values: tuple, module: str) -> CompiledFlow:
-    from symbolic.stationary import p, reduced_flow
+    from mesacheck.symbolic.stationary import p, reduced_flow
 
     u, v = sp.symbols("u v", real=True)
     loss = 2 * reduced_flow(law).loss().subs(p, (u**2 - v**2) / 4)  # a b = (u^2 - v^2) / 4
@@ -177,7 +183,7 @@ def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
 
 @dataclass(frozen=True)
 class FullModelArrays:
-    """The coefficients of the full model's loss (:mod:`symbolic.full_model`) as arrays:
+    """The coefficients of the full model's loss (:mod:`mesacheck.symbolic.full_model`) as arrays:
     L = 1/2 sum_r z_r^H K z_r - Re sum_r J[r] . z_r + constant, z_r = W^PV[r, :] (x) W^KQ,
     flattened over (c, a, b) with embedding indices 0..2d-1."""
 
@@ -215,7 +221,7 @@ def _numeric_moment(law: Distribution, values: tuple):
 def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None) -> np.ndarray:
     """sum over coordinate tuples k and block tuples of moment(k) * count(partition(k), blocks),
     plus, with noise, sum over noise slots nu of the noise weight w_nu(partition(k), blocks)
-    (floats, :func:`symbolic.noise_counts.noise_weights` at the law's values) times the moment
+    (floats, :func:`mesacheck.symbolic.noise_counts.noise_weights` at the law's values) times the moment
     over the other slots; as an array indexed (c_1, .., c_n) by embedding index block * d + k."""
     n = len(slots)
     blocks_list = list(itertools.product((0, 1), repeat=n))
@@ -288,7 +294,7 @@ def _number(expr, values: tuple) -> float:
 def normalization(setting, T: int) -> np.ndarray:
     """rho_t for t = 2..T-1 (the model's normalization under ``setting``, or a law's), as floats.
 
-    >>> from symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.moments import gaussian
     >>> normalization(gaussian(2), 5)
     array([1., 2., 3.])
     """
@@ -299,8 +305,8 @@ def normalization(setting, T: int) -> np.ndarray:
 def position_weights(setting, T: int) -> np.ndarray:
     """omega_t for t = 2..T-1: the weight of position t in the loss (1 everywhere in the paper).
 
-    >>> from symbolic.moments import gaussian
-    >>> from symbolic.setting import Setting
+    >>> from mesacheck.symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.setting import Setting
     >>> position_weights(Setting(gaussian(2), positions="last"), 5)
     array([0., 0., 1.])
     """

@@ -1,7 +1,7 @@
 """The gradient flow of the diagonal model under any setting, from the full model's exact loss.
 
 The diagonal model keeps only the diagonals a_j = W^KQ[d+j, j] and b_j = W^PV[j, j] (the
-paper's Section 4 model); its flow is the full gradient (:class:`numeric.full_flow.FullModel`,
+paper's Section 4 model); its flow is the full gradient (:class:`mesacheck.numeric.full_flow.FullModel`,
 exact under the setting) read on those 2d entries. Where the full flow stays diagonal the two
 agree; where it does not (W with real entries +-1, see the roots-of-unity extension) this is
 still the flow of the paper's diagonal model, the object its theorems speak of.

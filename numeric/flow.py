@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from symbolic.moments import Distribution
+from mesacheck.symbolic.moments import Distribution
 
 from .bridge import compile_flow, compile_symmetric_flow
 
@@ -107,7 +107,7 @@ def integrate_flow(
 
     ``symmetric=True`` (an exchangeable law, where the diagonal start never leaves a_j = a,
     b_j = b: permuting coordinates is a symmetry of L) integrates the flow on that manifold,
-    state (a, b) (:func:`numeric.bridge.compile_symmetric_flow`): its cost does not grow with
+    state (a, b) (:func:`mesacheck.numeric.bridge.compile_symmetric_flow`): its cost does not grow with
     d, and the solution's ``ab`` is the mean of a_j b_j as before.
     """
     if symmetric and not law.exchangeable:
@@ -115,7 +115,7 @@ def integrate_flow(
     if symmetric and start is not None:
         raise ValueError("the symmetric flow starts on a_j = a0, b_j = b0")
     y0 = _diagonal_start(law.d, a0, b0) if start is None else np.asarray(start, dtype=float)
-    if symmetric:  # the state (u, v) = (a + b, a - b) of numeric.bridge.compile_symmetric_flow
+    if symmetric:  # the state (u, v) = (a + b, a - b) of mesacheck.numeric.bridge.compile_symmetric_flow
         y0 = np.array([float(a0) + float(b0), float(a0) - float(b0)])
     if not np.all(np.isfinite(y0)):
         raise ValueError("the initialization must be finite")

@@ -1,7 +1,7 @@
 """The exact gradient flow of the full model: every entry of W^KQ and W^PV, complex.
 
 The loss and its gradient come from the exact coefficients K and J assembled by
-:func:`numeric.bridge.full_model_arrays`; the flow is integrated with ``solve_ivp`` on the real
+:func:`mesacheck.numeric.bridge.full_model_arrays`; the flow is integrated with ``solve_ivp`` on the real
 and imaginary parts of all 6 d^2 entries, with the reference's optional masking of the
 off-diagonal entries of the prediction blocks.
 """
@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 from scipy.integrate import solve_ivp
 
-from symbolic.moments import Distribution
+from mesacheck.symbolic.moments import Distribution
 
 from .bridge import FullModelArrays, full_model_arrays
 from .flow import FlowDidNotConverge
@@ -98,7 +98,7 @@ class FullModel:
 
     def gradient(self, W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """2 dL/d conj(W) for each matrix: its real part is dL/d Re W, its imaginary part dL/d Im W
-        (the convention of :func:`numeric.simulate.loss_and_gradient`)."""
+        (the convention of :func:`mesacheck.numeric.simulate.loss_and_gradient`)."""
         n = 2 * self.d
         z = self._z(W_KQ, W_PV)
         g = (self._apply_K(z) - self.arrays.J.conj()).reshape(self.d, n, n, n)  # 2 dL/d conj z

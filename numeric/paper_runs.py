@@ -5,7 +5,7 @@ runs it, and the exact population flow rescaled to its gradient-descent steps (t
 :func:`reproduce_run` returns the finite-sample log beside the exact flow's a b, the exact
 expected ratio Re(y_{T-1} / x_T) and the exact test loss at the same steps: along the flow from
 an equal diagonal start a_j b_j = a b for every j, so both metrics are functions of a b alone
-(:mod:`symbolic.capability`).
+(:mod:`mesacheck.symbolic.capability`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symbolic.capability import expected_ratio, p, test_loss
-from symbolic.moments import Distribution, gaussian, sparse
-from symbolic.stationary import emergence_limit
+from mesacheck.symbolic.capability import expected_ratio, p, test_loss
+from mesacheck.symbolic.moments import Distribution, gaussian, sparse
+from mesacheck.symbolic.stationary import emergence_limit
 
 from .bridge import evaluate
 from .flow import integrate_flow

@@ -18,8 +18,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symbolic.moments import DEFAULT_RHO, Distribution
-from symbolic.setting import UNIT_CIRCLE, Noise, PhaseLaw, as_setting
+from mesacheck.symbolic.moments import DEFAULT_RHO, Distribution
+from mesacheck.symbolic.setting import UNIT_CIRCLE, Noise, PhaseLaw, as_setting
 
 from .bridge import evaluate, normalization, position_weights
 from .simulate import loss_and_gradient, sequence_losses
@@ -60,7 +60,7 @@ def token_nodes(law: Distribution, values: dict | None = None) -> tuple[np.ndarr
         )
         nodes = np.concatenate([np.eye(d), -np.eye(d)]) * scale
         return nodes.astype(complex), np.full(2 * d, 1.0 / (2 * d))
-    if len(law.key) == 3 and law.key[0] == "signs":  # symbolic.conditions.product_law
+    if len(law.key) == 3 and law.key[0] == "signs":  # mesacheck.symbolic.conditions.product_law
         first_nodes, first_weights = token_nodes(law.key[1], values)
         signs = np.array(list(itertools.product((1.0, -1.0), repeat=d - law.key[1].d)))
         nodes = np.concatenate(

@@ -24,8 +24,8 @@ import numpy as np
 import sympy as sp
 from tqdm.auto import tqdm
 
-from symbolic.moments import Distribution
-from symbolic.setting import PhaseLaw, as_setting
+from mesacheck.symbolic.moments import Distribution
+from mesacheck.symbolic.setting import PhaseLaw, as_setting
 
 from .bridge import normalization, position_weights
 
@@ -92,7 +92,7 @@ def sample_initial_tokens(law: Distribution, m: int, rng: np.random.Generator) -
 def sample_phases(phases: PhaseLaw, shape, rng: np.random.Generator, T: int) -> np.ndarray:
     """Draws of W's diagonal entries for sequences of length T: r exp(i theta), theta ~ U[0, 2
     pi), with r fixed or drawn from the modulus law (its atoms, or the discrete law with its
-    moments through the loss's degree at T: :func:`numeric.quadrature.modulus_rule`), or a
+    moments through the loss's degree at T: :func:`mesacheck.numeric.quadrature.modulus_rule`), or a
     uniform N-th root of unity."""
     if phases.kind == "roots":
         return np.exp(2j * np.pi * rng.integers(0, phases.N, size=shape) / phases.N)
@@ -206,7 +206,7 @@ def prediction_blocks(W_KQ: np.ndarray, W_PV: np.ndarray) -> tuple[np.ndarray, n
 
 def predict(W_KQ: np.ndarray, W_PV: np.ndarray, X: np.ndarray, rho=None) -> np.ndarray:
     """y_hat_t for t = 2..T-1 (predicting x_3..x_T), shape (m, T-2, d). ``rho``: rho_t at
-    t = 2..T-1 (default t - 1; :func:`numeric.bridge.normalization` gives a law's)."""
+    t = 2..T-1 (default t - 1; :func:`mesacheck.numeric.bridge.normalization` gives a law's)."""
     return np.concatenate([_forward(W_KQ, W_PV, X[chunk], rho=rho)[4] for chunk in _chunks(X)])
 
 
@@ -474,7 +474,7 @@ def simulate_training(
 
     Deterministic for a given seed: training and test sequences come from one generator.
     Metrics are logged at step 0, every ``log_every`` steps, and at the last step. ``setting``
-    is a :class:`symbolic.setting.Setting` (or a bare law, in the paper's setting).
+    is a :class:`mesacheck.symbolic.setting.Setting` (or a bare law, in the paper's setting).
     """
     setting = as_setting(setting)
     law = setting.law

@@ -100,7 +100,7 @@ def run_claims(
 
 
 def _seconds_file() -> Path | None:
-    from symbolic._cache import _folder
+    from mesacheck.symbolic._cache import _folder
 
     folder = _folder()
     return None if folder is None else folder / "claim-seconds.json"

@@ -186,7 +186,7 @@ def family_moments(family: dict, parameters: dict) -> str:
     """The family's moments at these parameter values, exactly, as --moments JSON."""
     import sympy as sp
 
-    from symbolic.moments import exact_number
+    from mesacheck.symbolic.moments import exact_number
 
     values = {sp.Symbol(name, real=True): exact_number(value) for name, value in parameters.items()}
     out = {}
@@ -312,11 +312,13 @@ def code_fingerprint() -> str:
     import scipy
     import sympy
 
-    root = Path(__file__).resolve().parent.parent
+    from .. import numeric, proofs_check, symbolic
+
     digest = hashlib.sha256(f"{sympy.__version__} {numpy.__version__} {scipy.__version__}".encode())
-    for package in ("symbolic", "numeric", "proofs_check"):
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
+    for package in (symbolic, numeric, proofs_check):
+        root = Path(package.__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(f"{package.__name__}/{path.relative_to(root)}".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

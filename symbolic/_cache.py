@@ -1,7 +1,8 @@
 """A disk cache for derived expressions, so a derivation is paid for once per machine.
 
-Entries are keyed by the function, its arguments' repr, the SymPy version and a hash of the
-source of :mod:`symbolic` itself: any change to a derivation invalidates every entry. The
+Entries are keyed by the function (its module and name), its arguments' repr, the SymPy version
+and a hash of the source of :mod:`mesacheck.symbolic` itself: any change to a derivation
+invalidates every entry, and an entry of other module names is never read. The
 folder is ``$MESACHECK_CACHE`` (``off`` disables the cache), else ``~/.cache/mesacheck``.
 """
 
@@ -44,16 +45,14 @@ def disk_cached(function=None, *, key=None):
         folder = _folder()
         if folder is None:
             return function(*args)
-        identity = key(*args) if key else args
-        digest = hashlib.sha256(repr((function.__qualname__, identity, _fingerprint())).encode()).hexdigest()[
-            :32
-        ]
+        identity = (function.__module__, function.__qualname__, key(*args) if key else args, _fingerprint())
+        digest = hashlib.sha256(repr(identity).encode()).hexdigest()[:32]
         path = folder / f"{function.__name__}-{digest}.pickle"
         try:
             with path.open("rb") as handle:
                 return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # no entry, or one that this code cannot read (e.g. of older module names)
         value = function(*args)
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ trained p(T) = (T-2) m_4 / ((T-2) m_6 + (d-1) H_{T-2} m_{4,2}), (m_{4,2} = E x_j
 * at finite T: R(p(T)) = 0 iff m_4^2 = m_2 m_6 and m_{4,2} = 0 (disjoint supports);
 * as T grows: p -> m_4 / m_6 and R -> m_2 - m_4^2 / m_6 >= 0, zero iff m_4^2 = m_2 m_6.
 
-Each step is a function here, and :mod:`proofs_check.claims.capability` checks it.
+Each step is a function here, and :mod:`mesacheck.proofs_check.claims.capability` checks it.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ class RecoveryCondition:
     def holds_at(self, T_value: int) -> bool:
         """Whether the residual vanishes at T = T_value, decided exactly; past T = 2002 with
         H_{T-2} as a symbol (SymPy would sum H_{10^6} exactly, for minutes), as in the
-        emergence condition (:func:`symbolic.conditions._vanishes`)."""
+        emergence condition (:func:`mesacheck.symbolic.conditions._vanishes`)."""
         from .conditions import _vanishes
         from .full_model import HARMONIC_EXACT_UNTIL, harmonic_symbol
 

@@ -54,7 +54,7 @@ def sign_symmetric(law: Distribution) -> bool:
     """Whether every moment of degree <= 6 that is odd in some coordinate vanishes: the loss
     cannot tell the law from its image under a sign flip of any coordinate.
 
-    >>> from symbolic.moments import gaussian, sparse, full_one
+    >>> from mesacheck.symbolic.moments import gaussian, sparse, full_one
     >>> sign_symmetric(gaussian(3)), sign_symmetric(sparse(4)), sign_symmetric(full_one(2))
     (True, True, False)
     """
@@ -73,7 +73,7 @@ def off_diagonal_gradient(law: Distribution) -> dict[str, sp.Expr]:
     """dL/dA_jk and dL/dB_jk (j != k) on the diagonal manifold A = diag(a), B = diag(b), for
     the entries where it is not identically zero. Empty means the diagonal model is invariant.
 
-    >>> from symbolic.moments import gaussian, full_one
+    >>> from mesacheck.symbolic.moments import gaussian, full_one
     >>> off_diagonal_gradient(gaussian(2)), sorted(off_diagonal_gradient(full_one(2)))
     ({}, ['A_12', 'A_21', 'B_12', 'B_21'])
     """
@@ -113,7 +113,7 @@ def manifold_gradient(law: Distribution, T: int) -> dict[str, sp.Expr]:
 
     and the chain rule through z. Entries are named "W_KQ[row,col]" (1-based).
 
-    >>> from symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.moments import gaussian
     >>> sorted(manifold_gradient(gaussian(1), 3))
     ['W_KQ[2,1]', 'W_PV[1,1]']
     """
@@ -155,7 +155,7 @@ _MARGIN = mpmath.mpf(10) ** -40
 
 def _vanishes(value: sp.Expr) -> bool:
     """Whether an expression in the law's symbols, (a, b) and harmonic-number symbols
-    (:func:`symbolic.full_model.harmonic_symbol`) is identically zero once the harmonic numbers
+    (:func:`mesacheck.symbolic.full_model.harmonic_symbol`) is identically zero once the harmonic numbers
     take their values. Zero is decided exactly: by symbolic cancellation or, where a 50-digit
     evaluation cannot tell, with the exact rationals H_n substituted. Non-zero is decided by
     that 50-digit evaluation (see _MARGIN) or exactly."""
@@ -222,10 +222,10 @@ def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     relabelling, and the cost does not grow with d.
 
     Past T = 2002 the coefficients hold H_{T-2} and H_{T-2}^(2) as the symbols ``H1_n``,
-    ``H2_n`` (:func:`symbolic.full_model.harmonic_symbol`); whether one vanishes is still
+    ``H2_n`` (:func:`mesacheck.symbolic.full_model.harmonic_symbol`); whether one vanishes is still
     decided exactly (:func:`_vanishes`).
 
-    >>> from symbolic.moments import gaussian, full_one
+    >>> from mesacheck.symbolic.moments import gaussian, full_one
     >>> emergence_condition(gaussian(2), 4), len(emergence_condition(full_one(2), 4)) > 0
     ({}, True)
     >>> emergence_condition(gaussian(1000), 10**6), len(emergence_condition(full_one(1000), 10**6)) > 0
@@ -275,7 +275,7 @@ def equal_diagonal_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     Then the model is one step of vanilla GD with the same step for every coordinate; else the
     step is preconditioned by diag(a_j b_j) (thm-equal-diagonal-condition).
 
-    >>> from symbolic.moments import gaussian, Atoms
+    >>> from mesacheck.symbolic.moments import gaussian, Atoms
     >>> equal_diagonal_condition(gaussian(3), 5)
     {}
     """

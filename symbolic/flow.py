@@ -55,7 +55,7 @@ def gradient_flow(law: Distribution) -> GradientFlow:
     """The flow of the diagonal model, with every conserved quantity of the form
     sum_j c_j (a_j^2 - b_j^2), checked by substitution.
 
-    >>> from symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.moments import gaussian
     >>> gradient_flow(gaussian(2)).conserved
     (a_1**2 + a_2**2 - b_1**2 - b_2**2,)
     """

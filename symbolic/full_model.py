@@ -174,7 +174,7 @@ def _exact_harmonic(n: int, order: int) -> Fraction:
 @functools.cache
 def _power_sum_form(power: int, weight_power: int, rho: sp.Expr) -> sp.Expr:
     """sum_{t=_POLYNOMIAL_FROM}^{N} t^power / rho_t^weight_power in closed form in the symbol
-    ``N`` (harmonic numbers), by :func:`symbolic.phase_average.sum_over_positions`."""
+    ``N`` (harmonic numbers), by :func:`mesacheck.symbolic.phase_average.sum_over_positions`."""
     return sum_over_positions(position**power / rho**weight_power, position, _POLYNOMIAL_FROM, _LAST)
 
 
@@ -508,7 +508,7 @@ def _count(setting, T: int, kind: str, key, closed_form: bool):
 def _entry(setting, T: int, kind: str, key, count, coordinates, slots) -> sp.Expr:
     """One entry of K or J: the x_1 term (count times the moment over every slot) plus, with
     noise, each noise term s^|nu| times its rational times the moment over the other slots
-    (:mod:`symbolic.noise_counts`)."""
+    (:mod:`mesacheck.symbolic.noise_counts`)."""
     from .noise_counts import noise_counts, noise_weights
 
     law = setting.law
@@ -552,7 +552,7 @@ def full_population_loss(setting, T: int, W_KQ: sp.Matrix, W_PV: sp.Matrix) -> s
 
     Built from K and J entry by entry, grouping the entries of z by their value, so it is
     meant for small d or for structured matrices (few distinct entries);
-    :mod:`numeric.bridge` assembles the same coefficients as arrays for fast numerics.
+    :mod:`mesacheck.numeric.bridge` assembles the same coefficients as arrays for fast numerics.
     """
     from .setting import as_setting
 

@@ -63,7 +63,7 @@ class Distribution:
 
     Optional, for assumptions beyond the paper's (see ``proofs_check/extensions``; the model's
     normalization rho_t and the process are not the token's: they live in
-    :class:`symbolic.setting.Setting`):
+    :class:`mesacheck.symbolic.setting.Setting`):
 
     * ``sampler(m, rng)``: m draws of x_1 as an (m, d) array, for the finite-sample simulator
       (the built-in families and atoms are sampled without one);
@@ -432,7 +432,7 @@ def mixture(first: Distribution, second: Distribution, weight) -> Distribution:
 
 def marginal(law: Distribution, k: int) -> Distribution:
     """The law of the first k coordinates of x_1 (for an exchangeable law: of any k); for a
-    :class:`symbolic.setting.Setting`, the same setting with that law.
+    :class:`mesacheck.symbolic.setting.Setting`, the same setting with that law.
 
     >>> marginal(sparse(1000), 2).moment((2, 0), (0, 0))  # E x_1^2 = c^2 / 1000 stays
     c**2/1000

@@ -4,7 +4,7 @@ With x_{t+1} = W x_t + xi_t, coordinate k of token n is
 
     x_n = lambda^(n-1) x_1 + sum_{u=1}^{n-1} lambda^(n-1-u) xi_u.
 
-Each slot of an entry of K or J (:mod:`symbolic.full_model`) takes either its x_1 term or one
+Each slot of an entry of K or J (:mod:`mesacheck.symbolic.full_model`) takes either its x_1 term or one
 noise term. The noise is Gaussian, i.i.d. over u and coordinates, independent of W and x_1, so
 the slots that take noise average by Wick's theorem: they pair up within a coordinate class,
 E[xi_u conj(xi_v)] = s^2 [u = v] (circular complex noise also has E[xi_u xi_v] = 0, so a pair
@@ -95,11 +95,11 @@ def check_noise_supported(setting: Setting) -> None:
 def noise_counts(setting: Setting, T: int, kind: str) -> dict:
     """{(partition, blocks): {(noise slots, block sizes): exact rational}}: the noise terms of K
     (``kind="quadratic"``) or J (``"linear"``). A term's weight is the product of the noise's
-    cumulants of its blocks (:meth:`symbolic.setting.Noise.cumulant`; for Gaussian noise only
+    cumulants of its blocks (:meth:`mesacheck.symbolic.setting.Noise.cumulant`; for Gaussian noise only
     pairs, each s^2), and the entry is the sum over noise slots nu of that weight times the
     rational times the moment of x_1 over the other slots (:func:`noise_weights` sums the
     weights per nu). The noise-free term (nu empty) is
-    :func:`symbolic.process_counts.setting_counts`.
+    :func:`mesacheck.symbolic.process_counts.setting_counts`.
     """
     setting = as_setting(setting)
     if not setting.noise.present:

@@ -8,8 +8,8 @@ embedding e_i = (x_i; x_{i-1}) with x_0 = 0, and the linear causal self-attentio
 trained on L = E sum_{t=2}^{T-1} 1/2 ||y_t - x_{t+1}||^2.            (eq-population-loss)
 
 The loss is derived, never typed in: the prediction is built from the matrices, the squared
-error is expanded, the phases are averaged exactly (:mod:`symbolic.phase_average`), the x_1
-moments are taken (:mod:`symbolic.moments`) and the positions are summed in closed form.
+error is expanded, the phases are averaged exactly (:mod:`mesacheck.symbolic.phase_average`), the x_1
+moments are taken (:mod:`mesacheck.symbolic.moments`) and the positions are summed in closed form.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Ex
     zero (the paper's diagonal model). ``parameters="prediction-blocks"``: general real
     prediction blocks A, B (see :func:`prediction_block_symbols`), other blocks zero.
 
-    >>> from symbolic.moments import full_one
+    >>> from mesacheck.symbolic.moments import full_one
     >>> sp.factor(population_loss(full_one(1)))
     (T - 2)*(a_1*b_1 - 1)**2/2
     """
@@ -138,7 +138,7 @@ def population_loss(law: Distribution, *, parameters: str = "diagonal") -> sp.Ex
     if not setting.is_paper_process:
         raise NotImplementedError(
             f"the closed-form loss is derived for the paper's process (any rho_t), not for: "
-            f"{setting.describe()}; symbolic.symmetric_line gives this setting's exact limit"
+            f"{setting.describe()}; mesacheck.symbolic.symmetric_line gives this setting's exact limit"
         )
     return _population_loss(setting, parameters)
 

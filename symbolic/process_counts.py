@@ -1,11 +1,11 @@
 """Exact averages over W for every setting: the rational factors of the full model's K and J.
 
-Each entry of K and J (:mod:`symbolic.full_model`) is one moment of x_1 times
+Each entry of K and J (:mod:`mesacheck.symbolic.full_model`) is one moment of x_1 times
 
     c = sum_t omega_t / rho_t^k  sum_{(i, j)} prod_classes E[lambda^n_c conj(lambda)^m_c],
 
 k = 2 for K and 1 for J, where the exponents n_c, m_c of each coordinate class are affine in
-the positions (i, j, t). For the laws of :class:`symbolic.setting.PhaseLaw`:
+the positions (i, j, t). For the laws of :class:`mesacheck.symbolic.setting.PhaseLaw`:
 
 * circle of radius r: E[lambda^n conj(lambda)^m] = r^(n+m) [n = m]. The solutions of the
   equations n_c = m_c are a box, a line or a point of the (i, j) box, and on them the modulus
@@ -18,7 +18,7 @@ the positions (i, j, t). For the laws of :class:`symbolic.setting.PhaseLaw`:
 
 The sum over t is then a finite exact sum (no closed form exists for r < 1: sum_t q^t / (t-1)^2
 is a partial Lerch sum), done in exact rationals, for every finite T. The paper's process (unit
-circle, every position) keeps the closed form in T of :func:`symbolic.full_model.phase_counts`.
+circle, every position) keeps the closed form in T of :func:`mesacheck.symbolic.full_model.phase_counts`.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ __all__ = ["setting_counts", "target_weight", "brute_force_count"]
 
 def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     """{(partition, blocks): exact rational} for K (``kind="quadratic"``) or J (``"linear"``)
-    under ``setting``, the same contract as :func:`symbolic.full_model.phase_counts`. With
+    under ``setting``, the same contract as :func:`mesacheck.symbolic.full_model.phase_counts`. With
     noise this is the term in which every slot takes x_1; the noise terms are
-    :func:`symbolic.noise_counts.noise_counts`.
+    :func:`mesacheck.symbolic.noise_counts.noise_counts`.
 
-    >>> from symbolic.moments import gaussian
-    >>> from symbolic.setting import Setting, roots_of_unity
+    >>> from mesacheck.symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.setting import Setting, roots_of_unity
     >>> paper = setting_counts(Setting(gaussian(2)), 4, "linear")
     >>> paper == phase_counts(4, "linear")
     True
@@ -59,7 +59,7 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
         raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
     if kind not in ("quadratic", "linear"):
         raise ValueError(f"kind is 'quadratic' or 'linear', got {kind!r}")
-    if setting.noise.present:  # the x_1 term; the noise terms are symbolic.noise_counts
+    if setting.noise.present:  # the x_1 term; the noise terms are mesacheck.symbolic.noise_counts
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
         return phase_counts(T, kind, setting.rho)
@@ -222,7 +222,7 @@ def _modulus_shift(blocks, slots) -> int:
 
 def target_weight(setting: Setting, T: int) -> Fraction:
     """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
-    (plus, with noise, :func:`symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
+    (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
     setting = as_setting(setting)
     return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
 
@@ -388,7 +388,7 @@ def _j_residues(rows: tuple, ri: int, N: int) -> tuple[int, ...] | None:
 
 def brute_force_count(setting: Setting, T: int, kind: str, partition, blocks) -> Fraction:
     """The same rational by direct enumeration of every (t, i, j) and the phase law's own
-    :meth:`~symbolic.setting.PhaseLaw.average` per coordinate class: slow, independent of the
+    :meth:`~mesacheck.symbolic.setting.PhaseLaw.average` per coordinate class: slow, independent of the
     solution-set algebra above, for tests at small T."""
     setting = as_setting(setting)
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS

@@ -2,7 +2,7 @@
 
 The paper's setting is one point of a larger space (``shared/spec/model.md``):
 
-* the law of x_1 (:class:`symbolic.moments.Distribution`);
+* the law of x_1 (:class:`mesacheck.symbolic.moments.Distribution`);
 * the law of W's diagonal entries, i.i.d. across coordinates (:class:`PhaseLaw`): uniform
   phases on the unit circle (the paper), on a circle of radius r (a contraction), with a random
   modulus given by its moments E|lambda|^(2k), or the N-th roots of unity (N = 2 is the real
@@ -13,7 +13,7 @@ The paper's setting is one point of a larger space (``shared/spec/model.md``):
 
 :func:`as_setting` turns a bare law into the paper's setting for that law, so code written for
 laws keeps working. The averages over W that the loss needs are exact for every finite T
-(:mod:`symbolic.process_counts`).
+(:mod:`mesacheck.symbolic.process_counts`).
 """
 
 from __future__ import annotations

@@ -272,7 +272,7 @@ def emergence_limit(law: Distribution, a_init, b_init, *, T_value=None) -> Limit
 def ab_limit(law: Distribution) -> sp.Expr:
     """p* = lim a(tau) b(tau) from any start that reaches the mesa-optimizer (thm-emergence).
 
-    >>> from symbolic.moments import gaussian, sigma
+    >>> from mesacheck.symbolic.moments import gaussian, sigma
     >>> ab_limit(gaussian(2))
     (T - 2)/(sigma**2*(5*T + harmonic(T - 2) - 10))
     """
@@ -283,7 +283,7 @@ def ab_limit(law: Distribution) -> sp.Expr:
 def ab_limit_as_T_grows(law: Distribution) -> sp.Expr:
     """lim_{T -> oo} of :func:`ab_limit` (derived once per law: SymPy's limit takes ~0.1 s).
 
-    >>> from symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.moments import gaussian
     >>> ab_limit_as_T_grows(gaussian(5))
     1/(5*sigma**2)
     """

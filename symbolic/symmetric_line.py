@@ -2,13 +2,13 @@
 
 On the diagonal model with a_j = a, b_j = b (the paper's initialization), z_r = W^PV[r, :] (x)
 W^KQ is p = a b times the pattern e_(r, d+k, k) summed over k, so the full loss
-(:mod:`symbolic.full_model`) restricted to the line is
+(:mod:`mesacheck.symbolic.full_model`) restricted to the line is
 
     L = d f(p),  f(p) = (alpha p^2 - 2 beta p + gamma) / 2,                 (eq-reduced-loss)
 
     alpha = (1/d) sum_{r,k,l} K[(r, d+k, k), (r, d+l, l)],   beta = (1/d) Re sum_{r,k} J_r[(r, d+k, k)],
 
-with K and J exact under the setting (:mod:`symbolic.process_counts`). For a law whose moments
+with K and J exact under the setting (:mod:`mesacheck.symbolic.process_counts`). For a law whose moments
 are unchanged by permuting coordinates the line is invariant (the permutations are symmetries
 of L), the flow keeps a^2 - b^2 and reaches p* = beta / alpha from every start off the
 origin and the half-line a_0 = -b_0, exactly as in the paper's setting (thm-emergence): the
@@ -104,7 +104,7 @@ def symmetric_line(setting, T: int) -> SymmetricLine:
     its number of tuples d (d-1) ..., so the cost does not grow with d; this needs an
     exchangeable law, which is checked.
 
-    >>> from symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.moments import gaussian
     >>> symmetric_line(gaussian(3, 1), 5).ab_star  # (T-2)/(5(T-2) + (d-1) H_{T-2}) at T = 5
     9/56
     """

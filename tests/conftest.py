@@ -4,8 +4,9 @@
 * ``thorough``: many examples, for local runs (tens of minutes).
 
 A test run shares the claims' verdicts between its workers and the book it builds (a fresh
-``MESACHECK_VERDICTS`` folder, see proofs_check.registry.run_claim): each claim runs once, by
-its test or by the chapter that shows it, whichever asks first, and both judge that verdict.
+``MESACHECK_VERDICTS`` folder, see mesacheck.proofs_check.registry.run_claim): each claim runs
+once, by its test or by the chapter that shows it, whichever asks first, and both judge that
+verdict.
 """
 
 import os

@@ -36,7 +36,7 @@ def rationals(low: int = -3, high: int = 3, denominator: int = 8):
 @st.composite
 def real_atom_laws(draw, d=None, max_atoms=3):
     """(points, weights) of a finite real law with exact rational weights summing to 1."""
-    from symbolic.moments import Atoms
+    from mesacheck.symbolic.moments import Atoms
 
     d = draw(st.integers(1, 3)) if d is None else d
     count = draw(st.integers(1, max_atoms))
@@ -55,7 +55,7 @@ def initializations():
 @st.composite
 def complex_atom_laws(draw, d: int, max_atoms: int = 3):
     """A finite complex law: rational real and imaginary parts, exact rational weights."""
-    from symbolic.moments import Atoms
+    from mesacheck.symbolic.moments import Atoms
 
     count = draw(st.integers(1, max_atoms))
     points = [
@@ -75,7 +75,7 @@ def emergent_laws(draw, d: int):
     the closed form applies), drawn from the families directly: Gaussian, sparse, Rademacher,
     uniform on a cube, i.i.d. with random consistent moments, sparse with random phases
     (complex), and mixtures of two of them."""
-    from symbolic.moments import Atoms, gaussian, iid, mixture, sparse
+    from mesacheck.symbolic.moments import Atoms, gaussian, iid, mixture, sparse
 
     def family(kind):
         s = draw(_positive())
@@ -107,7 +107,7 @@ def recovery_region_laws(draw, recovers: bool):
     """d = 2 exchangeable sign-symmetric atom laws, drawn inside or outside the recovery
     condition: inside, |x_j|^2 in {0, kappa} with disjoint supports (x = s sqrt(kappa) e_k with
     probability q, else 0); outside, the same with two magnitudes, or overlapping supports."""
-    from symbolic.moments import Atoms
+    from mesacheck.symbolic.moments import Atoms
 
     kappa_root = draw(_positive(2, 64, 16))
     q = sp.Rational(draw(st.integers(1, 16)), 16)
@@ -138,7 +138,7 @@ def process_settings(draw, law):
     """A setting for ``law`` beyond the paper's process: W on a circle of rational radius
     r in (0, 1], with a random modulus (on one or two radii k/8, or given by its moments: a Beta
     law of rho^2), or on the N-th roots of unity (N = 1..5); every or the last position."""
-    from symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
+    from mesacheck.symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
 
     kind = draw(st.sampled_from(["circle", "modulus", "roots"]))
     if kind == "circle":
@@ -162,7 +162,7 @@ def noisy_settings(draw):
     (N = 1, 2) for d = 1, 2 (T = 3, 4) and d = 3 (T = 3); Gaussian of a drawn scale, or a law
     given by its moments (|xi|^2 on two points); a finite complex law of x_1, every or the last
     position. Returns (setting, T)."""
-    from symbolic.setting import Noise, Setting, circle, roots_of_unity
+    from mesacheck.symbolic.setting import Noise, Setting, circle, roots_of_unity
 
     s = draw(st.integers(1, 12).map(lambda n: sp.Rational(n, 4)))
     positions = draw(st.sampled_from(["all", "last"]))

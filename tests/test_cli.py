@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from proofs_check.cli import main
+from mesacheck.proofs_check.cli import main
 
 
 def run(*args):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proofs_check.cli import _cost, main
+from mesacheck.proofs_check.cli import _cost, main
 
 NON_FINITE = re.compile(r"(?<![\w.])[-+]?(nan|inf)(?![\w])", re.IGNORECASE)
 
@@ -256,8 +256,8 @@ def test_random_json_laws_end_cleanly(which, value, nan_text):
 
 
 def test_the_full_flow_progress_bar_counts_decades_of_the_gradient_down_to_gtol():
-    from proofs_check.cli._common import progress_wanted
-    from proofs_check.cli.flow import _FlowProgress
+    from mesacheck.proofs_check.cli._common import progress_wanted
+    from mesacheck.proofs_check.cli.flow import _FlowProgress
 
     bar = _FlowProgress(gtol=1e-11)
     for tau, norm in [(0.0, 10.0), (1.0, 1e-4), (2.0, 1e-3), (3.0, 1e-12)]:  # a bump never goes back
@@ -278,7 +278,7 @@ def test_the_full_flow_progress_bar_counts_decades_of_the_gradient_down_to_gtol(
 )
 @pytest.mark.parametrize("as_json", [False, True])
 def test_a_full_disk_or_exhausted_memory_is_one_line(monkeypatch, tmp_path, error, fragment, as_json):
-    from proofs_check.cli import simulate
+    from mesacheck.proofs_check.cli import simulate
 
     def fail(*args, **kwargs):
         raise error

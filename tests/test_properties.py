@@ -6,15 +6,15 @@ import sympy as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from numeric.quadrature import limiting_position_error, quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization
-from symbolic.capability import recovery_condition
-from symbolic.conditions import emergence_condition
-from symbolic.moments import iid, sparse
-from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.quadrature import limiting_position_error, quadrature_loss_and_gradient
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.capability import recovery_condition
+from mesacheck.symbolic.conditions import emergence_condition
+from mesacheck.symbolic.moments import iid, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import ab_limit
 from tests.strategies import emergent_laws, examples, process_settings, recovery_region_laws
 
 # The flow runs at rtol 1e-12 and stops at relative Newton step 1e-13: 1e-9 is 1000x looser.
@@ -67,7 +67,7 @@ def test_p3_emergence_condition_fails_iff_the_gradient_leaves_the_diagonal(law_s
 
 def _seeded_atoms(seed):
     """A real atom law from a seed: half the seeds sign-symmetrized (the condition holds)."""
-    from symbolic.moments import Atoms
+    from mesacheck.symbolic.moments import Atoms
 
     rng = np.random.default_rng(seed)
     points = [
@@ -104,7 +104,7 @@ def test_p2_sparse_recovers_at_every_scale():
 def test_p2_finite_sample_error_at_long_test_length_vanishes_iff_recovery(recovers, data, seed):
     """The simulator's own prediction, at the trained parameters, on m = 400 sampled test
     sequences of length 200 (twice the training length)."""
-    from numeric.simulate import predict, sample_sequences
+    from mesacheck.numeric.simulate import predict, sample_sequences
 
     law = data.draw(recovery_region_laws(recovers))
     p_value = evaluate(recovery_condition(law).p_T, {"T": 100})
@@ -124,7 +124,7 @@ def _drawn_settings(draw, law):
     """``law`` in a drawn setting: W on a circle of radius k/8, with a random modulus or on the
     N-th roots of unity, circular complex noise of scale n/4 where it is exact (every W but a
     random modulus), every or the last position."""
-    from symbolic.setting import Noise, Setting
+    from mesacheck.symbolic.setting import Noise, Setting
 
     setting = draw(process_settings(law))
     if setting.phases.kind != "modulus" and draw(st.booleans()):
@@ -138,9 +138,9 @@ def _drawn_settings(draw, law):
 def test_p1_in_drawn_settings_the_flow_reaches_the_exact_symmetric_line_limit(d, length, data):
     """P1 over settings: for an exchangeable law in a drawn setting, the diagonal flow of the
     exact full-model loss from the paper's start reaches p* = beta / alpha (exact rational)."""
-    from numeric.diagonal_flow import integrate_diagonal_flow
-    from numeric.full_flow import full_model
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     setting = data.draw(_drawn_settings(data.draw(emergent_laws(d))))
     p_star = float(symmetric_line(setting, length).ab_star)
@@ -166,8 +166,8 @@ def test_p2_in_drawn_settings_the_predictor_is_exact_iff_the_exact_minimal_loss_
     average over W and x_1). The sparse token recovers where |lambda| = 1, and under a fixed
     contraction where one position is trained (p absorbs that position's sum of r^(2i)); under a
     random modulus only at t = 2, where the sum has one term. The Gaussian never recovers."""
-    from symbolic.moments import gaussian
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.symbolic.moments import gaussian
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     law = sparse(d, c) if family == "sparse" else gaussian(d, c)
     setting = data.draw(process_settings(law))
@@ -198,8 +198,8 @@ def test_p3_in_drawn_settings_the_exact_off_diagonal_gradient_matches_quadrature
     """P3 over settings: whether the gradient leaves the diagonal at a diagonal point with
     unequal entries, by the exact engine and by brute-force quadrature (real atom laws, d = 2;
     noise only where quadrature affords it: real noise on W = diag(+-1))."""
-    from numeric.full_flow import full_model
-    from symbolic.setting import Noise, Setting, roots_of_unity
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.symbolic.setting import Noise, Setting, roots_of_unity
 
     law = _seeded_atoms(seed)
     if data.draw(st.booleans()):
@@ -229,10 +229,10 @@ def test_p4_in_drawn_settings_scaling_token_and_noise_by_c_scales_the_limit_by_o
 ):
     """P4 over settings: x_1 -> c x_1 and xi -> c xi scale every token by c, so the loss is
     L(p) at c^2 p and the flow's limit is p* / c^2: two integrated diagonal flows (d = 2)."""
-    from numeric.diagonal_flow import integrate_diagonal_flow
-    from numeric.full_flow import full_model
-    from symbolic.moments import gaussian
-    from symbolic.setting import Noise, Setting
+    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.symbolic.moments import gaussian
+    from mesacheck.symbolic.setting import Noise, Setting
 
     base = data.draw(_drawn_settings(gaussian(2, 1)))
     noise = Noise(base.noise.kind, c * base.noise.scale) if base.noise.present else base.noise

@@ -1,4 +1,4 @@
-"""Sweeps on Dask (proofs_check.sweep, `mesacheck sweep`): the table of a local cluster equals
+"""Sweeps on Dask (mesacheck.proofs_check.sweep, `mesacheck sweep`): the table of a local cluster equals
 the points run one by one in this process; a re-run recomputes nothing and an interrupted sweep
 resumes with the unfinished points only; a failing point is recorded; an existing scheduler
 (started here on loopback) gives the same table; bad specs are refused before any work."""
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from proofs_check.cli import main
-from proofs_check.sweep import arguments, read_sweep, run_point, run_sweep
+from mesacheck.proofs_check.cli import main
+from mesacheck.proofs_check.sweep import arguments, read_sweep, run_point, run_sweep
 
 # four quick exact limits (d = 2, T = 6) and one point that the command refuses: full-one on the
 # unit circle fails the emergence condition, so `limit` will not report the diagonal closed form
@@ -112,7 +112,7 @@ def test_an_interrupted_sweep_resumes_with_the_unfinished_points_only(tmp_path):
     )
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-c", "from proofs_check.cli import main; main()", "sweep", str(spec)]
+        [sys.executable, "-c", "from mesacheck.proofs_check.cli import main; main()", "sweep", str(spec)]
         + ["--out", str(out), "--workers", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -147,10 +147,15 @@ def test_an_existing_scheduler_on_loopback_gives_the_same_table(tmp_path, small)
     address = f"tcp://127.0.0.1:{port}"
     common = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     scheduler = subprocess.Popen(
-        ["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common
+        # this Python's dask (the one that has this mesacheck), not whichever `dask` is on PATH
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--no-dashboard"],
+        **common,
     )
     worker = subprocess.Popen(
-        ["dask", "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"], **common
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1"]
+        + ["--no-dashboard"],
+        **common,
     )
     try:
         result = CliRunner().invoke(
@@ -242,7 +247,7 @@ def test_bad_sweep_options_are_refused_in_one_line(tmp_path, arguments_, message
 def test_an_unreachable_scheduler_is_one_line(tmp_path, monkeypatch):
     # nothing listens on the port, so every try fails at once: the 20 s the command gives a slow
     # scheduler would only be waited out here
-    monkeypatch.setattr("proofs_check.sweep.SCHEDULER_TIMEOUT", "2s")
+    monkeypatch.setattr("mesacheck.proofs_check.sweep.SCHEDULER_TIMEOUT", "2s")
     spec = _write(tmp_path, 'command = "limit"\n[fixed]\nd = 2\nT = 6\n[axes]\nx1 = ["gaussian"]\n')
     address = f"tcp://127.0.0.1:{_free_port()}"
     result = CliRunner().invoke(main, ["sweep", spec, "--scheduler", address, "--out", str(tmp_path / "o")])

@@ -1,1 +1,1 @@
-"""One module per claim of the paper; each claim function returns a :class:`~proofs_check.Check`."""
+"""One module per claim of the paper; each claim function returns a :class:`~mesacheck.proofs_check.Check`."""

@@ -7,11 +7,11 @@ never compares a value with itself, and it says where its tolerances come from.
 
 from __future__ import annotations
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from symbolic.moments import gaussian, sigma
-from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.symbolic.moments import gaussian, sigma
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import ab_limit
 
 from ..check import Check
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.full_flow import full_model, integrate_full_flow, structure_of
-from numeric.simulate import diagonal_initialization
-from symbolic.moments import exact_number, full_one
-from symbolic.stationary import ab_limit
-from symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_stationary_points
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow, structure_of
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.moments import exact_number, full_one
+from mesacheck.symbolic.stationary import ab_limit
+from mesacheck.symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_stationary_points
 
 from ..check import Check
 
@@ -174,7 +174,7 @@ def asymmetric_violation_leaves_the_diagonal(quick: bool = False) -> Check:
 
     Reference: the paper's Section 5 (beyond the condition).
     """
-    from symbolic.conditions import pattern_violating_law
+    from mesacheck.symbolic.conditions import pattern_violating_law
 
     d, T = 3, 6 if quick else 10
     law = pattern_violating_law((3, 1), d)

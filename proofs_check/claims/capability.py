@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from numeric.quadrature import limiting_position_error
-from numeric.simulate import diagonal_initialization, predict, sample_sequences, sequence_losses
-from symbolic.capability import (
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.quadrature import limiting_position_error
+from mesacheck.numeric.simulate import diagonal_initialization, predict, sample_sequences, sequence_losses
+from mesacheck.symbolic.capability import (
     error_limit,
     expected_ratio,
     p,
@@ -18,10 +18,10 @@ from symbolic.capability import (
     recovery_residual,
     test_loss,
 )
-from symbolic.conditions import emergence_condition
-from symbolic.moments import Atoms, ExchangeableMoments, full_one, gaussian, sparse
-from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
+from mesacheck.symbolic.conditions import emergence_condition
+from mesacheck.symbolic.moments import Atoms, ExchangeableMoments, full_one, gaussian, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import ab_limit
 
 from ..check import Check
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from numeric.flow import integrate_flow
-from numeric.simulate import loss_and_gradient, sample_sequences
-from symbolic.flow import gradient_flow
-from symbolic.moments import gaussian, sigma
-from symbolic.population_loss import T
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.simulate import loss_and_gradient, sample_sequences
+from mesacheck.symbolic.flow import gradient_flow
+from mesacheck.symbolic.moments import gaussian, sigma
+from mesacheck.symbolic.population_loss import T
 
 from ..check import Check
 

@@ -8,12 +8,12 @@ import numpy as np
 import sympy as sp
 from scipy.stats import t as student_t
 
-from numeric.bridge import evaluate
-from numeric.flow import descend_population, integrate_flow, refine_limit
-from numeric.simulate import simulate_training
-from symbolic.moments import c, full_one, gaussian, sigma, sparse
-from symbolic.population_loss import T
-from symbolic.stationary import emergence_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import descend_population, integrate_flow, refine_limit
+from mesacheck.numeric.simulate import simulate_training
+from mesacheck.symbolic.moments import c, full_one, gaussian, sigma, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import emergence_limit
 
 from ..check import Check
 

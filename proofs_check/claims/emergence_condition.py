@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.full_flow import full_model, integrate_full_flow
-from numeric.quadrature import quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization
-from symbolic.conditions import (
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow
+from mesacheck.numeric.quadrature import quadrature_loss_and_gradient
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.conditions import (
     emergence_condition,
     emergence_patterns,
     equal_diagonal_condition,
     pattern_violating_law,
     product_law,
 )
-from symbolic.moments import Atoms, full_one, gaussian, sparse
+from mesacheck.symbolic.moments import Atoms, full_one, gaussian, sparse
 
 from ..check import Check
 

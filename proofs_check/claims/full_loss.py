@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.full_flow import full_model
-from numeric.quadrature import quadrature_loss_and_gradient
-from symbolic.moments import Atoms
+from mesacheck.numeric.full_flow import full_model
+from mesacheck.numeric.quadrature import quadrature_loss_and_gradient
+from mesacheck.symbolic.moments import Atoms
 
 from ..check import Check
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.simulate import diagonal_initialization, predict
+from mesacheck.numeric.simulate import diagonal_initialization, predict
 
 from ..check import Check
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.quadrature import quadrature_loss
-from numeric.simulate import diagonal_initialization, sample_sequences, sequence_losses
-from symbolic.moments import Atoms, gaussian
-from symbolic.population_loss import T as T_symbol
-from symbolic.population_loss import diagonal_parameters, population_loss
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.quadrature import quadrature_loss
+from mesacheck.numeric.simulate import diagonal_initialization, sample_sequences, sequence_losses
+from mesacheck.symbolic.moments import Atoms, gaussian
+from mesacheck.symbolic.population_loss import T as T_symbol
+from mesacheck.symbolic.population_loss import diagonal_parameters, population_loss
 
 from ..check import Check
 
@@ -73,7 +73,7 @@ def population_loss_matches_phase_quadrature(quick: bool = False) -> Check:
     Derivation: eq-phase-average
 
     Guarantee: the per-sequence loss is a trigonometric polynomial of degree below 4T in each
-    phase, which such a grid integrates exactly (numeric.quadrature); the two routes agree to
+    phase, which such a grid integrates exactly (mesacheck.numeric.quadrature); the two routes agree to
     rounding.
 
     Reference: spec, "Data" (uniform phases, independent of x_1).

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.bridge import evaluate
-from numeric.full_flow import full_model, integrate_full_flow, random_initialization, structure_of
-from numeric.simulate import diagonal_initialization
-from symbolic.moments import gaussian
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow, random_initialization, structure_of
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.moments import gaussian
+from mesacheck.symbolic.stationary import ab_limit
 
 from ..check import Check
 

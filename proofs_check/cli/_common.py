@@ -70,7 +70,7 @@ class Setting:
     normalized units, x_1 / 10^k: the flow is invariant under x_1 -> s x_1, (a, b) -> (a, b) / s,
     tau -> tau / s^4, so a b scales by 1/s^2 and the loss by s^2 (:meth:`in_user_units`)."""
 
-    law: object  # symbolic.moments.Distribution, with parameters as symbols
+    law: object  # mesacheck.symbolic.moments.Distribution, with parameters as symbols
     values: dict  # symbol name -> exact value, T included (normalized units)
     sampling_law: object  # the same law with numbers in place of its parameters (normalized units)
     description: str
@@ -128,7 +128,7 @@ def _power_of_ten(value) -> int:
 def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
     import sympy as sp
 
-    from symbolic.moments import Atoms, exact_number, full_one, gaussian, iid, sparse
+    from mesacheck.symbolic.moments import Atoms, exact_number, full_one, gaussian, iid, sparse
 
     from ._cost import atoms_cost, guard
 
@@ -397,7 +397,7 @@ def start_atol(a0: float, b0: float) -> float:
 
 def require_diagonal_reduction(setting: Setting, mask: bool) -> str:
     """Say why the diagonal model is exact here, or stop with the reason it is not."""
-    from symbolic.conditions import emergence_condition
+    from mesacheck.symbolic.conditions import emergence_condition
 
     if mask:
         return "masked: the off-diagonal entries of the prediction blocks are held at 0"

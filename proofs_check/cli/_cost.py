@@ -4,7 +4,7 @@ Every estimate is here, one function per command, from rates measured on the pro
 machine (2026-11-24, one BLAS thread, empty derivation cache). They are deliberately rough
 (within ~3x) and err high. When a derivation gets cheaper, change its rate here and the limits
 relax everywhere. Since issue 12 the emergence guard takes each phase count in closed form in
-T with harmonic numbers as symbols (symbolic.full_model.phase_count_form): its cost does not
+T with harmonic numbers as symbols (mesacheck.symbolic.full_model.phase_count_form): its cost does not
 depend on T, and for an exchangeable law not on d either (its 4-coordinate marginal). The full
 model's table of every count (:func:`_phase_count_table`, used by ``flow --full``) still holds
 exact rationals whose size grows with T.
@@ -53,7 +53,7 @@ _PADDED_MOMENTS = 1e-5
 
 
 def _phase_count_table(T: int) -> float:
-    # symbolic.full_model.phase_counts, every entry with exact harmonic numbers: ~1 s at
+    # mesacheck.symbolic.full_model.phase_counts, every entry with exact harmonic numbers: ~1 s at
     # T = 10^4 and 25 s at T = 10^5 measured cold, the exact rationals' size growing with T
     return 0.5 + 2.5e-4 * T
 
@@ -103,7 +103,7 @@ def conditions_cost(d: int, T: int) -> Cost:  # cold, d = 20, T = 20: 25 s (esti
 
 def simulate_cost(d: int, T: int, *, m: int, m_test: int, steps: int, log_every: int, masked: bool) -> Cost:
     sequences = 3 * 16.0 * (m + m_test) * T * d  # the samples, with their phases while drawn
-    kept = 16.0 * m * T * (2 * d) ** 2  # numeric.simulate keeps the Gram matrices up to 400 MB
+    kept = 16.0 * m * T * (2 * d) ** 2  # mesacheck.numeric.simulate keeps the Gram matrices up to 400 MB
     grams = (kept if kept <= 400e6 else 0.0) + 3 * 16.0 * 200 * T * (2 * d) ** 2
     step = 1.5e-8 * m * T * (2 * d) ** 2
     evaluations = steps + 1 + (steps // log_every + 2) * m_test / m

@@ -1,5 +1,5 @@
 """The options that set the process and the loss (the law of W, noise, the trained positions),
-read the same way by every command into a :class:`symbolic.setting.Setting`."""
+read the same way by every command into a :class:`mesacheck.symbolic.setting.Setting`."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ _PROCESS_OPTIONS = [
 
 
 def _phase_law(radius: float, phases: str, modulus: str | None = None):
-    from symbolic.setting import circle, roots_of_unity
+    from mesacheck.symbolic.setting import circle, roots_of_unity
 
     if modulus is not None:
         if radius != 1 or phases != "uniform":
@@ -105,9 +105,9 @@ def process_options(*, sampling: bool = False):
         def wrapper(
             *, radius, phases, modulus, noise_scale, noise_moments, noise_kind, loss_positions, **rest
         ):
-            from symbolic.moments import exact_number, gaussian
-            from symbolic.noise_counts import check_noise_supported
-            from symbolic.setting import Noise, Setting
+            from mesacheck.symbolic.moments import exact_number, gaussian
+            from mesacheck.symbolic.noise_counts import check_noise_supported
+            from mesacheck.symbolic.setting import Noise, Setting
 
             phase_law = _phase_law(radius, phases, modulus)
             if noise_scale < 0:
@@ -140,8 +140,8 @@ def process_options(*, sampling: bool = False):
 
 def _modulus_law(text: str):
     """A random modulus from --modulus: {"atoms": {radius: probability}} or {"moments": "..."}."""
-    from symbolic.moments import exact_number
-    from symbolic.setting import modulus_atoms, random_modulus
+    from mesacheck.symbolic.moments import exact_number
+    from mesacheck.symbolic.setting import modulus_atoms, random_modulus
 
     from ._common import _load_json
 
@@ -167,7 +167,7 @@ def _modulus_law(text: str):
 def _moment_expression(text):
     """E rho^(2k) from text, read without evaluating it (:func:`._common.read_expression`): a
     rational function of k, with powers to integers or to a*k + b."""
-    from symbolic.setting import k_symbol
+    from mesacheck.symbolic.setting import k_symbol
 
     return read_expression(text, {"k": k_symbol}, "the moments", exponents_in=(k_symbol,))
 
@@ -176,8 +176,8 @@ _MAX_MODULUS_ATOMS = 64
 
 
 def _noise_by_moments(text: str, kind: str):
-    from symbolic.moments import exact_number
-    from symbolic.setting import Noise
+    from mesacheck.symbolic.moments import exact_number
+    from mesacheck.symbolic.setting import Noise
 
     from ._common import _load_json
 

@@ -19,7 +19,11 @@ def conditions(setting, process, a0, b0, mask, force, as_json):
     when one fails."""
     import sympy as sp
 
-    from symbolic.conditions import emergence_condition, emergence_patterns, equal_diagonal_condition
+    from mesacheck.symbolic.conditions import (
+        emergence_condition,
+        emergence_patterns,
+        equal_diagonal_condition,
+    )
 
     del a0, b0, mask  # shared law options; conditions do not depend on them
     require_paper_process(process(setting.sampling_law), "conditions")

@@ -52,7 +52,7 @@ def flow(
     """The exact full-parameter gradient flow: its limit, certificate and structure."""
     import numpy as np
 
-    from numeric.full_flow import (
+    from mesacheck.numeric.full_flow import (
         full_model,
         gradient_tolerance,
         integrate_full_flow,
@@ -60,7 +60,7 @@ def flow(
         random_initialization,
         structure_of,
     )
-    from numeric.simulate import diagonal_initialization
+    from mesacheck.numeric.simulate import diagonal_initialization
 
     if not full:
         raise click.UsageError(
@@ -181,7 +181,7 @@ def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str, stationary
     (a law whose moments change under permuting coordinates)."""
     import numpy as np
 
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     try:
         p_star = float(symmetric_line(setting, T).ab_star)

@@ -42,9 +42,14 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
     a b -> 0 there, and it is reported as that saddle limit."""
     import sympy as sp
 
-    from numeric.bridge import evaluate
-    from numeric.flow import integrate_flow
-    from symbolic.stationary import NotExchangeableError, ab_limit, ab_limit_as_T_grows, emergence_limit
+    from mesacheck.numeric.bridge import evaluate
+    from mesacheck.numeric.flow import integrate_flow
+    from mesacheck.symbolic.stationary import (
+        NotExchangeableError,
+        ab_limit,
+        ab_limit_as_T_grows,
+        emergence_limit,
+    )
 
     start = time.perf_counter()
     T = setting.T
@@ -54,7 +59,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             "identically 0, every gradient vanishes, and the flow never moves. Start elsewhere."
         )
     # an exchangeable law's flow from the diagonal start stays on a_j = a, b_j = b: its closed form
-    # and its flow are derived from 2 coordinates (symbolic.stationary), at any d
+    # and its flow are derived from 2 coordinates (mesacheck.symbolic.stationary), at any d
     symmetric = setting.law.exchangeable and setting.law.d > 3
     cost = limit_cost(setting.law.d, T, masked=mask, exchangeable=symmetric)
     guard(cost, force)
@@ -211,9 +216,9 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
     integrated flow of the diagonal model on the exact loss."""
     import numpy as np
 
-    from numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
-    from numeric.full_flow import full_model
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     T, d = setting.T, setting.law.d
     exact_setting_cost(T, force)
@@ -297,7 +302,7 @@ def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_
 
 def _finite_value(expr, values) -> bool:
     """Whether a closed form has a finite value here (not nan, not complex infinity)."""
-    from numeric.bridge import evaluate
+    from mesacheck.numeric.bridge import evaluate
 
     try:
         return math.isfinite(evaluate(expr, values))

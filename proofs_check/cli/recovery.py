@@ -21,10 +21,10 @@ def recovery(setting, process, a0, b0, mask, force, T_test, as_json):
 
     require_paper_process(process(setting.sampling_law), "recovery")
 
-    from numeric.bridge import evaluate
-    from symbolic.capability import error_limit, expected_ratio, p, recovery_condition, test_loss
-    from symbolic.conditions import equal_diagonal_condition
-    from symbolic.population_loss import T as T_symbol
+    from mesacheck.numeric.bridge import evaluate
+    from mesacheck.symbolic.capability import error_limit, expected_ratio, p, recovery_condition, test_loss
+    from mesacheck.symbolic.conditions import equal_diagonal_condition
+    from mesacheck.symbolic.population_loss import T as T_symbol
 
     del a0, b0
     T = setting.T

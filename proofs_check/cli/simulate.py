@@ -62,10 +62,10 @@ def simulate(
     as_json,
 ):
     """Finite-sample training as the reference runs it, beside the exact population flow."""
-    from numeric.bridge import evaluate
-    from numeric.flow import integrate_flow
-    from numeric.simulate import simulate_training
-    from symbolic.stationary import NotExchangeableError, emergence_limit
+    from mesacheck.numeric.bridge import evaluate
+    from mesacheck.numeric.flow import integrate_flow
+    from mesacheck.numeric.simulate import simulate_training
+    from mesacheck.symbolic.stationary import NotExchangeableError, emergence_limit
 
     T = setting.T
     if setting.digits:
@@ -148,7 +148,7 @@ def simulate(
 def _setting_limit(exact, T: int, force: bool):
     """Beyond the paper's process: the exact p* of the diagonal model when it is derived (no
     noise, exchangeable x_1), with no exact trajectory drawn beside the sampled one."""
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     if exact.noise.present:
         return f"{exact.describe()}: no exact flow (noise averages are not derived yet)", None

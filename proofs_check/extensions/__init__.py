@@ -7,17 +7,17 @@ The contract, shown in full by ``_template.py``:
 
 * ``NAME``: the assumption's name on the command line (``--x1 NAME``);
 * ``CHANGES``: which part of the setting it changes, one of :data:`CHANGES`;
-* ``law(d)``: the assumption as a :class:`symbolic.moments.Distribution` at default numeric
+* ``law(d)``: the assumption as a :class:`mesacheck.symbolic.moments.Distribution` at default numeric
   parameters: its moments (a new x_1 law), and where needed a ``sampler`` (for the
   finite-sample simulator) and ``nodes`` (for exact quadrature); for a new normalization, the
-  token in a :class:`symbolic.setting.Setting` with its ``rho`` (a setting goes wherever a law
+  token in a :class:`mesacheck.symbolic.setting.Setting` with its ``rho`` (a setting goes wherever a law
   goes); for an assumption about the process or the loss, the x_1 law of its worked example;
 * ``setting(d)`` (optional, for the process or the loss): the assumption as a
-  :class:`symbolic.setting.Setting` (the law of W, noise, rho_t, the loss positions) around
+  :class:`mesacheck.symbolic.setting.Setting` (the law of W, noise, rho_t, the loss positions) around
   ``law(d)``; every stage reads it, and ``mesacheck`` takes it through ``--r``, ``--phases``,
   ``--noise`` and ``--loss-positions``;
-* ``CLAIMS``: claim functions returning :class:`proofs_check.check.Check`, as in
-  :mod:`proofs_check.claims`.
+* ``CLAIMS``: claim functions returning :class:`mesacheck.proofs_check.check.Check`, as in
+  :mod:`mesacheck.proofs_check.claims`.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.symbolic.stationary import ab_limit
 
 from ..check import Check
 
@@ -50,10 +50,10 @@ def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, 
     model keeps the diagonal, the full flow's limit joins the evidence (and must agree too)."""
     import numpy as np
 
-    from numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
-    from numeric.full_flow import full_model, integrate_full_flow
-    from numeric.simulate import diagonal_initialization
-    from symbolic.symmetric_line import symmetric_line
+    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from mesacheck.numeric.full_flow import full_model, integrate_full_flow
+    from mesacheck.numeric.simulate import diagonal_initialization
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     d = setting.d
     line = symmetric_line(setting, T)
@@ -91,7 +91,7 @@ def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, 
 
 
 def structure_of_limit(solution) -> str:
-    from numeric.full_flow import structure_of
+    from mesacheck.numeric.full_flow import structure_of
 
     return structure_of(*solution.limit)
 
@@ -102,8 +102,8 @@ def setting_against_quadrature(claim: str, statement: str, setting, T: int, seed
     matrices: the largest relative difference must vanish to rounding."""
     import numpy as np
 
-    from numeric.full_flow import full_model
-    from numeric.quadrature import quadrature_loss_and_gradient
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.numeric.quadrature import quadrature_loss_and_gradient
 
     d = setting.d
     rng = np.random.default_rng(seed)

@@ -15,11 +15,11 @@ import itertools
 
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from symbolic.moments import Atoms, Distribution
-from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.symbolic.moments import Atoms, Distribution
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import ab_limit
 
 from ..check import Check
 

@@ -38,13 +38,13 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from numeric.quadrature import quadrature_loss, quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization
-from symbolic.conditions import emergence_condition, equal_diagonal_condition
-from symbolic.moments import Distribution
-from symbolic.population_loss import T, diagonal_parameters, population_loss
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.quadrature import quadrature_loss, quadrature_loss_and_gradient
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.conditions import emergence_condition, equal_diagonal_condition
+from mesacheck.symbolic.moments import Distribution
+from mesacheck.symbolic.population_loss import T, diagonal_parameters, population_loss
 
 from ..check import Check
 

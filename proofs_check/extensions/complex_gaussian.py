@@ -26,12 +26,12 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from numeric.full_flow import full_model, integrate_full_flow, structure_of
-from numeric.quadrature import quadrature_loss
-from numeric.simulate import diagonal_initialization
-from symbolic.conditions import emergence_condition
-from symbolic.moments import Distribution, sigma
-from symbolic.population_loss import T
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow, structure_of
+from mesacheck.numeric.quadrature import quadrature_loss
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.conditions import emergence_condition
+from mesacheck.symbolic.moments import Distribution, sigma
+from mesacheck.symbolic.population_loss import T
 
 from ..check import Check
 from ..claims.capability import trained_metrics
@@ -46,7 +46,7 @@ _PHASE_NODES = 7  # exact for exp(i n phi), |n| <= 6: the loss has degree <= 6 i
 
 def law(d: int = 5, scale=1) -> Distribution:
     """x_1 ~ CN(0, scale^2 I_d): real and imaginary parts independent N(0, scale^2 / 2); pass
-    ``scale=sigma`` (symbolic.moments.sigma) for closed forms in sigma."""
+    ``scale=sigma`` (mesacheck.symbolic.moments.sigma) for closed forms in sigma."""
     scale = sp.sympify(scale)
     if scale.is_number and not scale.is_positive:
         raise ValueError(f"the scale must be positive, got {scale}")

@@ -7,7 +7,7 @@ recovers the sparse token.
 
 What changes (the law of W): lambda_k = r e^{i theta_k}, theta_k uniform. Then
 E[lambda^n conj(lambda)^m] = r^(n+m) [n = m]: the same solutions of the phase equations as on
-the unit circle, each weighted by q^(i + j + t + const), q = r^2 (:mod:`symbolic.process_counts`).
+the unit circle, each weighted by q^(i + j + t + const), q = r^2 (:mod:`mesacheck.symbolic.process_counts`).
 The sums over positions are exact finite sums (sum_t q^t / (t-1)^2 is a partial Lerch sum, with
 no closed form in T); p* = beta / alpha on the symmetric line is one exact rational per T.
 
@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.full_flow import full_model
-from numeric.simulate import diagonal_initialization, sampled_loss
-from symbolic.moments import Distribution, gaussian, sparse
-from symbolic.setting import Setting, circle
+from mesacheck.numeric.full_flow import full_model
+from mesacheck.numeric.simulate import diagonal_initialization, sampled_loss
+from mesacheck.symbolic.moments import Distribution, gaussian, sparse
+from mesacheck.symbolic.setting import Setting, circle
 
 from ..check import Check
 from ._shared import setting_against_quadrature, setting_limit_against_flows

@@ -6,8 +6,8 @@ query after a prompt of examples). The question is whether the mesa-optimizer an
 size depend on that choice.
 
 What changes (the loss positions): the weights omega_t = [t = T-1]. The exact averages are
-those of one position (:mod:`symbolic.process_counts`), and here a closed form in T also
-exists: the library's per-position loss (:func:`symbolic.population_loss.position_loss`, exact
+those of one position (:mod:`mesacheck.symbolic.process_counts`), and here a closed form in T also
+exists: the library's per-position loss (:func:`mesacheck.symbolic.population_loss.position_loss`, exact
 for a symbolic t) at t = T-1. On the symmetric line it gives (eq-last-position-limit)
 
     p*(T) = (T - 2) / (sigma^2 (5 (T - 2) + d - 1))     (Gaussian)  ->  1 / (5 sigma^2),
@@ -26,10 +26,10 @@ import dataclasses
 
 import sympy as sp
 
-from symbolic.moments import Distribution, c, expectation, full_one, gaussian, sigma, sparse
-from symbolic.population_loss import diagonal_parameters, embed_prediction_blocks, position_loss, t
-from symbolic.setting import Setting
-from symbolic.symmetric_line import symmetric_line
+from mesacheck.symbolic.moments import Distribution, c, expectation, full_one, gaussian, sigma, sparse
+from mesacheck.symbolic.population_loss import diagonal_parameters, embed_prediction_blocks, position_loss, t
+from mesacheck.symbolic.setting import Setting
+from mesacheck.symbolic.symmetric_line import symmetric_line
 
 from ..check import Check
 from ._shared import setting_against_quadrature, setting_limit_against_flows
@@ -51,7 +51,7 @@ def setting(d: int = 5, base: Distribution | None = None) -> Setting:
 def last_position_limit(base: Distribution) -> sp.Expr:
     """p*(T) in closed form: the symmetric-line minimizer of the library's per-position loss
     (symbolic position t) at t = T - 1."""
-    from symbolic.population_loss import T
+    from mesacheck.symbolic.population_loss import T
 
     d = base.d
     a, b = diagonal_parameters(d)
@@ -73,7 +73,7 @@ def _closed_form_against_flows(
 ) -> Check:
     """The closed form (per-position loss at a symbolic t) must equal the exact finite sum on
     the symmetric line, exactly; then p* is checked against the flows."""
-    from symbolic.population_loss import T as T_symbol
+    from mesacheck.symbolic.population_loss import T as T_symbol
 
     formula = last_position_limit(symbolic_law)
     closed = formula.subs({T_symbol: T, **values})

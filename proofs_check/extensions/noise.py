@@ -9,7 +9,7 @@ what step size, what error does it leave, and is it that GD step?
 What changes (the noise): xi_t i.i.d., independent of W and x_1, circular complex CN(0, s^2 I)
 on the paper's unit circle, or real N(0, s^2 I) on the real process W = diag(+-1). On |lambda| =
 1 the noise's phase cancels in every Wick pair, so the noise acts as a Gaussian random walk
-B_tau added to x_1 and the averages are exact (:mod:`symbolic.noise_counts`): one exact
+B_tau added to x_1 and the averages are exact (:mod:`mesacheck.symbolic.noise_counts`): one exact
 rational function of s per T.
 
 What survives: with complex noise the full model keeps the diagonal for the Gaussian and sparse
@@ -34,12 +34,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import normalization
-from numeric.full_flow import full_model, integrate_full_flow
-from numeric.simulate import diagonal_initialization, predict, sample_sequences, sampled_loss
-from symbolic.moments import Distribution, gaussian, sparse
-from symbolic.setting import Noise, Setting, circle, roots_of_unity
-from symbolic.symmetric_line import symmetric_line
+from mesacheck.numeric.bridge import normalization
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow
+from mesacheck.numeric.simulate import diagonal_initialization, predict, sample_sequences, sampled_loss
+from mesacheck.symbolic.moments import Distribution, gaussian, sparse
+from mesacheck.symbolic.setting import Noise, Setting, circle, roots_of_unity
+from mesacheck.symbolic.symmetric_line import symmetric_line
 
 from ..check import Check
 from ._shared import setting_against_quadrature, setting_limit_against_flows

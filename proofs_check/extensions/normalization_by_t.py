@@ -24,17 +24,17 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numeric.bridge import evaluate, normalization
-from numeric.flow import integrate_flow
-from numeric.full_flow import full_model, integrate_full_flow, structure_of
-from numeric.quadrature import quadrature_loss
-from numeric.simulate import diagonal_initialization, predict, sample_sequences
-from symbolic.capability import p, position_error, recovery_condition
-from symbolic.conditions import emergence_condition
-from symbolic.moments import Distribution, c, full_one, gaussian, position, sparse
-from symbolic.population_loss import T
-from symbolic.setting import Setting
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate, normalization
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow, structure_of
+from mesacheck.numeric.quadrature import quadrature_loss
+from mesacheck.numeric.simulate import diagonal_initialization, predict, sample_sequences
+from mesacheck.symbolic.capability import p, position_error, recovery_condition
+from mesacheck.symbolic.conditions import emergence_condition
+from mesacheck.symbolic.moments import Distribution, c, full_one, gaussian, position, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.setting import Setting
+from mesacheck.symbolic.stationary import ab_limit
 
 from ..check import Check
 from ._shared import formula_against_flow

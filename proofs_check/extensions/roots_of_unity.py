@@ -6,7 +6,7 @@ Why: the paper's phases are uniform on the circle, so E[lambda^n] = [n = 0]. A r
 paper's statements lean on the continuous phase.
 
 What changes (the law of W): every average [n_c = m_c] becomes [n_c = m_c mod N]; the counts
-are exact sums over residue classes (:mod:`symbolic.process_counts`), one exact rational per T.
+are exact sums over residue classes (:mod:`mesacheck.symbolic.process_counts`), one exact rational per T.
 
 When nothing changes (derived): every phase exponent in the loss and its gradient has
 |n - m| <= 3T - 6 (three positions at most T - 1, less the offsets), so for N >= 3T - 5 a
@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.full_flow import full_model
-from numeric.quadrature import quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization
-from symbolic.full_model import phase_counts
-from symbolic.moments import Distribution, gaussian
-from symbolic.process_counts import setting_counts
-from symbolic.setting import Setting, roots_of_unity
+from mesacheck.numeric.full_flow import full_model
+from mesacheck.numeric.quadrature import quadrature_loss_and_gradient
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.full_model import phase_counts
+from mesacheck.symbolic.moments import Distribution, gaussian
+from mesacheck.symbolic.process_counts import setting_counts
+from mesacheck.symbolic.setting import Setting, roots_of_unity
 
 from ..check import Check
 from ._shared import setting_against_quadrature, setting_limit_against_flows

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from proofs_check import CLAIMS
-from proofs_check.book import ClaimFailed, build_book, claim_map, claims_markdown, show_claim
-from proofs_check.check import Check
+from mesacheck.proofs_check import CLAIMS
+from mesacheck.proofs_check.book import ClaimFailed, build_book, claim_map, claims_markdown, show_claim
+from mesacheck.proofs_check.check import Check
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
 REQUIRED = os.environ.get("MESACHECK_REQUIRE_BOOK", "") not in ("", "0")
@@ -49,7 +49,7 @@ def test_a_failing_claim_raises(monkeypatch):
         """Claim: x. Derivation: eq-x. Guarantee: x. Reference: x."""
         return Check("always_fails", "1 = 2", "equal", 1.0, 2.0, 0.0, 0.0, "none")
 
-    import proofs_check.registry as registry
+    import mesacheck.proofs_check.registry as registry
 
     monkeypatch.setattr(registry, "CLAIMS", (*registry.CLAIMS, always_fails))
     with pytest.raises(ClaimFailed, match="always_fails"):
@@ -72,7 +72,7 @@ def test_a_failing_cell_fails_the_build(tmp_path):
     header = (BOOK / "setting.md").read_text().split("---\n")[1]
     (tmp_path / "intro.md").write_text(
         f"---\n{header}---\n\n# A chapter whose claim fails\n\n"
-        "```{code-cell} ipython3\nfrom proofs_check.book import ClaimFailed\n"
+        "```{code-cell} ipython3\nfrom mesacheck.proofs_check.book import ClaimFailed\n"
         "raise ClaimFailed('claim x failed')\n```\n"
     )
     with pytest.raises(RuntimeError, match="failed to build"):
@@ -105,7 +105,11 @@ def builds_beside_a_killed_one(tmp_path_factory):
 
     book = _small_book(tmp_path_factory.mktemp("small-book"))
     killed = subprocess.Popen(
-        [sys.executable, "-c", f"from proofs_check.book import build_book; build_book({str(book)!r})"],
+        [
+            sys.executable,
+            "-c",
+            f"from mesacheck.proofs_check.book import build_book; build_book({str(book)!r})",
+        ],
         start_new_session=True,
     )
     try:
@@ -140,7 +144,7 @@ def test_two_builds_of_one_book_at_once_both_pass(builds_beside_a_killed_one):
 def test_a_build_after_a_killed_build_passes_and_removes_its_folder(builds_beside_a_killed_one):
     import time
 
-    from proofs_check.book import _remove_dead_builds
+    from mesacheck.proofs_check.book import _remove_dead_builds
 
     book, indexes = builds_beside_a_killed_one
     assert indexes[0].is_file()

@@ -8,12 +8,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from numeric.simulate import sample_initial_tokens
-from proofs_check.extensions import anisotropic_gaussian as extension
-from symbolic.conditions import equal_diagonal_condition
-from symbolic.population_loss import T
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.simulate import sample_initial_tokens
+from mesacheck.proofs_check.extensions import anisotropic_gaussian as extension
+from mesacheck.symbolic.conditions import equal_diagonal_condition
+from mesacheck.symbolic.population_loss import T
 from tests.strategies import examples
 
 scale = st.integers(2, 24).map(lambda n: sp.Rational(n, 8))

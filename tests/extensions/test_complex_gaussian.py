@@ -8,14 +8,14 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from numeric.simulate import sample_initial_tokens
-from proofs_check.extensions import complex_gaussian
-from symbolic.conditions import emergence_condition
-from symbolic.moments import sigma
-from symbolic.population_loss import T
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.numeric.simulate import sample_initial_tokens
+from mesacheck.proofs_check.extensions import complex_gaussian
+from mesacheck.symbolic.conditions import emergence_condition
+from mesacheck.symbolic.moments import sigma
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import ab_limit
 from tests.strategies import examples
 
 scales = st.integers(2, 24).map(lambda n: sp.Rational(n, 8))

@@ -10,11 +10,11 @@ import pytest
 import sympy
 from click.testing import CliRunner
 
-from proofs_check import CLAIMS
-from proofs_check.book import claim_map
-from proofs_check.cli import main
-from proofs_check.extensions import CHANGES, _template, extension_claims, extension_modules
-from proofs_check.registry import PAPER_CLAIMS
+from mesacheck.proofs_check import CLAIMS
+from mesacheck.proofs_check.book import claim_map
+from mesacheck.proofs_check.cli import main
+from mesacheck.proofs_check.extensions import CHANGES, _template, extension_claims, extension_modules
+from mesacheck.proofs_check.registry import PAPER_CLAIMS
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
 MODULES = extension_modules()
@@ -76,9 +76,9 @@ def test_check_lists_extension_claims_beside_the_papers_with_their_source():
 
 
 def test_a_hand_formula_that_differs_from_the_library_fails_the_claim():
-    from proofs_check.extensions._shared import formula_against_flow
-    from symbolic.moments import sparse
-    from symbolic.population_loss import T
+    from mesacheck.proofs_check.extensions._shared import formula_against_flow
+    from mesacheck.symbolic.moments import sparse
+    from mesacheck.symbolic.population_loss import T
 
     wrong = formula_against_flow("x", "s", sparse(2, 1), 1 + 1 / T, {T: 10})
     assert not wrong.passed and wrong.evidence["library_minus_formula"] != "0"

@@ -4,12 +4,12 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proofs_check.extensions import contraction
-from symbolic.moments import gaussian
-from symbolic.population_loss import T as T_symbol
-from symbolic.setting import Setting, circle
-from symbolic.stationary import ab_limit
-from symbolic.symmetric_line import symmetric_line
+from mesacheck.proofs_check.extensions import contraction
+from mesacheck.symbolic.moments import gaussian
+from mesacheck.symbolic.population_loss import T as T_symbol
+from mesacheck.symbolic.setting import Setting, circle
+from mesacheck.symbolic.stationary import ab_limit
+from mesacheck.symbolic.symmetric_line import symmetric_line
 
 # Its claims pass at quick settings: tests/proofs_check/test_claims.py::test_claim_holds runs every
 # registered claim, this extension's too (the same call and assertion once ran here as well).
@@ -35,7 +35,7 @@ def test_the_limit_tends_to_the_unit_circle_as_r_tends_to_1():
 
 
 def test_a_wrong_radius_fails_the_quadrature_claim():
-    from proofs_check.extensions._shared import setting_against_quadrature
+    from mesacheck.proofs_check.extensions._shared import setting_against_quadrature
 
     wrong = Setting(gaussian(2, 1), circle(sp.Rational(9, 10)))
     check = setting_against_quadrature("x", "s", wrong, 6)
@@ -43,8 +43,8 @@ def test_a_wrong_radius_fails_the_quadrature_claim():
     # the same exact loss against quadrature on another radius: far apart
     import numpy as np
 
-    from numeric.full_flow import full_model
-    from numeric.quadrature import quadrature_loss
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.numeric.quadrature import quadrature_loss
 
     point = (np.eye(4, dtype=complex), np.ones((2, 4), dtype=complex))
     assert (

@@ -3,11 +3,11 @@
 import pytest
 import sympy as sp
 
-from proofs_check.extensions import last_position
-from symbolic.moments import gaussian, sigma
-from symbolic.population_loss import T
-from symbolic.setting import Setting
-from symbolic.symmetric_line import symmetric_line
+from mesacheck.proofs_check.extensions import last_position
+from mesacheck.symbolic.moments import gaussian, sigma
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.setting import Setting
+from mesacheck.symbolic.symmetric_line import symmetric_line
 
 # Its claims pass at quick settings: tests/proofs_check/test_claims.py::test_claim_holds runs every
 # registered claim, this extension's too (the same call and assertion once ran here as well).

@@ -4,14 +4,14 @@ tends to the paper's as s -> 0, and the noisy process is told apart from the noi
 import numpy as np
 import sympy as sp
 
-from numeric.full_flow import full_model
-from numeric.quadrature import quadrature_loss
-from proofs_check.extensions import noise
-from symbolic.moments import gaussian
-from symbolic.population_loss import T as T_symbol
-from symbolic.setting import Noise, Setting, circle
-from symbolic.stationary import ab_limit
-from symbolic.symmetric_line import symmetric_line
+from mesacheck.numeric.full_flow import full_model
+from mesacheck.numeric.quadrature import quadrature_loss
+from mesacheck.proofs_check.extensions import noise
+from mesacheck.symbolic.moments import gaussian
+from mesacheck.symbolic.population_loss import T as T_symbol
+from mesacheck.symbolic.setting import Noise, Setting, circle
+from mesacheck.symbolic.stationary import ab_limit
+from mesacheck.symbolic.symmetric_line import symmetric_line
 
 s = sp.Symbol("s", positive=True)
 

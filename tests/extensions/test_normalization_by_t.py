@@ -9,13 +9,13 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from proofs_check.extensions import normalization_by_t as extension
-from symbolic.moments import c, gaussian, position, sparse
-from symbolic.population_loss import T
-from symbolic.setting import Setting
-from symbolic.stationary import ab_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.proofs_check.extensions import normalization_by_t as extension
+from mesacheck.symbolic.moments import c, gaussian, position, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.setting import Setting
+from mesacheck.symbolic.stationary import ab_limit
 from tests.strategies import examples
 
 scales = st.integers(2, 24).map(lambda n: sp.Rational(n, 8))

@@ -1,7 +1,7 @@
 """The roots-of-unity extension: its claims pass, and they can fail."""
 
-from proofs_check import run_claim
-from proofs_check.extensions import roots_of_unity
+from mesacheck.proofs_check import run_claim
+from mesacheck.proofs_check.extensions import roots_of_unity
 
 # Its claims pass at quick settings: tests/proofs_check/test_claims.py::test_claim_holds runs every
 # registered claim, this extension's too (the same call and assertion once ran here as well).

@@ -8,11 +8,11 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.bridge import evaluate
-from numeric.flow import FlowDidNotConverge, integrate_flow, refine_limit
-from symbolic.moments import c, full_one, gaussian, sigma, sparse
-from symbolic.population_loss import T
-from symbolic.stationary import emergence_limit
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import FlowDidNotConverge, integrate_flow, refine_limit
+from mesacheck.symbolic.moments import c, full_one, gaussian, sigma, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import emergence_limit
 from tests.strategies import examples, initializations
 
 # DOP853 at rtol 1e-12 stops within ~1e-11 of the limit: assert 1e-9 (100x margin)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from numeric.full_flow import full_model, integrate_full_flow
-from numeric.simulate import diagonal_initialization
-from symbolic.moments import Atoms, full_one, gaussian
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.moments import Atoms, full_one, gaussian
 
 # a complex law, so that K and J are complex and every antilinear block is exercised
 COMPLEX = Atoms([[1, 1j], [2, -1], [1j, 0]], ["1/2", "1/4", "1/4"], name="complex")

@@ -8,11 +8,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from numeric.full_flow import full_model
-from numeric.paper_runs import PUBLISHED_RUNS, reproduce_run
-from numeric.simulate import diagonal_initialization
-from proofs_check.plots import figure_one, metric_panels
-from symbolic.moments import gaussian
+from mesacheck.numeric.full_flow import full_model
+from mesacheck.numeric.paper_runs import PUBLISHED_RUNS, reproduce_run
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.proofs_check.plots import figure_one, metric_panels
+from mesacheck.symbolic.moments import gaussian
 
 
 def test_largest_curvature_is_the_dense_hessians_top_eigenvalue():

@@ -8,12 +8,12 @@ import sympy as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from numeric.bridge import full_model_arrays
-from numeric.full_flow import FullModel, full_model
-from numeric.quadrature import modulus_rule, quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization, sample_sequences, sampled_loss
-from symbolic.moments import gaussian
-from symbolic.setting import Noise, Setting, circle, modulus_atoms, random_modulus, roots_of_unity
+from mesacheck.numeric.bridge import full_model_arrays
+from mesacheck.numeric.full_flow import FullModel, full_model
+from mesacheck.numeric.quadrature import modulus_rule, quadrature_loss_and_gradient
+from mesacheck.numeric.simulate import diagonal_initialization, sample_sequences, sampled_loss
+from mesacheck.symbolic.moments import gaussian
+from mesacheck.symbolic.setting import Noise, Setting, circle, modulus_atoms, random_modulus, roots_of_unity
 from tests.strategies import complex_atom_laws, noisy_settings, process_settings
 
 
@@ -113,7 +113,7 @@ def test_engine_equals_quadrature_with_noise_under_contraction(radius, noise, T)
 
 def complex_gaussian_atoms():
     """A finite complex law of x_1 (d = 1) with every moment the loss needs non-zero."""
-    from symbolic.moments import Atoms
+    from mesacheck.symbolic.moments import Atoms
 
     return Atoms(
         [[1], [sp.Rational(-1, 2) + sp.I], [2 * sp.I]],
@@ -126,7 +126,7 @@ def test_the_simulator_tracks_the_exact_descent_under_contraction_and_noise():
     midway and at its limit, the mean loss of m sampled sequences is within 4 standard errors of
     the exact loss (a false alarm has probability ~2e-4 over the three points), and the
     noise-free contraction's loss is far outside."""
-    from numeric.full_flow import integrate_full_flow
+    from mesacheck.numeric.full_flow import integrate_full_flow
 
     setting, T, m = (
         Setting(gaussian(3, 1), circle(sp.Rational(9, 10)), Noise("complex", sp.Rational(1, 2))),
@@ -152,7 +152,7 @@ def test_the_simulator_tracks_the_exact_descent_under_contraction_and_noise():
 def test_the_moment_rule_has_the_given_moments_even_with_an_atom_at_zero(moments):
     """(1, 3, 9) is |xi|^2 in {0, 3}: the rule's smaller node is 0 exactly, not a NaN from a
     root that rounding made negative."""
-    from numeric.quadrature import noise_rule
+    from mesacheck.numeric.quadrature import noise_rule
 
     nodes, weights = noise_rule(Noise("complex", moments=moments))
     assert np.all(np.isfinite(nodes)) and np.all(weights >= 0)
@@ -209,7 +209,7 @@ def test_real_noise_with_complex_phases_leaves_the_diagonal_and_complex_noise_do
     """Real noise is not circular: E xi^2 = s^2 couples plain factors, and the blocks that pair x
     with x (not its conjugate) get a gradient at a diagonal point, by the engine and by
     quadrature alike; circular complex noise keeps the diagonal (d = 1, T = 4)."""
-    from numeric.full_flow import off_diagonal_size
+    from mesacheck.numeric.full_flow import off_diagonal_size
 
     point = diagonal_initialization(1, 0.3, 0.2)
     for kind, leaves in (("real", True), ("complex", False)):

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-import numeric.simulate as simulate
-from numeric.simulate import (
+import mesacheck.numeric.simulate as simulate
+from mesacheck.numeric.simulate import (
     loss_and_gradient,
     prediction_blocks,
     sample_sequences,
     simulate_training,
 )
-from symbolic.moments import Atoms, full_one, gaussian, sparse
+from mesacheck.symbolic.moments import Atoms, full_one, gaussian, sparse
 
 
 def test_gradient_matches_central_differences_in_real_and_imaginary_parts():

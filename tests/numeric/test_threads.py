@@ -4,7 +4,7 @@ import os
 
 from threadpoolctl import threadpool_info
 
-import numeric  # noqa: F401  (sets the pools)
+import mesacheck.numeric  # noqa: F401  (sets the pools)
 
 
 def test_every_loaded_pool_uses_the_configured_thread_count():

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from proofs_check import CLAIMS, Check, claim_fields, claim_table, run_claim
-from proofs_check.claims import _template
+from mesacheck.proofs_check import CLAIMS, Check, claim_fields, claim_table, run_claim
+from mesacheck.proofs_check.claims import _template
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.__name__)

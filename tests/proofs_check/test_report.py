@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from proofs_check import report, runner
+from mesacheck.proofs_check import report, runner
 
 BASELINE = json.loads((Path(__file__).parents[2] / "benchmarks" / "check_baseline_full.json").read_text())
 CHEAP = ["ab_limit_sparse", "prediction_is_one_gd_step", "ab_limit_high_precision"]

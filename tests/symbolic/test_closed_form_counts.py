@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numeric.flow import integrate_flow
-from symbolic import conditions, full_model
-from symbolic.conditions import _vanishes, emergence_condition, equal_diagonal_condition
-from symbolic.full_model import (
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.symbolic import conditions, full_model
+from mesacheck.symbolic.conditions import _vanishes, emergence_condition, equal_diagonal_condition
+from mesacheck.symbolic.full_model import (
     LINEAR_SLOTS,
     QUADRATIC_SLOTS,
     _partitions,
@@ -25,8 +25,8 @@ from symbolic.full_model import (
     phase_count_form,
     phase_counts_by_positions,
 )
-from symbolic.moments import Atoms, full_one, gaussian, iid, marginal, sparse
-from symbolic.stationary import reduced_flow
+from mesacheck.symbolic.moments import Atoms, full_one, gaussian, iid, marginal, sparse
+from mesacheck.symbolic.stationary import reduced_flow
 
 
 def _not_exchangeable(law):
@@ -164,7 +164,7 @@ def test_a_marginal_keeps_the_laws_moments():
 def test_recovery_at_a_large_length_is_decided_without_the_exact_harmonic_number(law, holds):
     """The sparse token recovers at every T, the Gaussian one never (Proposition 4.1): the same
     verdicts at T = 10^6 (H_{T-2} a symbol) as at T = 40 (exact)."""
-    from symbolic.capability import recovery_condition
+    from mesacheck.symbolic.capability import recovery_condition
 
     condition = recovery_condition(law)
     assert condition.holds_at(40) == holds and condition.holds_at(10**6) == holds

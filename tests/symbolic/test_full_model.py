@@ -10,23 +10,23 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.full_flow import full_model
-from numeric.quadrature import quadrature_loss_and_gradient
-from numeric.simulate import diagonal_initialization
-from symbolic.conditions import (
+from mesacheck.numeric.full_flow import full_model
+from mesacheck.numeric.quadrature import quadrature_loss_and_gradient
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.conditions import (
     emergence_condition,
     emergence_patterns,
     manifold_gradient,
     pattern_violating_law,
 )
-from symbolic.full_model import (
+from mesacheck.symbolic.full_model import (
     LINEAR_SLOTS,
     QUADRATIC_SLOTS,
     phase_counts,
     phase_counts_by_positions,
     set_partition,
 )
-from symbolic.moments import full_one, gaussian, iid, position, sparse
+from mesacheck.symbolic.moments import full_one, gaussian, iid, position, sparse
 from tests.strategies import complex_atom_laws
 
 # Hypothesis runs a quarter of the profile's examples here: each d = 3 example is ~2 s.
@@ -168,7 +168,7 @@ def test_manifold_gradient_matches_the_engine_at_a_random_diagonal_point():
 
 
 def test_symmetric_stationary_point_is_stationary_for_the_full_engine():
-    from symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_stationary_points
+    from mesacheck.symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_stationary_points
 
     d, T = 3, 8
     (point,) = [p for p in symmetric_stationary_points(full_one(d), T) if p.a != 0]
@@ -196,7 +196,7 @@ def test_inconsistent_moments_are_refused(moments, message):
 
 
 def test_real_subspace_is_invariant_exactly_for_real_moments():
-    from symbolic.moments import Atoms
+    from mesacheck.symbolic.moments import Atoms
 
     assert full_model(gaussian(2), 5, {"sigma": 1}).real_subspace_invariant
     twisted = Atoms([[1 + sp.I, 2], [sp.I, -1]], ["1/2", "1/2"])
@@ -210,8 +210,8 @@ def test_real_subspace_is_invariant_exactly_for_real_moments():
 def test_manifold_gradient_agrees_with_the_lattice_engine_off_the_diagonal():
     """Two symbolic routes: the lattice engine's prediction-block loss (symbolic T, harmonic
     sums) differentiated in A_jk, B_jk, against the phase-count engine at a fixed T."""
-    from symbolic.conditions import off_diagonal_gradient
-    from symbolic.population_loss import T as T_symbol
+    from mesacheck.symbolic.conditions import off_diagonal_gradient
+    from mesacheck.symbolic.population_loss import T as T_symbol
 
     law, T = full_one(2), 7
     old = off_diagonal_gradient(law)
@@ -223,7 +223,7 @@ def test_manifold_gradient_agrees_with_the_lattice_engine_off_the_diagonal():
 
 
 def test_sign_symmetry_implies_the_emergence_condition():
-    from symbolic.conditions import sign_symmetric
+    from mesacheck.symbolic.conditions import sign_symmetric
 
     for law in (gaussian(2), sparse(3), full_one(2), pattern_violating_law((3, 1))):
         assert (not sign_symmetric(law)) or emergence_condition(law, 5) == {}

@@ -1,4 +1,4 @@
-"""The exact averages over additive noise (symbolic.noise_counts) against direct enumeration:
+"""The exact averages over additive noise (mesacheck.symbolic.noise_counts) against direct enumeration:
 every (t, i, j), every time u of every noise slot, the phase law's own average of exponents
 that still contain the u's, and the Gaussian moments grouped by time. The enumeration does not
 use the pairing argument (u cancels from the phase) that the engine rests on."""
@@ -10,11 +10,16 @@ import zlib
 import pytest
 import sympy as sp
 
-from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS
-from symbolic.moments import gaussian
-from symbolic.noise_counts import brute_force_noise_count, noise_counts, noise_target_weight, noise_weights
-from symbolic.process_counts import _entries
-from symbolic.setting import Noise, Setting, circle, roots_of_unity
+from mesacheck.symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS
+from mesacheck.symbolic.moments import gaussian
+from mesacheck.symbolic.noise_counts import (
+    brute_force_noise_count,
+    noise_counts,
+    noise_target_weight,
+    noise_weights,
+)
+from mesacheck.symbolic.process_counts import _entries
+from mesacheck.symbolic.setting import Noise, Setting, circle, roots_of_unity
 
 SETTINGS = {
     "complex": Setting(gaussian(2, 1), noise=Noise("complex", 1)),
@@ -139,7 +144,7 @@ def test_target_noise_weight_is_the_random_walk_variance():
 
 def test_underived_noisy_settings_are_refused():
     """Real noise under a contraction, and any noise under a random modulus."""
-    from symbolic.setting import random_modulus
+    from mesacheck.symbolic.setting import random_modulus
 
     with pytest.raises(NotImplementedError, match="contraction"):
         noise_counts(Setting(gaussian(1), circle(sp.Rational(9, 10)), Noise("real", 1)), 5, "linear")

@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symbolic.phase_average import PositionSum, phase_average, sum_over_positions
+from mesacheck.symbolic.phase_average import PositionSum, phase_average, sum_over_positions
 
 t, T = sp.symbols("t T", integer=True, positive=True)
 i = sp.Symbol("i", integer=True)

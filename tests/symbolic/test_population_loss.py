@@ -7,9 +7,18 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numeric.simulate import diagonal_initialization, sequence_losses
-from symbolic.moments import Atoms, SymbolicMoments, expectation, full_one, gaussian, sigma, sparse, token
-from symbolic.population_loss import T, diagonal_parameters, population_loss
+from mesacheck.numeric.simulate import diagonal_initialization, sequence_losses
+from mesacheck.symbolic.moments import (
+    Atoms,
+    SymbolicMoments,
+    expectation,
+    full_one,
+    gaussian,
+    sigma,
+    sparse,
+    token,
+)
+from mesacheck.symbolic.population_loss import T, diagonal_parameters, population_loss
 from tests.strategies import rationals, real_atom_laws
 
 

@@ -1,4 +1,4 @@
-"""The exact averages over W for every setting (symbolic.process_counts) against direct
+"""The exact averages over W for every setting (mesacheck.symbolic.process_counts) against direct
 enumeration of every (t, i, j) with the phase law's own moment function."""
 
 import itertools
@@ -9,10 +9,10 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition
-from symbolic.moments import gaussian
-from symbolic.process_counts import brute_force_count, setting_counts, target_weight
-from symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
+from mesacheck.symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition
+from mesacheck.symbolic.moments import gaussian
+from mesacheck.symbolic.process_counts import brute_force_count, setting_counts, target_weight
+from mesacheck.symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
 from tests.strategies import process_settings
 
 

@@ -7,12 +7,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.bridge import evaluate
-from numeric.flow import integrate_flow
-from symbolic.flow import gradient_flow
-from symbolic.moments import Atoms, c, full_one, gaussian, sigma, sparse
-from symbolic.population_loss import T
-from symbolic.stationary import (
+from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.flow import integrate_flow
+from mesacheck.symbolic.flow import gradient_flow
+from mesacheck.symbolic.moments import Atoms, c, full_one, gaussian, sigma, sparse
+from mesacheck.symbolic.population_loss import T
+from mesacheck.symbolic.stationary import (
     NotExchangeableError,
     ab_limit,
     emergence_limit,

@@ -9,15 +9,15 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numeric.diagonal_flow import integrate_diagonal_flow
-from numeric.full_flow import full_model, integrate_full_flow
-from numeric.simulate import diagonal_initialization
-from symbolic.full_model import linear_coefficient, quadratic_coefficient
-from symbolic.moments import Atoms, full_one, gaussian, sparse
-from symbolic.population_loss import T as T_symbol
-from symbolic.setting import Setting, circle, random_modulus, roots_of_unity
-from symbolic.stationary import ab_limit
-from symbolic.symmetric_line import exchangeable, symmetric_line
+from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow
+from mesacheck.numeric.full_flow import full_model, integrate_full_flow
+from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.symbolic.full_model import linear_coefficient, quadratic_coefficient
+from mesacheck.symbolic.moments import Atoms, full_one, gaussian, sparse
+from mesacheck.symbolic.population_loss import T as T_symbol
+from mesacheck.symbolic.setting import Setting, circle, random_modulus, roots_of_unity
+from mesacheck.symbolic.stationary import ab_limit
+from mesacheck.symbolic.symmetric_line import exchangeable, symmetric_line
 from tests.strategies import process_settings
 
 
@@ -107,7 +107,7 @@ def test_rescaling_x1_rescales_p_star_exactly(setting, T, n):
 def test_error_per_position_is_the_quadrature_loss_at_the_limit(setting):
     """(gamma - beta^2/alpha) / sum omega against 2 L(p*) / (d sum omega) with L by quadrature
     (independent averages over W and x_1); both exact up to double rounding: 1e-12 relative."""
-    from numeric.quadrature import quadrature_loss
+    from mesacheck.numeric.quadrature import quadrature_loss
 
     T = 6
     line = symmetric_line(setting, T)

@@ -1,0 +1,69 @@
+"""mesacheck: exact checks of mesa-optimization in autoregressively trained linear transformers.
+
+The few names a researcher needs, from the three layers beneath (``mesacheck.symbolic``: SymPy
+derivations; ``mesacheck.numeric``: flows, quadrature and the finite-sample simulator;
+``mesacheck.proofs_check``: the claims and the command line):
+
+* the setting: :class:`Setting` (the law of x_1, the law of W, noise, the trained positions);
+  laws of x_1 :func:`gaussian`, :func:`sparse`, :func:`full_one`, :class:`Atoms`; laws of W
+  :func:`circle`, :func:`roots_of_unity`, :func:`random_modulus`, :func:`modulus_atoms`; noise
+  :class:`Noise`;
+* the theorems, exact in the training length ``T`` (a SymPy symbol): :func:`ab_limit` and
+  :func:`emergence_limit` (the limit of a b, closed form), :func:`symmetric_line` (the
+  mesa-optimizer p* in any setting), :func:`emergence_condition`, :func:`recovery_condition`;
+* the numeric routes: :func:`integrate_flow`, :func:`full_model` and
+  :func:`integrate_full_flow`, :func:`simulate_training`;
+* the checks: :class:`Check`, ``CLAIMS`` and :func:`run_claim`.
+
+Every name loads on first use, so ``import mesacheck`` (and the command line) start quickly.
+
+>>> import mesacheck
+>>> limit = mesacheck.ab_limit(mesacheck.gaussian(5, 1))  # exact in T, the training length
+>>> round(float(limit.subs(mesacheck.T, 100)), 6)
+0.191905
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mesacheck")
+except PackageNotFoundError:  # the sources, not installed
+    __version__ = "0+unknown"
+
+# public name -> the module (beneath mesacheck) that defines it
+_WHERE = {
+    **dict.fromkeys(
+        ("Setting", "Noise", "circle", "roots_of_unity", "random_modulus", "modulus_atoms"),
+        "mesacheck.symbolic.setting",
+    ),
+    **dict.fromkeys(
+        ("Distribution", "Atoms", "gaussian", "sparse", "full_one"), "mesacheck.symbolic.moments"
+    ),
+    "T": "mesacheck.symbolic.population_loss",
+    **dict.fromkeys(("ab_limit", "emergence_limit"), "mesacheck.symbolic.stationary"),
+    "symmetric_line": "mesacheck.symbolic.symmetric_line",
+    "emergence_condition": "mesacheck.symbolic.conditions",
+    "recovery_condition": "mesacheck.symbolic.capability",
+    "integrate_flow": "mesacheck.numeric.flow",
+    **dict.fromkeys(("full_model", "integrate_full_flow"), "mesacheck.numeric.full_flow"),
+    "simulate_training": "mesacheck.numeric.simulate",
+    "Check": "mesacheck.proofs_check.check",
+    **dict.fromkeys(("CLAIMS", "run_claim"), "mesacheck.proofs_check.registry"),
+}
+
+__all__ = ["__version__", *_WHERE]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value  # loaded once
+        return value
+    raise AttributeError(f"module 'mesacheck' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
