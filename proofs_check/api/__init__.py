@@ -33,7 +33,7 @@ try:
 except PackageNotFoundError:  # the sources, not installed
     __version__ = "0+unknown"
 
-# public name -> the module (beneath mesacheck) that defines it
+# public name -> the module that defines it
 _WHERE = {
     **dict.fromkeys(
         ("Setting", "Noise", "circle", "roots_of_unity", "random_modulus", "modulus_atoms"),
@@ -59,7 +59,7 @@ __all__ = ["__version__", *_WHERE]
 
 def __getattr__(name):
     if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value  # loaded once
         return value
     raise AttributeError(f"module 'mesacheck' has no attribute {name!r}")
