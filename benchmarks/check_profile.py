@@ -47,6 +47,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "ea936f0"  # the commit issue 12 started from
 CLI = "from mesacheck.proofs_check.cli import main; main()"
+# a tree from before issue 21 has top-level packages: run from its folder, under its names
+OLD_CLI = "from proofs_check.cli import main; main()"
+
+
+def _old_names(tree: Path) -> bool:
+    return not (tree / "proofs_check" / "api").is_dir()
+
+
+def _cli(tree: Path) -> str:
+    return OLD_CLI if _old_names(tree) else CLI
+
+
+def _require_this_tree_installed() -> None:
+    """This tree runs as the installed mesacheck: it must be this checkout (pip install -e .)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mesacheck.proofs_check")
+    where = Path(spec.origin).resolve().parent if spec and spec.origin else None
+    if where != ROOT / "proofs_check":
+        sys.exit(f"the installed mesacheck is not this checkout ({where}): pip install -e {ROOT}")
+
+
 PER_CLAIM = """
 import json, sys, time
 from mesacheck.proofs_check.registry import CLAIMS
@@ -62,7 +84,8 @@ print(json.dumps(out))
 
 def _run(args, tree: Path, cache: str, env_extra=None) -> tuple[float, str]:
     env = {**os.environ, "MESACHECK_CACHE": cache, **(env_extra or {})}
-    env["PYTHONPATH"] = str(tree)
+    if _old_names(tree):
+        env["PYTHONPATH"] = str(tree)
     start = time.perf_counter()
     result = subprocess.run([sys.executable, *args], cwd=tree, env=env, capture_output=True, text=True)
     if result.returncode not in (0, 1):
@@ -93,7 +116,6 @@ def per_claim(settings, profile: int, write_seconds: bool = False) -> None:
 
 
 def _profile(names, quick: bool) -> None:
-    sys.path.insert(0, str(ROOT))
     from mesacheck.proofs_check.registry import CLAIMS
 
     for claim in (c for c in CLAIMS if c.__name__ in names):
@@ -130,9 +152,9 @@ def end_to_end(runs, repeats: int, before: str, before_repeats: int | None = Non
     with _tree_at(before) as old:
         for run in runs:
             quick = run.startswith("quick")
-            args = ["-c", CLI, "check", *(["--quick"] if quick else [])]
             medians = {}
             for label, tree in (("before", old), ("after", ROOT)):
+                args = ["-c", _cli(tree), "check", *(["--quick"] if quick else [])]
                 if label == "before" and before_repeats == 0:
                     continue  # the after tree alone
                 times = []
@@ -158,18 +180,17 @@ LIMIT_COLD = ["limit", "--d", "1000", "--T", "1000000"]
 
 def _import_ms(tree: Path, args=(), cache: str = "") -> tuple[float, float]:
     """(ms to import the command line, ms of every import of ``args``' run), by -X importtime."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tree),
-        "MESACHECK_CACHE": cache or os.environ.get("MESACHECK_CACHE", ""),
-    }
+    env = {**os.environ, "MESACHECK_CACHE": cache or os.environ.get("MESACHECK_CACHE", "")}
+    if _old_names(tree):
+        env["PYTHONPATH"] = str(tree)
+    command = _cli(tree) if args else _cli(tree).replace("; main()", "")
     result = subprocess.run(
         [
             sys.executable,
             "-X",
             "importtime",
             "-c",
-            CLI if args else "from mesacheck.proofs_check.cli import main",
+            command,
             *args,
         ],
         cwd=tree,
@@ -184,7 +205,7 @@ def _import_ms(tree: Path, args=(), cache: str = "") -> tuple[float, float]:
         _, cumulative, name = line.split("|")
         if cumulative.strip().isdigit() and not name.startswith("  "):  # a top-level import
             total += int(cumulative) / 1000
-            if name.strip() == "mesacheck.proofs_check.cli":
+            if name.strip() in ("mesacheck.proofs_check.cli", "proofs_check.cli"):
                 cli = int(cumulative) / 1000
     return cli, total
 
@@ -207,13 +228,13 @@ def limit_times(repeats: int, before: str, before_repeats: int) -> None:
                 capture_output=True,
             )
             with tempfile.TemporaryDirectory() as cache:
-                _run(["-c", CLI, *LIMIT_WARM], tree, cache)  # fill the cache
-                warm = [_run(["-c", CLI, *LIMIT_WARM], tree, cache)[0] for _ in range(count)]
+                _run(["-c", _cli(tree), *LIMIT_WARM], tree, cache)  # fill the cache
+                warm = [_run(["-c", _cli(tree), *LIMIT_WARM], tree, cache)[0] for _ in range(count)]
                 imports = [_import_ms(tree, LIMIT_WARM, cache) for _ in range(count)]
             cold = []
             for _ in range(count):
                 with tempfile.TemporaryDirectory() as cache:
-                    cold.append(_run(["-c", CLI, *LIMIT_COLD], tree, cache)[0])
+                    cold.append(_run(["-c", _cli(tree), *LIMIT_COLD], tree, cache)[0])
             cli_ms = statistics.median(c for c, _ in imports)
             all_ms = statistics.median(t for _, t in imports)
             medians[label] = (statistics.median(warm), statistics.median(cold))
@@ -244,6 +265,7 @@ def main() -> None:
     # each "before" run of the quick check costs ~6 min plus its cache fill: fewer repeats there
     parser.add_argument("--before-repeats", type=int, default=None, help="default: --repeats")
     args = parser.parse_args()
+    _require_this_tree_installed()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.claims or not (args.end_to_end or args.limit):
         per_claim(args.settings.split(","), args.profile, args.write_seconds)
