@@ -205,7 +205,7 @@ class Atoms:
 
         @functools.cache  # a law is immutable; claims ask for each moment many times
         def cached(alpha, beta):
-            if rational is not None:  # the same exact number, in integers (~1000x faster)
+            if rational is not None:  # the same exact number, in integers (~100x faster)
                 return _rational_moment(*rational, alpha, beta)
             return sp.expand(  # exact: expand, never nsimplify (it may invent surds)
                 sum(
