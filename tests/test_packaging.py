@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_holds_one_top_level_name_and_its_data(tmp_path):
-    pytest.importorskip("setuptools", reason="the wheel is built without build isolation: it needs setuptools")
+    pytest.importorskip(
+        "setuptools", reason="the wheel is built without build isolation: it needs setuptools"
+    )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q"]
         + ["--disable-pip-version-check", "-w", str(tmp_path)],
