@@ -67,26 +67,22 @@ def test_a_passing_claim_renders_its_numbers():
 def test_a_failing_cell_fails_the_build(tmp_path):
     if importlib.util.find_spec("jupyter_book") is None:
         _missing('the book extra is not installed (pip install ".[book]")')
-    shutil.copy(BOOK / "_config.yml", tmp_path)
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
-    header = (BOOK / "setting.md").read_text().split("---\n")[1]
-    (tmp_path / "intro.md").write_text(
-        f"---\n{header}---\n\n# A chapter whose claim fails\n\n"
-        "```{code-cell} ipython3\nfrom mesacheck.proofs_check.book import ClaimFailed\n"
-        "raise ClaimFailed('claim x failed')\n```\n"
-    )
+    failing = "from mesacheck.proofs_check.book import ClaimFailed\nraise ClaimFailed('claim x failed')"
+    _small_book(tmp_path, {"intro": failing})
     with pytest.raises(RuntimeError, match="failed to build"):
         build_book(tmp_path)
 
 
-def _small_book(folder: Path) -> Path:
-    """A book of two chapters, so that the chapters execute in parallel as the real book's do."""
+def _small_book(folder: Path, chapters: dict[str, str]) -> Path:
+    """A book of these chapters (file stem -> the code of its one cell), the first its root."""
     shutil.copy(BOOK / "_config.yml", folder)
-    (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: second\n")
+    root, *rest = chapters
+    toc = f"format: jb-book\nroot: {root}\n" + ("chapters:\n" if rest else "")
+    (folder / "_toc.yml").write_text(toc + "".join(f"  - file: {stem}\n" for stem in rest))
     header = (BOOK / "setting.md").read_text().split("---\n")[1]
-    for stem in ("intro", "second"):
+    for stem, code in chapters.items():
         (folder / f"{stem}.md").write_text(
-            f"---\n{header}---\n\n# Chapter {stem}\n\n```{{code-cell}} ipython3\nprint('ran {stem}')\n```\n"
+            f"---\n{header}---\n\n# Chapter {stem}\n\n```{{code-cell}} ipython3\n{code}\n```\n"
         )
     return folder
 
@@ -103,7 +99,9 @@ def builds_beside_a_killed_one(tmp_path_factory):
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    book = _small_book(tmp_path_factory.mktemp("small-book"))
+    # two chapters, so that they execute in parallel as the real book's do
+    code = {stem: f"print('ran {stem}')" for stem in ("intro", "second")}
+    book = _small_book(tmp_path_factory.mktemp("small-book"), code)
     killed = subprocess.Popen(
         [
             sys.executable,
