@@ -165,7 +165,7 @@ def _read_family(family, axes: dict, fixed: dict) -> dict:
         return {}
     import sympy as sp
 
-    from .cli._common import read_expression
+    from .expressions import read_expression
 
     if not isinstance(family, dict) or set(family) != {"moments"} or not isinstance(family["moments"], dict):
         raise ValueError('[family] takes moments = {"2" = "expression in axes", ...}')

@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from ..verbs._base import InvalidRequest
+
 __all__ = ["main"]
 
 # command name -> its module in this package (the command is the module's function of that name)
@@ -23,7 +25,8 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 class _Group(click.Group):
-    """The one error handler. The library's refusals of bad input, and the known resource errors
+    """The one error handler. A verb's :class:`InvalidRequest` is a usage error (exit 2). The
+    library's other refusals of bad input, and the known resource errors
     (files, memory), become one line on stderr, or a JSON object {"error": ...} on stdout under
     --json, with a non-zero exit: 2 for bad usage, 1 for the rest. Anything else is a bug and
     keeps its traceback."""
@@ -39,6 +42,8 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except InvalidRequest as error:  # a verb's refusal of bad usage: exit 2
+            raise click.UsageError(str(error)) from error
         except _refusals() as error:
             raise click.ClickException(str(error)) from error
         except MemoryError as error:  # numpy's _ArrayMemoryError included

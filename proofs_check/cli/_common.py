@@ -12,16 +12,17 @@ import functools
 import json
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from tokenize import TokenError
 
 import click
+
+from ..expressions import read_expression
+from ..verbs._base import ScaledLaw, diagonal_regime, start_atol
 
 __all__ = [
     "FINITE",
     "POSITIVE",
-    "Setting",
+    "ScaledLaw",
     "read_setting",
     "setting_options",
     "emit",
@@ -62,45 +63,7 @@ EXTREME_DIGITS = 10  # a scale beyond 10^+-10 is computed in normalized units
 ATOMS_MAX_BYTES = 1_000_000  # an atoms file or inline JSON larger than this is refused
 
 
-@dataclass(frozen=True)
-class Setting:
-    """A law of x_1 as the user gave it: symbolic (for closed forms) plus values.
-
-    A law of extreme scale (x_1 of size 10^k with |k| > ``EXTREME_DIGITS``) is held in
-    normalized units, x_1 / 10^k: the flow is invariant under x_1 -> s x_1, (a, b) -> (a, b) / s,
-    tau -> tau / s^4, so a b scales by 1/s^2 and the loss by s^2 (:meth:`in_user_units`)."""
-
-    law: object  # mesacheck.symbolic.moments.Distribution, with parameters as symbols
-    values: dict  # symbol name -> exact value, T included (normalized units)
-    sampling_law: object  # the same law with numbers in place of its parameters (normalized units)
-    description: str
-    digits: int = 0  # x_1 has been divided by 10^digits
-
-    @property
-    def T(self) -> int:
-        return int(self.values["T"])
-
-    @property
-    def scale(self):
-        import sympy as sp
-
-        return sp.Integer(10) ** self.digits
-
-    def in_user_units(self, value, length_power: int):
-        """A normalized value of dimension (length of x_1)^length_power back in the user's
-        units: a float where a double holds it, else a string of 15 significant digits."""
-        if value is None or self.digits == 0:
-            return value
-        import mpmath
-
-        with mpmath.workdps(30):
-            out = mpmath.mpf(value) * mpmath.mpf(10) ** (self.digits * length_power)
-            if out == 0 or 1e-300 < abs(out) < 1e300:
-                return float(out)
-            return mpmath.nstr(out, 15)
-
-
-def read_setting(x1, d, T, sigma_value, c_value, atoms, moments=None, force=False) -> Setting:
+def read_setting(x1, d, T, sigma_value, c_value, atoms, moments=None, force=False) -> ScaledLaw:
     """The setting from the shared options, or a click error naming the option at fault; a
     law with x_1 = 0 almost surely is refused (nothing to learn)."""
     setting = _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force)
@@ -125,12 +88,12 @@ def _power_of_ten(value) -> int:
     return k if abs(k) > EXTREME_DIGITS else 0
 
 
-def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
+def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> ScaledLaw:
     import sympy as sp
 
     from mesacheck.symbolic.moments import Atoms, exact_number, full_one, gaussian, iid, sparse
 
-    from ._cost import atoms_cost, guard
+    from ..costs import atoms_cost, guard
 
     if T < 3:
         raise click.BadParameter(f"the sequence length T must be >= 3, got {T}", param_hint="--T")
@@ -146,7 +109,7 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
         if sigma_value is not None or c_value is not None or atoms is not None or moments is not None:
             raise click.BadParameter(f"an extension's law ({x1}) takes only --d", param_hint="--x1")
         law = extensions[x1](5 if d is None else d)
-        return Setting(law, {"T": T}, law, f"{x1} (extension)")
+        return ScaledLaw(law, {"T": T}, law, f"{x1} (extension)")
     if atoms is not None and x1 != "atoms":
         raise click.BadParameter("--atoms goes with --x1 atoms", param_hint="--atoms")
     if x1 != "gaussian" and sigma_value is not None:
@@ -170,7 +133,7 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
                 law = iid(law.d, {n: law.key[n - 1] / sp.Integer(10) ** (n * digits) for n in range(1, 7)})
         except ValueError as error:
             raise click.BadParameter(_one_line(error), param_hint="--moments") from error
-        return Setting(law, {"T": T}, law, f"i.i.d. coordinates with moments {spec}", digits)
+        return ScaledLaw(law, {"T": T}, law, f"i.i.d. coordinates with moments {spec}", digits)
     if x1 == "atoms":
         if atoms is None:
             raise click.BadParameter("give the atoms as JSON or a JSON file", param_hint="--atoms")
@@ -188,7 +151,7 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
             raise click.BadParameter(_one_line(error), param_hint="--atoms") from error
         if d is not None and d != law.d:
             raise click.BadParameter(f"--d {d} but the atoms have length {law.d}", param_hint="--d")
-        return Setting(law, {"T": T}, law, f"atoms ({len(spec['points'])} points, d = {law.d})", digits)
+        return ScaledLaw(law, {"T": T}, law, f"atoms ({len(spec['points'])} points, d = {law.d})", digits)
     d = 5 if d is None else d
     if x1 in ("gaussian", "sparse"):
         family, name, given = (gaussian, "sigma", sigma_value) if x1 == "gaussian" else (sparse, "c", c_value)
@@ -196,8 +159,8 @@ def _read_law(x1, d, T, sigma_value, c_value, atoms, moments, force) -> Setting:
         digits = _power_of_ten(value)
         unit = value / sp.Integer(10) ** digits
         description = f"{'Gaussian' if x1 == 'gaussian' else 'sparse'}, {name} = {given if digits else value}"
-        return Setting(family(d), {name: unit, "T": T}, family(d, unit), description, digits)
-    return Setting(full_one(d), {"T": T}, full_one(d), "full-one")
+        return ScaledLaw(family(d), {name: unit, "T": T}, family(d, unit), description, digits)
+    return ScaledLaw(full_one(d), {"T": T}, full_one(d), "full-one")
 
 
 def _one_line(error: BaseException) -> str:
@@ -296,7 +259,7 @@ _SETTING_OPTIONS = [
 
 
 def setting_options(*, sampling: bool = False):
-    """The options every command shares. The command receives ``setting`` (a :class:`Setting`,
+    """The options every command shares. The command receives ``setting`` (a :class:`ScaledLaw`,
     read and validated before it runs) in place of the law's options, and ``a0``, ``b0``,
     ``mask`` and ``force`` as they are. ``sampling=True``: the command draws x_1, so a law given only by its
     moments is refused."""
@@ -334,7 +297,7 @@ def emit(payload: dict, as_json: bool, lines: list[str]) -> None:
 
 def number_text(value, digits: int) -> str:
     """A number as printed: a float to ``digits`` significant digits; exact strings (values a
-    double cannot hold, :meth:`Setting.in_user_units`) as they are."""
+    double cannot hold, :meth:`ScaledLaw.in_user_units`) as they are."""
     if value is None:
         return "-"
     return value if isinstance(value, str) else f"{value:.{digits}g}"
@@ -388,78 +351,6 @@ def output_path(*suffixes: str):
     return check
 
 
-def start_atol(a0: float, b0: float) -> float:
-    """The flow's absolute tolerance for a start of this size: the library's 1e-14 is meant for
-    starts of order 1; from a tiny start on a0 = -b0 the state falls 13 decades below the start
-    into the saddle, and an absolute tolerance above that never lets the solver settle."""
-    return 1e-14 * min(1.0, max(abs(a0), abs(b0)))
-
-
-def require_diagonal_reduction(setting: Setting, mask: bool) -> str:
+def require_diagonal_reduction(setting: ScaledLaw, mask: bool) -> str:
     """Say why the diagonal model is exact here, or stop with the reason it is not."""
-    from mesacheck.symbolic.conditions import emergence_condition
-
-    if mask:
-        return "masked: the off-diagonal entries of the prediction blocks are held at 0"
-    offending = emergence_condition(setting.law, setting.T)
-    if not offending:
-        return (
-            "unmasked: the emergence condition holds, so the full flow keeps the diagonal prediction blocks"
-        )
-    raise click.UsageError(
-        f"the emergence condition fails for this law ({len(offending)} non-zero coefficients, e.g. "
-        f"{next(iter(offending))}; see `mesacheck conditions`): the diagonal closed form does not describe "
-        "unmasked training; pass --mask for the reference's masked training, or use "
-        "`mesacheck flow --full` for the exact full flow"
-    )
-
-
-def read_expression(text, names: dict, what: str, *, exponents_in: tuple = ()):
-    """An exact expression from untrusted text, read without evaluating it: digits, the given
-    names, + - * / ^ ( ) and decimal points (decimals kept exact), at most 200 characters;
-    numbers of at most 30 digits; every power's exponent an integer or a*s + b for s in
-    ``exponents_in``, with |a|, |b| <= 64, so nothing huge is computed (9^9^9^9 is refused, not
-    evaluated). ``ValueError`` says what is wrong."""
-    import sympy as sp
-    from sympy.parsing.sympy_parser import auto_number, parse_expr, rationalize, standard_transformations
-
-    allowed = ", ".join(sorted(names)) or "no names"
-    if not isinstance(text, str) or len(text) > 200 or not re.fullmatch(r"[0-9A-Za-z_+\-*/^(). ]+", text):
-        raise ValueError(
-            f"{what}: a string of at most 200 characters: digits, {allowed}, + - * / ^ ( ) and ."
-        )
-    unknown = set(re.findall(r"[A-Za-z_]\w*", text)) - set(names)
-    if unknown or re.search(r"\.\s*[A-Za-z_(]", text):
-        raise ValueError(f"{what}: unknown names {sorted(unknown)}; use digits and {allowed}")
-    try:
-        expression = parse_expr(
-            text.replace("^", "**"),
-            local_dict=dict(names),  # the text's only identifiers, checked above
-            transformations=(*standard_transformations, auto_number, rationalize),
-            evaluate=False,
-        )
-    except (SyntaxError, TypeError, NameError, sp.SympifyError, TokenError) as error:
-        raise ValueError(f"cannot read {what} {text!r}: {type(error).__name__}") from None
-    for node in sp.preorder_traversal(expression):
-        if node.is_Integer and abs(node) > 10**30:
-            raise ValueError(f"{what}: numbers must have at most 30 digits, got {node}")
-        if node.is_Pow:
-            exponent = node.exp
-            free = exponent.free_symbols
-            linear = sp.Poly(exponent, *exponents_in) if free <= set(exponents_in) and exponents_in else None
-            if exponent.is_Integer:
-                ok = abs(exponent) <= 64
-            else:
-                ok = (
-                    linear is not None
-                    and linear.total_degree() <= 1
-                    and all(c.is_Integer and abs(c) <= 64 for c in linear.coeffs())
-                    and not node.base.free_symbols
-                )
-            if not ok:
-                raise ValueError(
-                    f"{what}: every power must be to an integer"
-                    + (f" or a*{exponents_in[0]} + b" if exponents_in else "")
-                    + f" with |a|, |b| <= 64, got {node}"
-                )
-    return expression
+    return diagonal_regime(setting, mask)

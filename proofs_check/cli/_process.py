@@ -8,8 +8,8 @@ import re
 
 import click
 
+from ..costs import exact_averages_cost, guard
 from ._common import FINITE, read_expression
-from ._cost import Cost, guard
 
 __all__ = ["process_options", "exact_setting_cost", "require_paper_process"]
 
@@ -200,10 +200,8 @@ def _noise_by_moments(text: str, kind: str):
 
 
 def exact_setting_cost(T: int, force: bool) -> None:
-    """The exact averages of a non-paper setting enumerate the solutions of the phase equations
-    on lines of the (i, j) box: ~3000 systems x T positions x up to T points. Measured at
-    d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold."""
-    guard(Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}"), force)
+    """Refuse the exact averages of a non-paper setting past the cost guard's limits."""
+    guard(exact_averages_cost(T), force)
 
 
 def require_paper_process(setting, command: str) -> None:

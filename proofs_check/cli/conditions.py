@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..costs import announce, conditions_cost, guard
 from ._common import emit, progress_wanted, setting_options
-from ._cost import announce, conditions_cost, guard
 from ._process import process_options, require_paper_process
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from ..costs import announce, flow_cost, guard
 from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
-from ._cost import announce, flow_cost, guard
 from ._process import exact_setting_cost, process_options
 
 BLOW_UP = 1e6  # integrate_full_flow's default box: an entry beyond it means the flow runs away

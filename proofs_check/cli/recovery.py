@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..costs import announce, guard, recovery_cost
 from ._common import emit, number_text, progress_wanted, require_diagonal_reduction, setting_options
-from ._cost import announce, guard, recovery_cost
 from ._process import process_options, require_paper_process
 
 

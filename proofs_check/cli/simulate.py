@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..costs import guard, simulate_cost
 from ._common import (
     POSITIVE,
     emit,
@@ -18,7 +19,6 @@ from ._common import (
     setting_options,
     start_atol,
 )
-from ._cost import guard, simulate_cost
 from ._process import exact_setting_cost, process_options
 
 
