@@ -11,7 +11,7 @@ import sys
 import time
 
 from .registry import CLAIMS
-from .runner import find_claims, run_claims
+from .runner import find_claims
 
 __all__ = ["claim_list", "compared", "progress_line", "run_check", "slowest", "table"]
 
@@ -128,19 +128,21 @@ def run_check(only=(), *, quick=False, list_claims=False, verbose=False, as_json
     if list_claims:
         print(claim_list())
         return 0
-    claims = find_claims(only)
+    from .verbs.check import check
+
+    total = len(find_claims(only))
     start, done = time.perf_counter(), []
 
     def on_done(row):
         done.append(row)
         if not as_json:
-            line = progress_line(row, len(done), len(claims), time.perf_counter() - start)
+            line = progress_line(row, len(done), total, time.perf_counter() - start)
             print(line, file=sys.stderr, flush=True)
 
-    results = run_claims(claims, quick=quick, on_done=on_done)
-    failed = [r["claim"] for r in results if not r["passed"]]
+    report = check(only, quick=quick, on_done=on_done)
+    results, failed = report.claims, report.failed
     if as_json:
-        print(json.dumps({"passed": not failed, "failed": failed, "claims": results}, indent=2))
+        print(json.dumps(report.as_dict(), indent=2))
     else:
         print(table(results, verbose=verbose))
         seconds = time.perf_counter() - start

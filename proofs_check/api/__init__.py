@@ -13,6 +13,12 @@ derivations; ``mesacheck.numeric``: flows, quadrature and the finite-sample simu
   mesa-optimizer p* in any setting), :func:`emergence_condition`, :func:`recovery_condition`;
 * the numeric routes: :func:`integrate_flow`, :func:`full_model` and
   :func:`integrate_full_flow`, :func:`simulate_training`;
+* the verbs, each the mathematics of one command, returning a frozen dataclass with its
+  certificate: :func:`limit` (:class:`Limit`), :func:`conditions` (:class:`Conditions`),
+  :func:`recovery` (:class:`Recovery`), :func:`full_flow` (:class:`FullFlow`),
+  :func:`simulate` (:class:`Simulation`), :func:`check` (:class:`CheckReport`); a request they
+  refuse raises :class:`InvalidRequest` (a ``ValueError``), and :class:`ScaledLaw` holds a law
+  with symbolic parameters and their values (as the command line gives it);
 * the checks: :class:`Check`, ``CLAIMS`` and :func:`run_claim`.
 
 Every name loads on first use, so ``import mesacheck`` (and the command line) start quickly.
@@ -50,6 +56,19 @@ _WHERE = {
     "integrate_flow": "mesacheck.numeric.flow",
     **dict.fromkeys(("full_model", "integrate_full_flow"), "mesacheck.numeric.full_flow"),
     "simulate_training": "mesacheck.numeric.simulate",
+    **{
+        name: f"mesacheck.proofs_check.verbs.{module}"
+        for module, names in {
+            "limit": ("limit", "Limit"),
+            "conditions": ("conditions", "Conditions"),
+            "recovery": ("recovery", "Recovery"),
+            "full_flow": ("full_flow", "FullFlow"),
+            "simulate": ("simulate", "Simulation"),
+            "check": ("check", "CheckReport"),
+            "_base": ("ScaledLaw", "InvalidRequest"),
+        }.items()
+        for name in names
+    },
     "Check": "mesacheck.proofs_check.check",
     **dict.fromkeys(("CLAIMS", "run_claim"), "mesacheck.proofs_check.registry"),
 }

@@ -8,10 +8,9 @@ import re
 
 import click
 
-from ..costs import exact_averages_cost, guard
 from ._common import FINITE, read_expression
 
-__all__ = ["process_options", "exact_setting_cost", "require_paper_process"]
+__all__ = ["process_options"]
 
 _PROCESS_OPTIONS = [
     click.option(
@@ -197,18 +196,3 @@ def _noise_by_moments(text: str, kind: str):
         return Noise(kind, moments=values)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--noise-moments") from None
-
-
-def exact_setting_cost(T: int, force: bool) -> None:
-    """Refuse the exact averages of a non-paper setting past the cost guard's limits."""
-    guard(exact_averages_cost(T), force)
-
-
-def require_paper_process(setting, command: str) -> None:
-    """Refuse a setting beyond the paper's process where a command's derivation is the paper's."""
-    if not setting.is_paper_process:
-        raise click.UsageError(
-            f"`mesacheck {command}` is derived for the paper's process only so far (uniform phases on the "
-            f"unit circle, no noise, every position), not for: {setting.describe()}; `mesacheck limit` and "
-            "`mesacheck flow --full` take this setting"
-        )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..costs import announce, conditions_cost, guard
 from ._common import emit, progress_wanted, setting_options
-from ._process import process_options, require_paper_process
+from ._process import process_options
 
 
 @click.command()
@@ -19,39 +18,14 @@ def conditions(setting, process, a0, b0, mask, force, as_json):
     when one fails."""
     import sympy as sp
 
-    from mesacheck.symbolic.conditions import (
-        emergence_condition,
-        emergence_patterns,
-        equal_diagonal_condition,
-    )
+    from ..verbs.conditions import conditions as moment_conditions
 
     del a0, b0, mask  # shared law options; conditions do not depend on them
-    require_paper_process(process(setting.sampling_law), "conditions")
-    T = setting.T
-    cost = conditions_cost(setting.law.d, T)
-    guard(cost, force)
-    announce(cost, progress_wanted(as_json))
-    law = setting.sampling_law
-    emergence = emergence_condition(law, T)
-    equal = equal_diagonal_condition(law, T) if not emergence else None
-    patterns = emergence_patterns(min(law.d, 3), T) if law.real else None
-    payload = {
-        "law": setting.description,
-        "d": law.d,
-        "T": T,
-        "emergence_condition": {
-            "holds": not emergence,
-            "general_form": "E[x_j^3 x_k] = E[x_j^5 x_k] = E[x_j^3 x_k^3] = E[x_j^3 x_k x_l^2] = 0, "
-            "j, k, l distinct (real x_1)",
-            "patterns": patterns,
-            "offending": {k: str(v) for k, v in emergence.items()},
-        },
-        "equal_diagonal_condition": None
-        if equal is None
-        else {"holds": not equal, "offending": {k: str(v) for k, v in equal.items()}},
-    }
-    if setting.digits:  # the verdicts do not change with the scale; the coefficients do
-        payload["units"] = f"the coefficients are those of x_1 / 10^{setting.digits}"
+    result = moment_conditions(
+        process(setting.sampling_law), setting.T, law=setting, force=force, show_cost=progress_wanted(as_json)
+    )
+    payload, law, T = result.report, setting.sampling_law, setting.T
+    emergence, equal = result.emergence_offending, result.equal_diagonal_offending
     lines = [f"{setting.description}, d = {law.d}, T = {T}", *([payload["units"]] if setting.digits else [])]
     lines.append(f"emergence condition: {'holds' if not emergence else 'FAILS'}")
     for k, v in list(emergence.items())[:12]:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 
 import click
 
-from ..costs import guard, simulate_cost
-from ._common import (
-    POSITIVE,
-    emit,
-    output_path,
-    progress_wanted,
-    require_diagonal_reduction,
-    setting_options,
-    start_atol,
-)
-from ._process import exact_setting_cost, process_options
+from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
+from ._process import process_options
 
 
 @click.command()
@@ -62,69 +52,27 @@ def simulate(
     as_json,
 ):
     """Finite-sample training as the reference runs it, beside the exact population flow."""
-    from mesacheck.numeric.bridge import evaluate
-    from mesacheck.numeric.flow import integrate_flow
-    from mesacheck.numeric.simulate import simulate_training
-    from mesacheck.symbolic.stationary import NotExchangeableError, emergence_limit
+    from ..verbs.simulate import simulate as train_beside_flow
 
     T = setting.T
-    if setting.digits:
-        raise click.UsageError(
-            f"x_1 has scale 10^{setting.digits}: the sampled training runs in double precision and "
-            f"would over- or underflow; simulate x_1 / 10^{setting.digits} instead (the flow is invariant: "
-            "a b scales by 1/scale^2 and time by 1/scale^4), or use `mesacheck limit`"
-        )
-    guard(
-        simulate_cost(setting.law.d, T, m=m, m_test=m_test, steps=steps, log_every=log_every, masked=mask),
-        force,
-    )
-    show = progress_wanted(as_json) if progress is None else progress
-    start = time.perf_counter()
-    exact = process(setting.sampling_law)
-    run = simulate_training(
-        exact,
-        T=T,
-        a0=a0,
-        b0=b0,
+    result = train_beside_flow(
+        process(setting.sampling_law),
+        T,
+        a0,
+        b0,
         eta=eta,
         steps=steps,
         m=m,
         m_test=m_test,
-        mask=mask,
         seed=seed,
         log_every=log_every,
-        progress=show,
+        mask=mask,
+        law=setting,
+        force=force,
+        progress=progress_wanted(as_json) if progress is None else progress,
     )
-    seconds = time.perf_counter() - start
-    records = run.as_records()
-    flow_ab = limit_ab = flow_curve = None
-    if not exact.is_paper_process:
-        regime, limit_ab = _setting_limit(exact, T, force)
-    elif not (a0 == 0 and b0 == 0):
-        try:
-            regime = require_diagonal_reduction(setting, mask)
-            solution = integrate_flow(setting.law, a0, b0, values=setting.values, atol=start_atol(a0, b0))
-            flow_curve = solution.ab_at
-            flow_ab = flow_curve(run.steps * eta)
-            try:
-                limit_ab = evaluate(emergence_limit(setting.law, a0, b0).ab, setting.values)
-            except NotExchangeableError:
-                limit_ab = float(solution.ab[-1])
-        except click.UsageError as error:
-            regime = f"no exact flow: {error.message}"
-    else:
-        regime = "no exact flow: (a0, b0) = (0, 0) is stationary"
-    for row, value in zip(records, flow_ab if flow_ab is not None else [None] * len(records)):
-        row["ab_exact_flow"] = None if value is None else float(value)
-    payload = {
-        "settings": run.settings,
-        "seconds": seconds,
-        "regime": regime,
-        "ab_population_limit": limit_ab,
-        "ab_final": records[-1]["ab"],
-        "gap_to_population_limit": None if limit_ab is None else records[-1]["ab"] - limit_ab,
-        "log": records,
-    }
+    payload, records, run = result.report, result.records, result.run
+    seconds, limit_ab, flow_curve = payload["seconds"], result.ab_population_limit, result.flow_curve
     if out:
         _write_log(Path(out), records)
     if plot:
@@ -143,22 +91,6 @@ def simulate(
             f"{payload['gap_to_population_limit']:+.3g}"
         )
     emit(payload, as_json, lines)
-
-
-def _setting_limit(exact, T: int, force: bool):
-    """Beyond the paper's process: the exact p* of the diagonal model when it is derived (no
-    noise, exchangeable x_1), with no exact trajectory drawn beside the sampled one."""
-    from mesacheck.symbolic.symmetric_line import symmetric_line
-
-    if exact.noise.present:
-        return f"{exact.describe()}: no exact flow (noise averages are not derived yet)", None
-    exact_setting_cost(T, force)
-    try:
-        return f"{exact.describe()}: exact p* = beta/alpha of the diagonal model", float(
-            symmetric_line(exact, T).ab_star
-        )
-    except (ValueError, ZeroDivisionError) as error:
-        return f"{exact.describe()}: no exact limit ({error})", None
 
 
 def _write_log(path: Path, records: list[dict]) -> None:
