@@ -28,6 +28,7 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from mesacheck.proofs_check.cli import main as commands  # noqa: E402
 from mesacheck.proofs_check.sweep import read_sweep, run_sweep  # noqa: E402
 
 FIGURE5 = Path(__file__).resolve().parent.parent / "book" / "sweeps" / "figure5.toml"
@@ -56,7 +57,7 @@ def main() -> None:
 def figure5(seeds: int, root: Path) -> None:
     sweep = figure5_sweep(seeds)
     print(f"Figure 5 sweep: {sweep.size} points, d = 5, T = 100, into {root}")
-    result = run_sweep(sweep, root / "full", workers=2, progress=True)
+    result = run_sweep(sweep, root / "full", commands=commands, workers=2, progress=True)
     print(
         f"2 workers: wall {result.wall_seconds:.0f} s, {result.points_per_second:.3f} points/s, "
         f"computed {result.computed}, cached {result.cached}, failed {result.failed}"
@@ -91,7 +92,7 @@ def speedup(root: Path, seeds: int = 3) -> None:
     walls, sums = {}, {}
     for workers in (1, 2):
         shutil.rmtree(root / f"speedup-{workers}", ignore_errors=True)
-        timed = run_sweep(subset, root / f"speedup-{workers}", workers=workers)
+        timed = run_sweep(subset, root / f"speedup-{workers}", commands=commands, workers=workers)
         walls[workers] = timed.wall_seconds
         sums[workers] = sum(row["wall_seconds"] for row in timed.rows)
         print(

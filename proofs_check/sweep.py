@@ -284,16 +284,15 @@ def arguments(command: str, options: dict) -> list[str]:
     return [*out, "--json"]
 
 
-def validate(sweep: Sweep) -> None:
+def validate(sweep: Sweep, commands) -> None:
     """Parse command lines as the command would, without running them, so that a misspelt
     option or a value of the wrong type is refused before any work: every value of every axis
     once, with the first value of the others. (What only the command's run can tell, such as
-    r > 1, is a failing point.)"""
+    r > 1, is a failing point.) ``commands``: the command group (``mesacheck``'s, handed in by
+    the caller: the sweep sits below the command line and does not import it)."""
     import click
 
-    from .cli import main
-
-    command = main.get_command(None, sweep.command)
+    command = commands.get_command(None, sweep.command)
     first = {name: values[0] for name, values in sweep.axes.items()}
     for name, values in sweep.axes.items():
         for value in values:
@@ -327,13 +326,11 @@ def point_key(argv: list[str], fingerprint: str) -> str:
     return hashlib.sha256(json.dumps([argv, fingerprint]).encode()).hexdigest()[:24]
 
 
-def run_point(argv: list[str]) -> dict:
-    """Run one command line in this process: ``{"status": "ok", "answer": <its JSON>}``, or
-    ``{"status": "error", "error": <one line>}`` for a refusal or a failure (never raised), with
-    the wall time."""
+def run_point(argv: list[str], commands) -> dict:
+    """Run one command line of the group ``commands`` in this process: ``{"status": "ok",
+    "answer": <its JSON>}``, or ``{"status": "error", "error": <one line>}`` for a refusal or a
+    failure (never raised), with the wall time."""
     import click
-
-    from .cli import main
 
     start = time.perf_counter()
     out = io.StringIO()
@@ -341,7 +338,7 @@ def run_point(argv: list[str]) -> dict:
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             try:
-                main.main(list(argv), prog_name="mesacheck", standalone_mode=False)
+                commands.main(list(argv), prog_name="mesacheck", standalone_mode=False)
             except SystemExit as stop:  # `check` exits 1 when a claim fails: its JSON is the answer
                 if stop.code not in (0, 1, None):
                     raise
@@ -379,16 +376,19 @@ def run_sweep(
     sweep: Sweep,
     out: Path,
     *,
+    commands,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = False,
     validated: bool = False,
 ) -> SweepResult:
     """Run every point not already in ``out/points`` on Dask and write the table and plot.
-    ``scheduler``: the address of an existing cluster (``tcp://host:port``); else a
-    ``LocalCluster`` of ``workers`` single-threaded processes (default: one per core)."""
+    ``commands``: the command group whose commands the points run (``mesacheck``'s:
+    ``mesacheck.proofs_check.cli.main``; it travels to the workers by value). ``scheduler``: the
+    address of an existing cluster (``tcp://host:port``); else a ``LocalCluster`` of ``workers``
+    single-threaded processes (default: one per core)."""
     if not validated:  # the command line validates before it creates the output folder
-        validate(sweep)
+        validate(sweep, commands)
     out = Path(out)
     folder = out / "points"
     folder.mkdir(parents=True, exist_ok=True)
@@ -405,7 +405,7 @@ def run_sweep(
     todo = {key: argv for key, argv in zip(keys, argvs) if key not in results}
     start = time.perf_counter()
     if todo:
-        _compute(todo, folder, results, scheduler=scheduler, workers=workers, progress=progress)
+        _compute(todo, folder, results, commands, scheduler=scheduler, workers=workers, progress=progress)
     wall = time.perf_counter() - start
     rows = [
         _row(options | labels, results[key], key)
@@ -418,7 +418,7 @@ def run_sweep(
     return SweepResult(rows, len(todo), cached, failed, wall, files)
 
 
-def _compute(todo: dict, folder: Path, results: dict, *, scheduler, workers, progress) -> None:
+def _compute(todo: dict, folder: Path, results: dict, commands, *, scheduler, workers, progress) -> None:
     """Submit every point to Dask and store each result as it arrives."""
     import logging
 
@@ -445,7 +445,7 @@ def _compute(todo: dict, folder: Path, results: dict, *, scheduler, workers, pro
         client = Client(cluster)
     try:
         futures = {
-            client.submit(run_point, argv, key=f"mesacheck-point-{key}", pure=False): key
+            client.submit(run_point, argv, commands, key=f"mesacheck-point-{key}", pure=False): key
             for key, argv in todo.items()
         }
         bar = tqdm(total=len(futures), desc="sweep", unit="point", disable=not progress)

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesacheck.proofs_check.cli import _cost, main
+from mesacheck.proofs_check import costs as _cost
+from mesacheck.proofs_check.cli import main
 
 NON_FINITE = re.compile(r"(?<![\w.])[-+]?(nan|inf)(?![\w])", re.IGNORECASE)
 

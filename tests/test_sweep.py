@@ -47,7 +47,7 @@ SMALL_GROUP = pytest.mark.xdist_group("small-sweep")
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("small")
-    return out, run_sweep(read_sweep(SMALL), out, workers=2)
+    return out, run_sweep(read_sweep(SMALL), out, commands=main, workers=2)
 
 
 @SMALL_GROUP
@@ -56,7 +56,7 @@ def test_a_local_cluster_gives_the_table_of_the_points_run_one_by_one(small):
     sweep = read_sweep(SMALL)
     one_by_one = {}
     for options in sweep.points():
-        answer = run_point(arguments("limit", options))
+        answer = run_point(arguments("limit", options), main)
         one_by_one[options["x1"], options["r"]] = (
             answer["status"],
             (answer.get("answer") or {}).get("ab_exact"),
@@ -93,12 +93,12 @@ def test_a_failing_point_is_recorded_with_its_error_and_the_rest_answer(small):
 @SMALL_GROUP
 def test_a_rerun_recomputes_nothing_and_a_deleted_point_only(small):
     out, first = small
-    again = run_sweep(read_sweep(SMALL), out, workers=1)
+    again = run_sweep(read_sweep(SMALL), out, commands=main, workers=1)
     assert again.computed == 0 and again.cached == 6 and _values(again.rows) == _values(first.rows)
     stored = sorted((out / "points").glob("*.json"))
     for path in stored[:2]:
         path.unlink()
-    resumed = run_sweep(read_sweep(SMALL), out, workers=1)
+    resumed = run_sweep(read_sweep(SMALL), out, commands=main, workers=1)
     assert resumed.computed == 2 and resumed.cached == 4 and _values(resumed.rows) == _values(first.rows)
 
 
@@ -129,7 +129,7 @@ def test_an_interrupted_sweep_resumes_with_the_unfinished_points_only(tmp_path):
         process.wait()
     stored = len(list((out / "points").glob("*.json")))
     assert 2 <= stored < 8
-    resumed = run_sweep(read_sweep(spec), out, workers=2)
+    resumed = run_sweep(read_sweep(spec), out, commands=main, workers=2)
     assert resumed.computed == 8 - stored and resumed.cached == stored and resumed.failed == 0
     assert all(row["exact_limit.reached"] for row in resumed.rows)  # Gaussian: every run ends at p*
 

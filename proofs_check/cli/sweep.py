@@ -36,6 +36,7 @@ def sweep(spec, out, scheduler, workers, as_json):
     recomputes nothing; a point that fails is recorded with its error. Writes table.parquet,
     table.csv and, with a [plot] section, plot.png."""
     from ..sweep import read_sweep, run_sweep, validate
+    from . import main
 
     if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
         raise click.BadParameter(f"give an address like tcp://127.0.0.1:8786, got {scheduler[:60]!r}")
@@ -43,7 +44,7 @@ def sweep(spec, out, scheduler, workers, as_json):
         raise click.UsageError("--workers sizes the local cluster: drop it with --scheduler")
     try:
         parsed = read_sweep(Path(spec))
-        validate(parsed)
+        validate(parsed, main)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="SPEC") from None
     folder = Path(out) if out else Path(spec).with_suffix("")
@@ -58,7 +59,13 @@ def sweep(spec, out, scheduler, workers, as_json):
     progress = progress_wanted(as_json)
     try:
         result = run_sweep(
-            parsed, folder, scheduler=scheduler, workers=workers, progress=progress, validated=True
+            parsed,
+            folder,
+            commands=main,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+            validated=True,
         )
     except OSError as error:
         if scheduler:
