@@ -303,6 +303,10 @@ def _offline_mathjax(app, config):
 
 
 def _verbatim_docstring(app, what, name, obj, options, lines):
+    # autodoc has read its ``:meta ...:`` fields (e.g. hide-value) already: not shown as text
+    lines[:] = [line for line in lines if not line.strip().startswith(":meta ")]
+    while lines and not lines[-1].strip():
+        lines.pop()
     if lines:
         lines[:] = ["::", ""] + [f"    {line}" for line in lines] + [""]
 

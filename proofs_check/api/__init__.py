@@ -33,11 +33,23 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("mesacheck")
+    """The installed version of mesacheck."""
 except PackageNotFoundError:  # the sources, not installed
     __version__ = "0+unknown"
+
+if TYPE_CHECKING:  # the lazy names that are not functions or classes, as Sphinx documents them
+    T: object
+    """The training length, a SymPy symbol (a positive integer): the closed forms are exact in it."""
+    CLAIMS: tuple
+    """Every registered claim, in registry order: functions ``claim(quick=False) -> Check``.
+    ``mesacheck check`` runs them all (:func:`check`); :func:`run_claim` runs one.
+
+    :meta hide-value:
+    """
 
 # public name -> the module that defines it
 _WHERE = {
