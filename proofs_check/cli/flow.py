@@ -83,12 +83,8 @@ def flow(
         for bar in bars:
             bar.close()
     solution, W_KQ, W_PV = result.solution, result.W_KQ, result.W_PV
-    structure, stationary, exact_limit, law = (
-        result.structure,
-        result.stationary,
-        result.exact_limit,
-        setting.law,
-    )
+    structure, stationary, exact_limit = result.structure, result.stationary, result.exact_limit
+    law = setting.law
     if heatmap:
         _heatmaps(
             Path(heatmap),
