@@ -1,6 +1,6 @@
 """What every command shares: reading the setting (the law of x_1, d, T) and its options, the
-number types, the emergence guard, output paths checked before any work, and printing text or
-JSON (never a nan or inf).
+number types, output paths checked before any work, and printing text or JSON (never a nan or
+inf). The mathematics, the emergence guard included, is in the verbs (``proofs_check/verbs``).
 
 A new assumption that every command takes (a law of W, noise, the trained positions) is one
 more entry of ``_SETTING_OPTIONS`` and one more field read in :func:`read_setting`; the commands
@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from ..expressions import read_expression
-from ..verbs._base import ScaledLaw, diagonal_regime, start_atol
+from ..verbs._base import ScaledLaw
 
 __all__ = [
     "FINITE",
@@ -29,8 +29,6 @@ __all__ = [
     "number_text",
     "output_path",
     "progress_wanted",
-    "start_atol",
-    "require_diagonal_reduction",
     "read_expression",
 ]
 
@@ -349,8 +347,3 @@ def output_path(*suffixes: str):
         return value
 
     return check
-
-
-def require_diagonal_reduction(setting: ScaledLaw, mask: bool) -> str:
-    """Say why the diagonal model is exact here, or stop with the reason it is not."""
-    return diagonal_regime(setting, mask)
