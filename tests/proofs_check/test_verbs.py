@@ -171,3 +171,9 @@ def test_the_verbs_do_not_import_the_command_line():
                 is_from = isinstance(node, ast.ImportFrom)
                 names = [node.module or ""] if is_from else [a.name for a in node.names]
                 assert not any(n == "click" or "cli" in n.split(".") for n in names), (path.name, names)
+
+
+def test_the_sampled_training_runs_without_an_exact_flow_where_emergence_fails():
+    result = mesacheck.simulate(full_one(2), 6, steps=2, m=10, m_test=10)
+    assert result.regime.startswith("no exact flow: the emergence condition fails"), result.regime
+    assert result.flow_curve is None and all(row["ab_exact_flow"] is None for row in result.records)
