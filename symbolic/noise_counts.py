@@ -121,7 +121,7 @@ def _process_key(setting: Setting, T: int, kind: str) -> tuple:
     """Everything the noise terms depend on: not the law of x_1, not the noise's scale or
     moments (only whether blocks beyond pairs count)."""
     noise = (setting.noise.kind, setting.noise.gaussian)
-    return (str(setting.rho), setting.phases, noise, str(setting.positions), T, kind)
+    return (str(setting.rho), setting.phases.identity, noise, str(setting.positions), T, kind)
 
 
 @disk_cached(key=_process_key)

@@ -30,6 +30,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from ._cache import disk_cached
 from .paper_counts import phase_counts
@@ -62,9 +63,61 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
         return phase_counts(T, kind, setting.rho)
-    if not setting.phases.fixed_modulus:
+    phases = setting.phases
+    if not phases.symmetric_phase or (phases.phase_period and phases.modulus_moment(1) != 1):
+        return _counts_by_averages(setting, T, kind)  # a law that states its averages alone
+    if not phases.fixed_modulus:
         return _modulus_counts(setting, T, kind)
     return _setting_counts(setting, T, kind)
+
+
+@disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))
+def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
+    """The counts from the law's :meth:`~mesacheck.symbolic.setting.PhaseLaw.average` alone:
+    every position (t, i, j) enumerated, each coordinate class's exponents (n_c, m_c) read off
+    its slots and the averages multiplied, in exact rationals. The route of a law with no
+    structure the others use (its cost grows like T^3 times the distinct exponent patterns:
+    for small T)."""
+    phases, slots, has_j = setting.phases, SLOTS[kind], HAS_J[kind]
+    weights = setting.loss_weights(T, WEIGHT_POWER[kind])
+
+    @functools.cache
+    def average(n: int, m: int) -> Fraction:
+        value = sp.sympify(phases.average(n, m))
+        if not value.is_Rational:
+            raise ValueError(f"the average E[lambda^{n} conj(lambda)^{m}] = {value} is not rational")
+        return Fraction(int(value.p), int(value.q))
+
+    patterns: dict = {}  # each class's (plain, conjugated) exponent as coefficients of (i, j, t, 1)
+    for partition, blocks, (_, low_i, low_j), _ in entries(kind):
+        forms = {}
+        for (time, sign), block, label in zip(slots, blocks, partition):
+            form = (0, 0, 1, 0) if time == "target" else tuple(int(time == v) for v in "ijt") + (-1 - block,)
+            plain, conjugated = forms.get(label, ((0,) * 4, (0,) * 4))
+            if sign > 0:
+                plain = tuple(a + b for a, b in zip(plain, form))
+            else:
+                conjugated = tuple(a + b for a, b in zip(conjugated, form))
+            forms[label] = (plain, conjugated)
+        pattern = (tuple(sorted(forms.values())), low_i, low_j)
+        patterns.setdefault(pattern, []).append((partition, blocks))
+    out = {}
+    for (forms, low_i, low_j), keys in patterns.items():
+        total = Fraction(0)
+        for t, w in weights.items():
+            for i in range(low_i, t + 1):
+                for j in range(low_j, t + 1) if has_j else (low_j,):
+                    value = w
+                    for plain, conjugated in forms:
+                        n = plain[0] * i + plain[1] * j + plain[2] * t + plain[3]
+                        m = conjugated[0] * i + conjugated[1] * j + conjugated[2] * t + conjugated[3]
+                        value *= average(n, m)
+                        if not value:
+                            break
+                    total += value
+        if total:
+            out.update(dict.fromkeys(keys, total))
+    return out
 
 
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1

@@ -77,7 +77,11 @@ class PhaseLaw:
     """
 
     option: ClassVar[str | None] = None  # its name on the command line (--phases NAME[:PARAMETER])
-    fixed_modulus: ClassVar[bool] = True  # |lambda| is one number almost surely
+    # E[lambda^n conj(lambda)^m] = E|lambda|^(n+m) [n = m mod phase_period] (period 0: n = m): the
+    # structure the fast exact routes use; a law without it gives its averages alone, and the
+    # counts enumerate every position (mesacheck.symbolic.process_counts)
+    symmetric_phase: ClassVar[bool] = False
+    fixed_modulus: ClassVar[bool] = False  # |lambda| is one number almost surely
     phase_period: ClassVar[int] = 0
     _by_option: ClassVar[dict] = {}
 
@@ -109,18 +113,28 @@ class PhaseLaw:
         return False
 
     @property
+    def identity(self):
+        """What identifies the law for caches: the law itself (its repr), and for a law defined
+        outside :mod:`mesacheck.symbolic` (whose source the disk cache's fingerprint does not
+        cover) a digest of its module's source too."""
+        module = type(self).__module__
+        if module.startswith("mesacheck.symbolic."):
+            return self
+        return (self, _source_digest(module))
+
+    @property
     def modulus_squared(self) -> Fraction:
         """|lambda|^2, exact, for a law with a fixed modulus."""
-        raise ValueError("a random modulus has no single |lambda|^2: use modulus_moment(k)")
+        raise ValueError(f"{self.describe()} has no single |lambda|^2: use modulus_moment(k)")
 
     def modulus_moment(self, k: int) -> Fraction:
         """E|lambda|^(2k), exact."""
-        return self.modulus_squared**k
+        value = sp.sympify(self.average(k, k))
+        return Fraction(int(value.p), int(value.q))
 
     def modulus_moments(self, order: int) -> tuple[Fraction, ...]:
         """(E|lambda|^0, E|lambda|^2, ..., E|lambda|^(2 order)), exact."""
-        q = self.modulus_squared
-        return tuple(q**k for k in range(order + 1))
+        return tuple(self.modulus_moment(k) for k in range(order + 1))
 
     def check_moments(self, order: int) -> None:
         """Refuse a law whose moments through ``order`` no law has (a fixed modulus: nothing to check)."""
@@ -131,6 +145,11 @@ class PhaseLaw:
 
     def check_noise(self, noise: Noise) -> None:
         """Refuse, with the reason, noise whose exact averages are not derived under this law."""
+        if noise.present:
+            raise NotImplementedError(
+                f"exact averages with noise are not derived for {self.describe()}; "
+                "the quadrature and the simulator take this setting"
+            )
 
     def no_closed_form(self) -> str | None:
         """Why the sums over positions have no closed form in T under this law (None: they have)."""
@@ -146,6 +165,8 @@ class Circle(PhaseLaw):
 
     radius: sp.Expr = sp.S.One
     option: ClassVar[str] = "uniform"
+    symmetric_phase: ClassVar[bool] = True
+    fixed_modulus: ClassVar[bool] = True
 
     def __post_init__(self):
         r = sp.sympify(self.radius)
@@ -198,6 +219,8 @@ class RootsOfUnity(PhaseLaw):
 
     N: int = 1
     option: ClassVar[str] = "roots"
+    symmetric_phase: ClassVar[bool] = True
+    fixed_modulus: ClassVar[bool] = True
 
     def __post_init__(self):
         if isinstance(self.N, bool) or not isinstance(self.N, int) or self.N < 1:
@@ -226,6 +249,9 @@ class RootsOfUnity(PhaseLaw):
     def average(self, n: int, m: int) -> sp.Expr:
         return sp.S.One if (n - m) % self.N == 0 else sp.S.Zero
 
+    def check_noise(self, noise: Noise) -> None:
+        pass  # complex and real noise are both derived on every N
+
     def no_closed_form(self) -> str | None:
         return (
             "over the roots of unity the sums over positions are periodic in T mod N; "
@@ -244,7 +270,7 @@ class RandomModulus(PhaseLaw):
 
     moments: sp.Expr = None  # E rho^(2k) in k_symbol
     atoms: tuple | None = None  # finitely many values: ((r, p), ...), exact
-    fixed_modulus: ClassVar[bool] = False
+    symmetric_phase: ClassVar[bool] = True
 
     def __post_init__(self):
         moments = sp.sympify(self.moments)
@@ -307,6 +333,15 @@ class RandomModulus(PhaseLaw):
             else f"E rho^(2k) = {self.moments}"
         )
         return f"W = diag of rho e^(i theta), uniform phases and a random modulus, {law}"
+
+
+@functools.cache
+def _source_digest(module: str) -> str:
+    import hashlib
+    import importlib
+
+    path = importlib.import_module(module).__file__
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()[:16] if path else module
 
 
 def _modulus_moments(phases: RandomModulus, order: int) -> tuple[Fraction, ...]:
@@ -580,7 +615,7 @@ class Setting:
     @property
     def process_identity(self) -> tuple:
         """What the averages over W depend on: everything but the law of x_1."""
-        return (str(self.rho), self.phases, self.noise, str(self.positions))
+        return (str(self.rho), self.phases.identity, self.noise, str(self.positions))
 
     def position_weights(self, T: int) -> dict[int, Fraction]:
         """omega_t for t = 2..T-1, exact; positions with omega_t = 0 are left out."""
