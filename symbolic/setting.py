@@ -95,9 +95,14 @@ class PhaseLaw:
         """The law named by ``--phases`` text, ``NAME`` or ``NAME:PARAMETER``."""
         name, _, parameter = text.strip().partition(":")
         if name not in PhaseLaw._by_option:
-            known = ", ".join(sorted(PhaseLaw._by_option))
+            known = ", ".join(PhaseLaw.option_names())
             raise ValueError(f"give 'uniform', 'roots:N' or one of {known}, got {text[:40]!r}")
         return PhaseLaw._by_option[name].parse_option(parameter)
+
+    @staticmethod
+    def option_names() -> tuple[str, ...]:
+        """The names of every law of W defined so far (a law's module registers it on import)."""
+        return tuple(sorted(PhaseLaw._by_option))
 
     @classmethod
     def parse_option(cls, parameter: str) -> PhaseLaw:

@@ -26,7 +26,8 @@ _PROCESS_OPTIONS = [
         default="uniform",
         show_default=True,
         help="Phases of W's entries: uniform on the circle, or roots:N (the N-th roots of unity; "
-        "roots:2 is the real process W = diag(+-1)).",
+        "roots:2 is the real process W = diag(+-1)), or NAME:PARAMETER of a law of W that an extension "
+        "adds (mesacheck check --list shows the extensions).",
     ),
     click.option(
         "--modulus",
@@ -79,6 +80,10 @@ def _phase_law(radius: float, phases: str, modulus: str | None = None):
         raise click.BadParameter(
             f"r must lie in (0, 1] (|lambda| > 1 explodes), got {radius:g}", param_hint="--r"
         )
+    if phases.strip().partition(":")[0] not in PhaseLaw.option_names():
+        from mesacheck.proofs_check.extensions import extension_modules
+
+        extension_modules()  # a law of W added by an extension registers its name on import
     try:
         law = PhaseLaw.from_option(phases)
     except ValueError as error:
