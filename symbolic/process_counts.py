@@ -78,20 +78,49 @@ def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
     its slots and the averages multiplied, in exact rationals. The route of a law with no
     structure the others use (its cost grows like T^3 times the distinct exponent patterns:
     for small T)."""
-    phases, slots, has_j = setting.phases, SLOTS[kind], HAS_J[kind]
+    phases, has_j = setting.phases, HAS_J[kind]
     weights = setting.loss_weights(T, WEIGHT_POWER[kind])
+    top = 3 * T + 2  # no class exponent exceeds three positions' worth
+    table = [[phases.average(n, m) for m in range(top + 1)] for n in range(top + 1)]
+    for row in table:
+        for value in row:
+            if not sp.sympify(value).is_Rational:
+                raise ValueError(f"the averages of {phases.describe()} must be rational, got {value}")
+    D = math.lcm(*(int(sp.sympify(v).q) for row in table for v in row))
+    # every average as an integer over D: the products stay exact Python integers, taken by numpy
+    averages = np.array([[int(sp.sympify(v) * D) for v in row] for row in table], dtype=object)
+    L = math.lcm(*(w.denominator for w in weights.values()))
+    rows = [
+        (t, i, j, w)
+        for t, w in weights.items()
+        for i in range(1, t + 1)
+        for j in (range(1, t + 1) if has_j else (1,))
+    ]
+    t_, i_, j_ = (np.array([r[k] for r in rows]) for k in range(3))
+    scaled = np.array([r[3].numerator * (L // r[3].denominator) for r in rows], dtype=object)
+    out = {}
+    for (forms, low_i, low_j), keys in _exponent_patterns(kind).items():
+        keep = (i_ >= low_i) & (j_ >= low_j)
+        i, j, t = i_[keep], j_[keep], t_[keep]
+        values = scaled[keep]
+        for plain, conjugated in forms:
+            n = plain[0] * i + plain[1] * j + plain[2] * t + plain[3]
+            m = conjugated[0] * i + conjugated[1] * j + conjugated[2] * t + conjugated[3]
+            values = values * averages[n, m]
+        total = int(values.sum()) if len(values) else 0
+        if total:
+            out.update(dict.fromkeys(keys, Fraction(total, L * D ** len(forms))))
+    return out
 
-    @functools.cache
-    def average(n: int, m: int) -> Fraction:
-        value = sp.sympify(phases.average(n, m))
-        if not value.is_Rational:
-            raise ValueError(f"the average E[lambda^{n} conj(lambda)^{m}] = {value} is not rational")
-        return Fraction(int(value.p), int(value.q))
 
-    patterns: dict = {}  # each class's (plain, conjugated) exponent as coefficients of (i, j, t, 1)
+@functools.cache
+def _exponent_patterns(kind: str) -> dict:
+    """{(each class's (plain, conjugated) exponent as coefficients of (i, j, t, 1), low_i, low_j):
+    the entries (partition, blocks) with that pattern}: the same for every law."""
+    patterns: dict = {}
     for partition, blocks, (_, low_i, low_j), _ in entries(kind):
         forms = {}
-        for (time, sign), block, label in zip(slots, blocks, partition):
+        for (time, sign), block, label in zip(SLOTS[kind], blocks, partition):
             form = (0, 0, 1, 0) if time == "target" else tuple(int(time == v) for v in "ijt") + (-1 - block,)
             plain, conjugated = forms.get(label, ((0,) * 4, (0,) * 4))
             if sign > 0:
@@ -99,25 +128,8 @@ def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
             else:
                 conjugated = tuple(a + b for a, b in zip(conjugated, form))
             forms[label] = (plain, conjugated)
-        pattern = (tuple(sorted(forms.values())), low_i, low_j)
-        patterns.setdefault(pattern, []).append((partition, blocks))
-    out = {}
-    for (forms, low_i, low_j), keys in patterns.items():
-        total = Fraction(0)
-        for t, w in weights.items():
-            for i in range(low_i, t + 1):
-                for j in range(low_j, t + 1) if has_j else (low_j,):
-                    value = w
-                    for plain, conjugated in forms:
-                        n = plain[0] * i + plain[1] * j + plain[2] * t + plain[3]
-                        m = conjugated[0] * i + conjugated[1] * j + conjugated[2] * t + conjugated[3]
-                        value *= average(n, m)
-                        if not value:
-                            break
-                    total += value
-        if total:
-            out.update(dict.fromkeys(keys, total))
-    return out
+        patterns.setdefault((tuple(sorted(forms.values())), low_i, low_j), []).append((partition, blocks))
+    return patterns
 
 
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1

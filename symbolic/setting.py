@@ -344,9 +344,10 @@ class RandomModulus(PhaseLaw):
 def _source_digest(module: str) -> str:
     import hashlib
     import importlib
+    from pathlib import Path
 
     path = importlib.import_module(module).__file__
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()[:16] if path else module
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else module
 
 
 def _modulus_moments(phases: RandomModulus, order: int) -> tuple[Fraction, ...]:
