@@ -71,6 +71,9 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     return _setting_counts(setting, T, kind)
 
 
+_BY_AVERAGES_MAX_T = 40  # ~30 s for K: the enumeration of every position grows like T^3
+
+
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))
 def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
     """The counts from the law's :meth:`~mesacheck.symbolic.setting.PhaseLaw.average` alone:
@@ -79,6 +82,12 @@ def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
     structure the others use (its cost grows like T^3 times the distinct exponent patterns:
     for small T)."""
     phases, has_j = setting.phases, HAS_J[kind]
+    if T > _BY_AVERAGES_MAX_T:
+        raise NotImplementedError(
+            f"the exact averages of {phases.describe()} enumerate every position (t, i, j), computed for "
+            f"T <= {_BY_AVERAGES_MAX_T} (~3 s at T = 20, growing like T^3), not T = {T}; "
+            "the quadrature and the simulator take longer sequences"
+        )
     weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     top = 3 * T + 2  # no class exponent exceeds three positions' worth
     table = [[phases.average(n, m) for m in range(top + 1)] for n in range(top + 1)]
