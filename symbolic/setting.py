@@ -96,7 +96,9 @@ class PhaseLaw:
         name, _, parameter = text.strip().partition(":")
         if name not in PhaseLaw._by_option:
             known = ", ".join(PhaseLaw.option_names())
-            raise ValueError(f"give 'uniform', 'roots:N' or one of {known}, got {text[:40]!r}")
+            raise ValueError(
+                f"give 'uniform', 'roots:N' or another law of W by name ({known}), got {text[:40]!r}"
+            )
         return PhaseLaw._by_option[name].parse_option(parameter)
 
     @staticmethod
