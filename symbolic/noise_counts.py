@@ -55,7 +55,7 @@ import sympy as sp
 from ._cache import disk_cached
 from .positions import POLYNOMIAL_FROM as _FIT_FROM
 from .positions import check_length, power_sums
-from .setting import Setting, as_setting
+from .setting import Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, entries
 
 __all__ = [
@@ -91,7 +91,6 @@ def noise_counts(setting: Setting, T: int, kind: str) -> dict:
     weights per nu). The noise-free term (nu empty) is
     :func:`mesacheck.symbolic.process_counts.setting_counts`.
     """
-    setting = as_setting(setting)
     if not setting.noise.present:
         return {}
     check_noise_supported(setting)
@@ -576,7 +575,6 @@ def noise_target_weight(setting: Setting, T: int) -> Fraction:
     """sum_t omega_t E[sum_{u=1}^t |lambda|^(2(t-u))]: sum_t omega_t t for |lambda| = 1,
     sum_t omega_t (1 - q^t) / (1 - q) for q = r^2 < 1. The noise's share of E||x_{t+1}||^2 is
     s^2 d times it."""
-    setting = as_setting(setting)
     if not setting.noise.present:
         return Fraction(0)
     check_noise_supported(setting)
@@ -594,7 +592,6 @@ def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, bloc
     slot, the phase law's own average of the exponents with the u's in them, and the noise's
     moments grouped by time (complex circular: E[xi^a conj(xi)^b] = [a = b] E|xi|^(2a); real:
     E[xi^n] = its n-th moment, 0 for odd n). Independent of the block argument above."""
-    setting = as_setting(setting)
     slots = SLOTS[kind]
     weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     complex_noise = setting.noise.circular

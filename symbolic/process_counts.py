@@ -35,7 +35,7 @@ import sympy as sp
 from ._cache import disk_cached
 from .paper_counts import phase_counts
 from .positions import check_length
-from .setting import NO_NOISE, Setting, as_setting
+from .setting import NO_NOISE, Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, check_kind, entries
 
 __all__ = ["setting_counts", "target_weight", "brute_force_count"]
@@ -56,7 +56,6 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     >>> len(real) > len(paper)  # more exponent patterns average to 1 on {+1, -1}
     True
     """
-    setting = as_setting(setting)
     check_length(T)
     check_kind(kind)
     if setting.noise.present:  # the x_1 term; the noise terms are mesacheck.symbolic.noise_counts
@@ -269,7 +268,6 @@ class _ScaledMoments:
 def target_weight(setting: Setting, T: int) -> Fraction:
     """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
     (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
-    setting = as_setting(setting)
     return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
 
 
@@ -436,7 +434,6 @@ def brute_force_count(setting: Setting, T: int, kind: str, partition, blocks) ->
     """The same rational by direct enumeration of every (t, i, j) and the phase law's own
     :meth:`~mesacheck.symbolic.setting.PhaseLaw.average` per coordinate class: slow, independent of the
     solution-set algebra above, for tests at small T."""
-    setting = as_setting(setting)
     slots = SLOTS[kind]
     weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     total = Fraction(0)
