@@ -3,11 +3,14 @@
 The paper's setting is one point of a larger space (``shared/spec/model.md``):
 
 * the law of x_1 (:class:`mesacheck.symbolic.moments.Distribution`);
-* the law of W's diagonal entries, i.i.d. across coordinates (:class:`PhaseLaw`): uniform
-  phases on the unit circle (the paper), on a circle of radius r (a contraction), with a random
-  modulus given by its moments E|lambda|^(2k), or the N-th roots of unity (N = 2 is the real
-  process W = diag(+-1));
-* additive noise x_{t+1} = W x_t + xi_t (:class:`Noise`; the paper has none);
+* the law of W's diagonal entries, i.i.d. across coordinates: a :class:`PhaseLaw`, one class
+  per law, carrying what every stage needs of it: uniform phases on the unit circle (the
+  paper) or on a circle of radius r (:class:`Circle`; r < 1 is a contraction), a random modulus
+  given by its moments E|lambda|^(2k) (:class:`RandomModulus`), or the N-th roots of unity
+  (:class:`RootsOfUnity`; N = 2 is the real process W = diag(+-1)); an extension module may
+  define another;
+* additive noise x_{t+1} = W x_t + xi_t (:class:`Noise`: :class:`NoNoise`, the paper's,
+  :class:`ComplexNoise` or :class:`RealNoise`);
 * the model and the loss: the normalization rho_t and which positions the loss sums
   (``positions``: every t = 2..T-1 as in the paper, the last only, or weights omega_t).
 
