@@ -94,6 +94,8 @@ def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
         for value in row:
             if not sp.sympify(value).is_Rational:
                 raise ValueError(f"the averages of {phases.describe()} must be rational, got {value}")
+    if table[0][0] != 1:
+        raise ValueError(f"{phases.describe()}: E[lambda^0] must be 1, got {table[0][0]}")
     D = math.lcm(*(int(sp.sympify(v).q) for row in table for v in row))
     # every average as an integer over D: the products stay exact Python integers, taken by numpy
     averages = np.array([[int(sp.sympify(v) * D) for v in row] for row in table], dtype=object)
@@ -107,18 +109,35 @@ def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
     t_, i_, j_ = (np.array([r[k] for r in rows]) for k in range(3))
     scaled = np.array([r[3].numerator * (L // r[3].denominator) for r in rows], dtype=object)
     out = {}
-    for (forms, low_i, low_j), keys in _exponent_patterns(kind).items():
+    for (low_i, low_j), (forms, keys) in _exponent_arrays(kind).items():
         keep = (i_ >= low_i) & (j_ >= low_j)
-        i, j, t = i_[keep], j_[keep], t_[keep]
-        values = scaled[keep]
-        for plain, conjugated in forms:
-            n = plain[0] * i + plain[1] * j + plain[2] * t + plain[3]
-            m = conjugated[0] * i + conjugated[1] * j + conjugated[2] * t + conjugated[3]
-            values = values * averages[n, m]
-        total = int(values.sum()) if len(values) else 0
-        if total:
-            out.update(dict.fromkeys(keys, Fraction(total, L * D ** len(forms))))
+        position = np.stack([i_[keep], j_[keep], t_[keep], np.ones(int(keep.sum()), dtype=int)])
+        weight = scaled[keep]
+        # patterns in blocks, each (patterns, classes, positions) of ~10^6 averages at most
+        step = max(1, 10**6 // (forms.shape[1] * max(1, position.shape[1])))
+        for start in range(0, len(forms), step):
+            block = forms[start : start + step]
+            n, m = block[:, :, 0] @ position, block[:, :, 1] @ position
+            totals = (averages[n, m].prod(axis=1) * weight).sum(axis=1)
+            for k, total in enumerate(totals):
+                if total:  # a padded class multiplies by E[lambda^0] D = D: one D per column
+                    value = Fraction(int(total), L * D ** forms.shape[1])
+                    out.update(dict.fromkeys(keys[start + k], value))
     return out
+
+
+@functools.cache
+def _exponent_arrays(kind: str) -> dict:
+    """{(low_i, low_j): (forms, keys)}: the exponent patterns of :func:`_exponent_patterns` as
+    one integer array per bound, (patterns, 6, 2, 4), each class's plain and conjugated exponent
+    coefficients of (i, j, t, 1), padded with zero classes (average E[lambda^0] = 1)."""
+    grouped: dict = {}
+    for (forms, low_i, low_j), keys in _exponent_patterns(kind).items():
+        padded = list(forms) + [((0,) * 4, (0,) * 4)] * (len(SLOTS[kind]) - len(forms))
+        grouped.setdefault((low_i, low_j), ([], []))
+        grouped[low_i, low_j][0].append(padded)
+        grouped[low_i, low_j][1].append(keys)
+    return {bounds: (np.array(forms, dtype=np.int64), keys) for bounds, (forms, keys) in grouped.items()}
 
 
 @functools.cache
