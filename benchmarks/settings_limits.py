@@ -121,7 +121,7 @@ def engine_against_quadrature(draws: int = 14, seed: int = 0) -> float:
     ]
     for draw in range(draws):
         phases = phase_laws[draw % len(phase_laws)]
-        d = int(rng.integers(1, 3 if phases.kind == "modulus" else 4))
+        d = int(rng.integers(1, 4 if phases.fixed_modulus else 3))
         points = (rng.integers(-2, 3, size=(3, d)) + 1j * rng.integers(-2, 3, size=(3, d))).tolist()
         law = Atoms([[complex(v) for v in p] for p in points], ["1/4", "1/4", "1/2"])
         setting = Setting(law, phases, positions=("all", "last")[draw % 2])

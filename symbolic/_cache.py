@@ -22,7 +22,7 @@ _SOURCE = Path(__file__).parent
 @functools.lru_cache(maxsize=1)
 def _fingerprint() -> str:
     digest = hashlib.sha256(sp.__version__.encode())
-    for path in sorted(_SOURCE.glob("*.py")):
+    for path in sorted(_SOURCE.rglob("*.py")):  # every module of symbolic/, subpackages too
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

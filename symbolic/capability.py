@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import positions
 from ._cache import disk_cached
 from .moments import Distribution, expectation, token
 from .phase_average import PositionSum
@@ -147,7 +148,7 @@ class RecoveryCondition:
         H_{T-2} as a symbol (SymPy would sum H_{10^6} exactly, for minutes), as in the
         emergence condition (:func:`mesacheck.symbolic.conditions._vanishes`)."""
         from .conditions import _vanishes
-        from .full_model import HARMONIC_EXACT_UNTIL, harmonic_symbol
+        from .positions import harmonic_symbol
 
         # its denominator is a power of alpha (and of the scale), non-zero wherever p(T) exists
         numerator = sp.numer(sp.together(self.residual_T))
@@ -155,7 +156,8 @@ class RecoveryCondition:
         for h in numerator.atoms(sp.harmonic):
             n, order = (h.args + (sp.S.One,))[:2]
             n, order = int(n.subs(T, T_value)), int(order)
-            values[h] = sp.harmonic(n, order) if n <= HARMONIC_EXACT_UNTIL else harmonic_symbol(n, order)
+            exact = n <= positions.HARMONIC_EXACT_UNTIL
+            values[h] = sp.harmonic(n, order) if exact else harmonic_symbol(n, order)
         return _vanishes(numerator.xreplace(values).subs(T, T_value))
 
     @property

@@ -23,7 +23,7 @@ import itertools
 import mpmath
 import sympy as sp
 
-from . import full_model
+from . import full_model, positions
 from ._cache import disk_cached
 from .moments import Atoms, Distribution, SymbolicMoments, marginal
 from .population_loss import diagonal_parameters, population_loss, prediction_block_symbols
@@ -155,14 +155,14 @@ _MARGIN = mpmath.mpf(10) ** -40
 
 def _vanishes(value: sp.Expr) -> bool:
     """Whether an expression in the law's symbols, (a, b) and harmonic-number symbols
-    (:func:`mesacheck.symbolic.full_model.harmonic_symbol`) is identically zero once the harmonic numbers
+    (:func:`mesacheck.symbolic.positions.harmonic_symbol`) is identically zero once the harmonic numbers
     take their values. Zero is decided exactly: by symbolic cancellation or, where a 50-digit
     evaluation cannot tell, with the exact rationals H_n substituted. Non-zero is decided by
     that 50-digit evaluation (see _MARGIN) or exactly."""
     value = sp.expand(value)
     if value == 0:
         return True
-    harmonics = full_model.harmonic_symbols_in(value)
+    harmonics = positions.harmonic_symbols_in(value)
     if not harmonics:
         return False  # a non-zero polynomial with exact coefficients
     groups: dict = {}  # monomial in the other symbols -> {product of harmonic symbols: rational}
@@ -182,7 +182,7 @@ def _vanishes(value: sp.Expr) -> bool:
             terms = [mpmath.mpf(c.p) / c.q * _at(part, point) for part, c in inner.items()]
             if abs(mpmath.fsum(terms)) > _MARGIN * mpmath.fsum(abs(x) for x in terms):
                 return False  # non-zero, decided at 50 digits
-            exact = {h: full_model.exact_harmonic(*nk) for h, nk in harmonics.items()}
+            exact = {h: positions.exact_harmonic(*nk) for h, nk in harmonics.items()}
             if sum(c * part.xreplace(exact) for part, c in inner.items()) != 0:
                 return False  # too close to call at 50 digits: decided exactly
     return True
@@ -222,7 +222,7 @@ def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     relabelling, and the cost does not grow with d.
 
     Past T = 2002 the coefficients hold H_{T-2} and H_{T-2}^(2) as the symbols ``H1_n``,
-    ``H2_n`` (:func:`mesacheck.symbolic.full_model.harmonic_symbol`); whether one vanishes is still
+    ``H2_n`` (:func:`mesacheck.symbolic.positions.harmonic_symbol`); whether one vanishes is still
     decided exactly (:func:`_vanishes`).
 
     >>> from mesacheck.symbolic.moments import gaussian, full_one
@@ -231,7 +231,7 @@ def emergence_condition(law: Distribution, T: int) -> dict[str, sp.Expr]:
     >>> emergence_condition(gaussian(1000), 10**6), len(emergence_condition(full_one(1000), 10**6)) > 0
     ({}, True)
     """
-    return _emergence_condition(law, T, full_model.HARMONIC_EXACT_UNTIL)
+    return _emergence_condition(law, T, positions.HARMONIC_EXACT_UNTIL)
 
 
 def _identity(law, T, exact_until) -> tuple:
@@ -323,7 +323,7 @@ def emergence_patterns(d: int, T: int) -> list[tuple[int, ...]]:
     """
     condition = emergence_condition(SymbolicMoments(d), T)
     moments = {s for form in condition.values() for s in form.free_symbols}
-    moments -= set(full_model.harmonic_symbols_in(sp.Add(*condition.values())))  # past T = 2002
+    moments -= set(positions.harmonic_symbols_in(sp.Add(*condition.values())))  # past T = 2002
     return sorted({pattern_of(moment_exponents(s)) for s in moments})
 
 

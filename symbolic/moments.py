@@ -437,9 +437,7 @@ def marginal(law: Distribution, k: int) -> Distribution:
     >>> marginal(sparse(1000), 2).moment((2, 0), (0, 0))  # E x_1^2 = c^2 / 1000 stays
     c**2/1000
     """
-    from .setting import Setting
-
-    if isinstance(law, Setting):
+    if not isinstance(law, Distribution):  # a setting: the same setting with the marginal law
         import dataclasses
 
         return dataclasses.replace(law, law=marginal(law.law, k))

@@ -53,10 +53,10 @@ import numpy as np
 import sympy as sp
 
 from ._cache import disk_cached
-from .full_model import _POLYNOMIAL_FROM as _FIT_FROM
-from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _power_sums
-from .process_counts import _entries, _weights
-from .setting import Setting, as_setting
+from .positions import POLYNOMIAL_FROM as _FIT_FROM
+from .positions import check_length, power_sums
+from .setting import Setting
+from .slots import HAS_J, SLOTS, WEIGHT_POWER, entries
 
 __all__ = [
     "noise_counts",
@@ -76,20 +76,10 @@ _CONTRACTED_MAX_T = 200
 
 
 def check_noise_supported(setting: Setting) -> None:
-    """Refuse, with the reason, a noisy setting whose exact averages are not derived: noise under a
-    random modulus, real noise under a contraction. (Circular complex noise is derived on every
-    circle, r <= 1, and on the roots of unity; real noise wherever |lambda| = 1.)"""
-    phases, noise = setting.phases, setting.noise
-    if phases.kind == "modulus":
-        raise NotImplementedError(
-            "exact averages with noise are not derived under a random modulus: the noise's weight depends on "
-            "its time through rho; the quadrature and the simulator take this setting"
-        )
-    if noise.kind == "real" and phases.kind == "circle" and phases.radius != 1:
-        raise NotImplementedError(
-            "exact averages with real noise under a contraction are not derived (a block's time enters both "
-            "its phase and its modulus); use --noise-kind complex, or the simulator"
-        )
+    """Refuse, with the reason, a noisy setting whose exact averages are not derived: the law of W
+    says which noise it supports (:meth:`mesacheck.symbolic.setting.PhaseLaw.check_noise`; e.g.
+    none under a random modulus, no real noise under a contraction)."""
+    setting.phases.check_noise(setting.noise)
 
 
 def noise_counts(setting: Setting, T: int, kind: str) -> dict:
@@ -101,13 +91,11 @@ def noise_counts(setting: Setting, T: int, kind: str) -> dict:
     weights per nu). The noise-free term (nu empty) is
     :func:`mesacheck.symbolic.process_counts.setting_counts`.
     """
-    setting = as_setting(setting)
     if not setting.noise.present:
         return {}
     check_noise_supported(setting)
-    if isinstance(T, bool) or not isinstance(T, int) or T < 3:
-        raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
-    if setting.phases.kind == "circle" and setting.phases.radius != 1 and T > _CONTRACTED_MAX_T:
+    check_length(T)
+    if setting.phases.modulus_squared != 1 and T > _CONTRACTED_MAX_T:
         raise NotImplementedError(
             f"exact noise terms under contraction are an exact finite sum over O(T^3) positions, computed "
             f"for T <= {_CONTRACTED_MAX_T} (~15 s at T = 100, ~8x that at T = 200), not T = {T}; "
@@ -132,22 +120,22 @@ def _process_key(setting: Setting, T: int, kind: str) -> tuple:
     """Everything the noise terms depend on: not the law of x_1, not the noise's scale or
     moments (only whether blocks beyond pairs count)."""
     noise = (setting.noise.kind, setting.noise.gaussian)
-    return (str(setting.rho), setting.phases, noise, str(setting.positions), T, kind)
+    return (str(setting.rho), setting.phases.identity, noise, str(setting.positions), T, kind)
 
 
 @disk_cached(key=_process_key)
 def _noise_counts(setting: Setting, T: int, kind: str) -> dict:
-    if setting.phases.kind == "circle" and setting.phases.radius != 1:
+    if setting.phases.modulus_squared != 1:  # a contraction
         return _contracted_noise_counts(setting, T, kind)
-    if setting.noise.kind == "real" and not (setting.phases.kind == "roots" and setting.phases.N <= 2):
+    if not setting.noise.circular and not 0 < setting.phases.phase_period <= 2:
         return _real_noise_counts(setting, T, kind)
-    period = setting.phases.N if setting.phases.kind == "roots" else 1
+    N = setting.phases.phase_period  # 0: uniform phases
+    period = N or 1
     grid = _FitGrid(setting, T, kind, period)
-    N = period if setting.phases.kind == "roots" else 0
     return grid.assemble(
         (_inner_sums(points, forms, grid.last), targets)
-        for system, wanted in _structures(kind, setting.noise.kind, setting.noise.gaussian).items()
-        for points in (_solutions(system, kind == "quadratic", grid.last, N),)
+        for system, wanted in _structures(kind, setting.noise.circular, setting.noise.gaussian).items()
+        for points in (_solutions(system, HAS_J[kind], grid.last, N),)
         for forms, targets in wanted.items()
     )
 
@@ -158,12 +146,12 @@ class _FitGrid:
     quasi-polynomial), and the exact weighted sums over the trained positions."""
 
     def __init__(self, setting: Setting, T: int, kind: str, period: int):
-        self.weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+        self.weights = setting.loss_weights(T, WEIGHT_POWER[kind])
         fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
         self.direct = T - 1 <= fit_until  # short sequences: every position on the grid, no fit
         self.last = T - 1 if self.direct else fit_until
         self.period = period
-        power = 2 if kind == "quadratic" else 1
+        power = WEIGHT_POWER[kind]
         self.tails = None if self.direct else _tail_sums(setting, T, self.weights, period, power)
 
     def assemble(self, terms) -> dict:
@@ -174,7 +162,7 @@ class _FitGrid:
         for G, targets in terms:
             key = G.tobytes()
             if key not in totals:
-                totals[key] = _weighted_sum(G, self.weights, self.direct, self.tails, self.period)
+                totals[key] = _sum_over_positions(G, self.weights, self.direct, self.tails, self.period)
             if totals[key]:
                 for entry, term in targets:
                     cell = out.setdefault(entry, {})
@@ -190,14 +178,13 @@ def _real_noise_counts(setting: Setting, T: int, kind: str) -> dict:
     A balanced block weighs min tau_a as before; the unbalanced ones weigh the number of their
     times u_B that solve the equation. G(t) is then a quasi-polynomial in t whose period divides
     lcm(N, every |delta_B|); it is fitted and checked as for the other processes."""
-    N = setting.phases.N if setting.phases.kind == "roots" else 0
+    N = setting.phases.phase_period
     structures = _real_structures(kind, setting.noise.gaussian)
     deltas = {abs(delta) for key in structures for _, blocks in key[2] for _, delta in blocks if delta}
     period = math.lcm(N or 1, *deltas) if deltas else (N or 1)
     grid = _FitGrid(setting, T, kind, period)
     return grid.assemble(
-        (_real_inner_sums(key, kind == "quadratic", grid.last, N), targets)
-        for key, targets in structures.items()
+        (_real_inner_sums(key, HAS_J[kind], grid.last, N), targets) for key, targets in structures.items()
     )
 
 
@@ -206,15 +193,15 @@ def _real_structures(kind: str, gaussian: bool) -> dict:
     """{(low_i, low_j, ((class equation, ((block taus, delta), ...)), ...)): [(entry, term), ...]}
     for real noise: each class keeps its own equation and blocks, since an unbalanced block's
     time enters its class's equation."""
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    slots = SLOTS[kind]
     out: dict = {}
-    for partition, blocks, system, _ in _entries(kind):
+    for partition, blocks, system, _ in entries(kind):
         taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
         rows = {}
         for label in set(partition):
             members = [a for a, own in enumerate(partition) if own == label]
             rows[label] = tuple(sum(slots[a][1] * taus[a][k] for a in members) for k in range(4))
-        for noise_slots, groups in _noise_terms(partition, kind, "real", gaussian):
+        for noise_slots, groups in _noise_terms(partition, kind, False, gaussian):
             classes = {label: [] for label in rows}
             for group in groups:
                 delta = sum(slots[a][1] for a in group)
@@ -327,14 +314,14 @@ def _blocks(items, complex_noise: bool, pairs_only: bool):
 
 
 @functools.cache
-def _structures(kind: str, noise_kind: str, gaussian: bool = True) -> dict:
+def _structures(kind: str, circular: bool, gaussian: bool = True) -> dict:
     """{phase system: {block forms: [((partition, blocks), (noise slots, block sizes)), ...]}}
     over every entry, every choice of noise slots and every partition of them into blocks."""
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    slots = SLOTS[kind]
     out: dict = {}
-    for partition, blocks, system, _ in _entries(kind):
+    for partition, blocks, system, _ in entries(kind):
         taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
-        for noise_slots, groups in _noise_terms(partition, kind, noise_kind, gaussian):
+        for noise_slots, groups in _noise_terms(partition, kind, circular, gaussian):
             forms = tuple(sorted(tuple(sorted({taus[a] for a in group})) for group in groups))
             sizes = tuple(sorted(len(group) for group in groups))
             out.setdefault(system, {}).setdefault(forms, []).append(
@@ -344,11 +331,11 @@ def _structures(kind: str, noise_kind: str, gaussian: bool = True) -> dict:
 
 
 @functools.cache
-def _noise_terms(partition, kind: str, noise_kind: str, gaussian: bool) -> tuple:
+def _noise_terms(partition, kind: str, circular: bool, gaussian: bool) -> tuple:
     """(noise slots, blocks) for every even set of noise slots and every partition of them into
     blocks within the coordinate classes of ``partition`` (the blocks of the embedding do not
     matter here)."""
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    slots = SLOTS[kind]
     out = []
     for noise_slots in itertools.chain.from_iterable(
         itertools.combinations(range(len(slots)), n) for n in range(2, len(slots) + 1, 2)
@@ -356,7 +343,7 @@ def _noise_terms(partition, kind: str, noise_kind: str, gaussian: bool) -> tuple
         by_class: dict = {}
         for s in noise_slots:
             by_class.setdefault(partition[s], []).append((s, slots[s][1]))
-        choices = [list(_blocks(items, noise_kind == "complex", gaussian)) for items in by_class.values()]
+        choices = [list(_blocks(items, circular, gaussian)) for items in by_class.values()]
         for choice in itertools.product(*choices):
             out.append((noise_slots, tuple(group for groups in choice for group in groups)))
     return tuple(out)
@@ -402,7 +389,7 @@ def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
     return np.rint(np.bincount(t, weights=weight, minlength=last + 1)).astype(np.int64)
 
 
-def _weighted_sum(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> Fraction:
+def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> Fraction:
     """sum_t w_t G(t) over the trained positions, exactly: directly up to the fit, and past it
     from the Newton coefficients of G on each residue class of t mod the period."""
     upto = len(G) if direct else _FIT_FROM
@@ -442,7 +429,7 @@ def _tail_sums(setting: Setting, T: int, weights: dict, period: int, power: int)
 def _tail_closed_form(setting: Setting, T: int, power: int) -> list[Fraction]:
     """sum_{t=16}^{T-1} binomial(t - 16, k) / rho_t^power for k <= 5 from the power sums'
     closed forms: binomial(t - 16, k) expanded in powers of t."""
-    sums = _power_sums(T, power, setting.rho, degrees=_DEGREE + 1)
+    sums = power_sums(T, power, setting.rho, degrees=_DEGREE + 1)
     out = []
     for k in range(_DEGREE + 1):
         coefficients = _binomial_in_t(k)
@@ -476,8 +463,8 @@ def _contracted_noise_counts(setting: Setting, T: int, kind: str) -> dict:
     The solutions at each (t, E_S) are counted exactly (integers), then weighed by w_t r^E in
     exact integer arithmetic over one common denominator.
     """
-    has_j = kind == "quadratic"
-    weights = _weights(setting, T, 2 if has_j else 1)
+    has_j = HAS_J[kind]
+    weights = setting.loss_weights(T, 2 if has_j else 1)
     common = math.lcm(*(w.denominator for w in weights.values()))
     scaled_weights = np.zeros(T, dtype=object)
     for t, w in weights.items():
@@ -490,7 +477,7 @@ def _contracted_noise_counts(setting: Setting, T: int, kind: str) -> dict:
     noise = setting.noise
     out: dict = {}
     totals: dict = {}  # histogram of (t, E) -> its exact weighted sum: many terms share one
-    for system, wanted in _contracted_structures(kind, noise.kind, noise.gaussian).items():
+    for system, wanted in _contracted_structures(kind, noise.circular, noise.gaussian).items():
         t, i, j = _solution_points(system, has_j, T - 1)
         if not t.size:
             continue
@@ -538,16 +525,16 @@ def _exponent_histogram(t, i, j, row, blocks, T: int, top: int) -> np.ndarray:
 
 
 @functools.cache
-def _contracted_structures(kind: str, noise_kind: str, gaussian: bool) -> dict:
+def _contracted_structures(kind: str, circular: bool, gaussian: bool) -> dict:
     """{phase system: {(row of sum_a tau_a, ((|B|, taus of B), ...)): [((partition, blocks),
     (noise slots, block sizes)), ...]}}: under contraction a block's size and every slot's tau
     count, not only the blocks' minima."""
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
+    slots = SLOTS[kind]
     out: dict = {}
-    for partition, blocks, system, _ in _entries(kind):
+    for partition, blocks, system, _ in entries(kind):
         taus = [_tau(slot, block) for slot, block in zip(slots, blocks)]
         row = tuple(sum(column) for column in zip(*taus))
-        for noise_slots, groups in _noise_terms(partition, kind, noise_kind, gaussian):
+        for noise_slots, groups in _noise_terms(partition, kind, circular, gaussian):
             form = tuple(sorted((len(group), tuple(sorted({taus[a] for a in group}))) for group in groups))
             sizes = tuple(sorted(len(group) for group in groups))
             out.setdefault(system, {}).setdefault((row, form), []).append(
@@ -588,7 +575,6 @@ def noise_target_weight(setting: Setting, T: int) -> Fraction:
     """sum_t omega_t E[sum_{u=1}^t |lambda|^(2(t-u))]: sum_t omega_t t for |lambda| = 1,
     sum_t omega_t (1 - q^t) / (1 - q) for q = r^2 < 1. The noise's share of E||x_{t+1}||^2 is
     s^2 d times it."""
-    setting = as_setting(setting)
     if not setting.noise.present:
         return Fraction(0)
     check_noise_supported(setting)
@@ -606,10 +592,9 @@ def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, bloc
     slot, the phase law's own average of the exponents with the u's in them, and the noise's
     moments grouped by time (complex circular: E[xi^a conj(xi)^b] = [a = b] E|xi|^(2a); real:
     E[xi^n] = its n-th moment, 0 for odd n). Independent of the block argument above."""
-    setting = as_setting(setting)
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
-    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
-    complex_noise = setting.noise.kind == "complex"
+    slots = SLOTS[kind]
+    weights = setting.loss_weights(T, WEIGHT_POWER[kind])
+    complex_noise = setting.noise.circular
     noise = setting.noise
     if noise.gaussian:  # E|xi|^(2k) = k! s^(2k) (complex), E xi^(2k) = (2k - 1)!! s^(2k) (real)
         factors = [
@@ -621,7 +606,7 @@ def brute_force_noise_count(setting: Setting, T: int, kind: str, partition, bloc
     total = Fraction(0)
     for t, w in weights.items():
         for i in range(1, t + 1):
-            for j in range(1, t + 1) if kind == "quadratic" else (1,):
+            for j in range(1, t + 1) if HAS_J[kind] else (1,):
                 times = {"i": i, "j": j, "t": t}
                 tau = []
                 for (time, _), block in zip(slots, blocks):

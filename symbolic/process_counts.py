@@ -30,11 +30,13 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from ._cache import disk_cached
-from .full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, _system, phase_counts, set_partition
-from .full_model import _weights as _rho_weights
-from .setting import NO_NOISE, Setting, as_setting
+from .paper_counts import phase_counts
+from .positions import check_length
+from .setting import NO_NOISE, Setting
+from .slots import HAS_J, SLOTS, WEIGHT_POWER, check_kind, entries
 
 __all__ = ["setting_counts", "target_weight", "brute_force_count"]
 
@@ -54,59 +56,127 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     >>> len(real) > len(paper)  # more exponent patterns average to 1 on {+1, -1}
     True
     """
-    setting = as_setting(setting)
-    if isinstance(T, bool) or not isinstance(T, int) or T < 3:
-        raise ValueError(f"the sequence length T must be an integer >= 3, got {T!r}")
-    if kind not in ("quadratic", "linear"):
-        raise ValueError(f"kind is 'quadratic' or 'linear', got {kind!r}")
+    check_length(T)
+    check_kind(kind)
     if setting.noise.present:  # the x_1 term; the noise terms are mesacheck.symbolic.noise_counts
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
         return phase_counts(T, kind, setting.rho)
-    if setting.phases.kind == "modulus":
+    phases = setting.phases
+    if not phases.symmetric_phase or (phases.phase_period and phases.modulus_moment(1) != 1):
+        return _counts_by_averages(setting, T, kind)  # a law that states its averages alone
+    if not phases.fixed_modulus:
         return _modulus_counts(setting, T, kind)
     return _setting_counts(setting, T, kind)
 
 
-def _weights(setting: Setting, T: int, power: int) -> dict[int, Fraction]:
-    """{t: omega_t / rho_t^power} over the trained positions."""
-    omega = setting.position_weights(T)
-    return {t: omega[t] * w for t, w in _rho_weights(setting.rho, omega, power).items()}
+_BY_AVERAGES_MAX_T = 40  # ~30 s for K: the enumeration of every position grows like T^3
+
+
+@disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))
+def _counts_by_averages(setting: Setting, T: int, kind: str) -> dict:
+    """The counts from the law's :meth:`~mesacheck.symbolic.setting.PhaseLaw.average` alone:
+    every position (t, i, j) enumerated, each coordinate class's exponents (n_c, m_c) read off
+    its slots and the averages multiplied, in exact rationals. The route of a law with no
+    structure the others use (its cost grows like T^3 times the distinct exponent patterns:
+    for small T)."""
+    phases, has_j = setting.phases, HAS_J[kind]
+    if T > _BY_AVERAGES_MAX_T:
+        raise NotImplementedError(
+            f"the exact averages of {phases.describe()} enumerate every position (t, i, j), computed for "
+            f"T <= {_BY_AVERAGES_MAX_T} (~3 s at T = 20, growing like T^3), not T = {T}; "
+            "the quadrature and the simulator take longer sequences"
+        )
+    weights = setting.loss_weights(T, WEIGHT_POWER[kind])
+    top = 3 * T + 2  # no class exponent exceeds three positions' worth
+    table = [[phases.average(n, m) for m in range(top + 1)] for n in range(top + 1)]
+    for row in table:
+        for value in row:
+            if not sp.sympify(value).is_Rational:
+                raise ValueError(f"the averages of {phases.describe()} must be rational, got {value}")
+    if table[0][0] != 1:
+        raise ValueError(f"{phases.describe()}: E[lambda^0] must be 1, got {table[0][0]}")
+    D = math.lcm(*(int(sp.sympify(v).q) for row in table for v in row))
+    # every average as an integer over D: the products stay exact Python integers, taken by numpy
+    averages = np.array([[int(sp.sympify(v) * D) for v in row] for row in table], dtype=object)
+    L = math.lcm(*(w.denominator for w in weights.values()))
+    rows = [
+        (t, i, j, w)
+        for t, w in weights.items()
+        for i in range(1, t + 1)
+        for j in (range(1, t + 1) if has_j else (1,))
+    ]
+    t_, i_, j_ = (np.array([r[k] for r in rows]) for k in range(3))
+    scaled = np.array([r[3].numerator * (L // r[3].denominator) for r in rows], dtype=object)
+    out = {}
+    for (low_i, low_j), (forms, keys) in _exponent_arrays(kind).items():
+        keep = (i_ >= low_i) & (j_ >= low_j)
+        position = np.stack([i_[keep], j_[keep], t_[keep], np.ones(int(keep.sum()), dtype=int)])
+        weight = scaled[keep]
+        # patterns in blocks, each (patterns, classes, positions) of ~10^6 averages at most
+        step = max(1, 10**6 // (forms.shape[1] * max(1, position.shape[1])))
+        for start in range(0, len(forms), step):
+            block = forms[start : start + step]
+            n, m = block[:, :, 0] @ position, block[:, :, 1] @ position
+            totals = (averages[n, m].prod(axis=1) * weight).sum(axis=1)
+            for k, total in enumerate(totals):
+                if total:  # a padded class multiplies by E[lambda^0] D = D: one D per column
+                    value = Fraction(int(total), L * D ** forms.shape[1])
+                    out.update(dict.fromkeys(keys[start + k], value))
+    return out
+
+
+@functools.cache
+def _exponent_arrays(kind: str) -> dict:
+    """{(low_i, low_j): (forms, keys)}: the exponent patterns of :func:`_exponent_patterns` as
+    one integer array per bound, (patterns, 6, 2, 4), each class's plain and conjugated exponent
+    coefficients of (i, j, t, 1), padded with zero classes (average E[lambda^0] = 1)."""
+    grouped: dict = {}
+    for (forms, low_i, low_j), keys in _exponent_patterns(kind).items():
+        padded = list(forms) + [((0,) * 4, (0,) * 4)] * (len(SLOTS[kind]) - len(forms))
+        grouped.setdefault((low_i, low_j), ([], []))
+        grouped[low_i, low_j][0].append(padded)
+        grouped[low_i, low_j][1].append(keys)
+    return {bounds: (np.array(forms, dtype=np.int64), keys) for bounds, (forms, keys) in grouped.items()}
+
+
+@functools.cache
+def _exponent_patterns(kind: str) -> dict:
+    """{(each class's (plain, conjugated) exponent as coefficients of (i, j, t, 1), low_i, low_j):
+    the entries (partition, blocks) with that pattern}: the same for every law."""
+    patterns: dict = {}
+    for partition, blocks, (_, low_i, low_j), _ in entries(kind):
+        forms = {}
+        for (time, sign), block, label in zip(SLOTS[kind], blocks, partition):
+            form = (0, 0, 1, 0) if time == "target" else tuple(int(time == v) for v in "ijt") + (-1 - block,)
+            plain, conjugated = forms.get(label, ((0,) * 4, (0,) * 4))
+            if sign > 0:
+                plain = tuple(a + b for a, b in zip(plain, form))
+            else:
+                conjugated = tuple(a + b for a, b in zip(conjugated, form))
+            forms[label] = (plain, conjugated)
+        patterns.setdefault((tuple(sorted(forms.values())), low_i, low_j), []).append((partition, blocks))
+    return patterns
 
 
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1
 def _setting_counts(setting: Setting, T: int, kind: str) -> dict:
-    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     # exact integer arithmetic throughout: w_t = W_t / L, q^k = a^k b^(M-k) / b^M
     L = math.lcm(*(w.denominator for w in weights.values()))
     scaled = {t: w.numerator * (L // w.denominator) for t, w in weights.items()}
     powers = _ScaledPowers(setting.phases.modulus_squared, 3 * T + 2)
     memo: dict = {}
     out = {}
-    for partition, blocks, system, shift in _entries(kind):
+    for partition, blocks, system, shift in entries(kind):
         if (system, shift) not in memo:
             equations, low_i, low_j = system
-            has_j = kind == "quadratic"
+            has_j = HAS_J[kind]
             numerator = _weighted_sum(setting.phases, powers, system, shift, scaled, has_j)
             memo[system, shift] = Fraction(numerator, L * powers.denominator)
         if memo[system, shift]:
             out[partition, blocks] = memo[system, shift]
     return out
-
-
-@functools.cache
-def _entries(kind: str) -> tuple:
-    """(partition, blocks, phase system, modulus shift) of every entry of K or J: the same for
-    every setting, so derived once per process."""
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
-    n = len(slots)
-    partitions = sorted({set_partition(p) for p in itertools.product(range(n), repeat=n)})
-    return tuple(
-        (partition, blocks, _system(partition, blocks, slots), _modulus_shift(blocks, slots))
-        for partition in partitions
-        for blocks in itertools.product((0, 1), repeat=n)
-        if not (kind == "linear" and blocks[0])  # the target x_{t+1} has no block
-    )
 
 
 class _ScaledPowers:
@@ -134,15 +204,15 @@ class _ScaledPowers:
 def _modulus_counts(setting: Setting, T: int, kind: str) -> dict:
     """The counts under a random modulus: sum_t w_t sum over the solutions (i, j) of
     prod_classes mu(n_c(i, j, t)), in exact integers over one denominator."""
-    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     L = math.lcm(*(w.denominator for w in weights.values()))
     scaled = {t: w.numerator * (L // w.denominator) for t, w in weights.items()}
     setting.phases.check_moments(3 * T + 2)
     mu = _ScaledMoments(setting.phases, 3 * T + 2)
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
-    has_j = kind == "quadratic"
+    slots = SLOTS[kind]
+    has_j = HAS_J[kind]
     by_system: dict = {}  # the solution boxes depend on the system only: found once per (system, t)
-    for partition, blocks, system, _ in _entries(kind):
+    for partition, blocks, system, _ in entries(kind):
         by_system.setdefault(system, {}).setdefault(_class_forms(partition, blocks, slots), []).append(
             (partition, blocks)
         )
@@ -153,10 +223,10 @@ def _modulus_counts(setting: Setting, T: int, kind: str) -> dict:
             boxes = _solution_boxes(equations, low_i, low_j, t, has_j)
             for forms in groups if boxes else ():
                 numerators[forms] += W * sum(mu.box(forms, t, *box) for box in boxes)
-        for forms, entries in groups.items():
+        for forms, keys in groups.items():
             if numerators[forms]:
                 value = Fraction(numerators[forms], L * mu.denominator ** len(forms))
-                out.update(dict.fromkeys(entries, value))
+                out.update(dict.fromkeys(keys, value))
     return out
 
 
@@ -214,31 +284,24 @@ class _ScaledMoments:
         return product
 
 
-def _modulus_shift(blocks, slots) -> int:
-    """The constant of the total modulus exponent sum_slots (time - 1 - block); with the times
-    it is 2i + 2j + 2t + shift for K and 2i + 2t + shift for J (the target x_{t+1} adds t)."""
-    return sum(-(1 + block) for (time, _), block in zip(slots, blocks) if time != "target")
-
-
 def target_weight(setting: Setting, T: int) -> Fraction:
     """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
     (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
-    setting = as_setting(setting)
     return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
 
 
 def _weighted_sum(phases, powers, system, shift, scaled: dict, has_j: bool) -> int:
     """sum_t W_t (the average over the solutions at t, scaled), over the trained positions."""
     equations, low_i, low_j = system
-    if phases.kind != "roots" or len(scaled) < 8 * phases.N:  # few t a class: numpy costs more
+    if not phases.phase_period or len(scaled) < 8 * phases.phase_period:  # few t a class: numpy costs more
         return sum(
             W * _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift)
             for t, W in scaled.items()
         )
     # roots of unity: a count of residues, for every t of a class mod N at once (numpy, int64:
     # counts <= T^2); the rest, where N > 6 t + 6, one t at a time as above
-    many = np.array([t for t in scaled if phases.N <= 6 * t + 6], dtype=np.int64)
-    counts = _roots_counts(equations, low_i, low_j, many, has_j, phases.N) if len(many) else []
+    many = np.array([t for t in scaled if phases.phase_period <= 6 * t + 6], dtype=np.int64)
+    counts = _roots_counts(equations, low_i, low_j, many, has_j, phases.phase_period) if len(many) else []
     total = sum(scaled[int(t)] * int(c) for t, c in zip(many, counts) if c)
     taken = set(many.tolist())
     few = [t for t in scaled if t not in taken]
@@ -282,8 +345,8 @@ def _roots_counts(equations, low_i, low_j, ts: np.ndarray, has_j: bool, N: int) 
 def _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift) -> int:
     """sum over (i, j) in [low_i, t] x [low_j, t or low_j] of prod_classes E[lambda^n conj
     lambda^m], scaled by ``powers.denominator``."""
-    if phases.kind == "roots" and phases.N <= 6 * t + 6:  # beyond, n = m mod N forces n = m
-        return _roots_count(equations, low_i, low_j, t, has_j, phases.N)
+    if 0 < phases.phase_period <= 6 * t + 6:  # beyond, n = m mod N forces n = m
+        return _roots_count(equations, low_i, low_j, t, has_j, phases.phase_period)
     half, odd = divmod(2 * t + shift, 2)
     total = 0
     for i_low, i_high, j_low, j_high in _solution_boxes(equations, low_i, low_j, t, has_j):
@@ -390,13 +453,12 @@ def brute_force_count(setting: Setting, T: int, kind: str, partition, blocks) ->
     """The same rational by direct enumeration of every (t, i, j) and the phase law's own
     :meth:`~mesacheck.symbolic.setting.PhaseLaw.average` per coordinate class: slow, independent of the
     solution-set algebra above, for tests at small T."""
-    setting = as_setting(setting)
-    slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
-    weights = _weights(setting, T, 2 if kind == "quadratic" else 1)
+    slots = SLOTS[kind]
+    weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     total = Fraction(0)
     for t, w in weights.items():
         for i in range(1, t + 1):
-            for j in range(1, t + 1) if kind == "quadratic" else (1,):
+            for j in range(1, t + 1) if HAS_J[kind] else (1,):
                 times = {"i": i, "j": j, "t": t}
                 exponents: dict = {}
                 skip = False

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ._cache import disk_cached
-from .full_model import full_population_loss
+from .full_loss import full_population_loss
 from .moments import Distribution, exact_number
 
 __all__ = [

@@ -127,7 +127,7 @@ def _drawn_settings(draw, law):
     from mesacheck.symbolic.setting import Noise, Setting
 
     setting = draw(process_settings(law))
-    if setting.phases.kind != "modulus" and draw(st.booleans()):
+    if setting.phases.fixed_modulus and draw(st.booleans()):
         noise = Noise("complex", sp.Rational(draw(st.integers(1, 6)), 4))
         setting = Setting(law, setting.phases, noise, positions=setting.positions)
     return setting

@@ -4,7 +4,6 @@ read the same way by every command into a :class:`mesacheck.symbolic.setting.Set
 from __future__ import annotations
 
 import functools
-import re
 
 import click
 
@@ -26,7 +25,8 @@ _PROCESS_OPTIONS = [
         default="uniform",
         show_default=True,
         help="Phases of W's entries: uniform on the circle, or roots:N (the N-th roots of unity; "
-        "roots:2 is the real process W = diag(+-1)).",
+        "roots:2 is the real process W = diag(+-1)), or NAME:PARAMETER of a law of W that an extension "
+        "adds (mesacheck check --list shows the extensions).",
     ),
     click.option(
         "--modulus",
@@ -67,7 +67,7 @@ _PROCESS_OPTIONS = [
 
 
 def _phase_law(radius: float, phases: str, modulus: str | None = None):
-    from mesacheck.symbolic.setting import circle, roots_of_unity
+    from mesacheck.symbolic.setting import PhaseLaw
 
     if modulus is not None:
         if radius != 1 or phases != "uniform":
@@ -79,19 +79,20 @@ def _phase_law(radius: float, phases: str, modulus: str | None = None):
         raise click.BadParameter(
             f"r must lie in (0, 1] (|lambda| > 1 explodes), got {radius:g}", param_hint="--r"
         )
-    if phases == "uniform":
-        return circle(radius)
-    match = re.fullmatch(r"roots:(-?\d{1,9})", phases.strip())
-    if not match:
-        raise click.BadParameter(f"give 'uniform' or 'roots:N', got {phases[:40]!r}", param_hint="--phases")
-    N = int(match.group(1))
-    if N < 1:
-        raise click.BadParameter(f"N must be an integer >= 1, got {N}", param_hint="--phases")
-    if radius != 1:
-        raise click.BadParameter(
-            "roots of unity have modulus 1: drop --r or --phases roots:N", param_hint="--r"
-        )
-    return roots_of_unity(N)
+    if phases.strip().partition(":")[0] not in PhaseLaw.option_names():
+        from mesacheck.proofs_check.extensions import extension_modules
+
+        extension_modules()  # a law of W added by an extension registers its name on import
+    try:
+        law = PhaseLaw.from_option(phases)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--phases") from None
+    if radius == 1:
+        return law
+    try:
+        return law.with_radius(radius)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--r") from None
 
 
 def process_options(*, sampling: bool = False):

@@ -62,9 +62,8 @@ def setting(
     circle of radius r (default the unit circle; r < 1 is a noisy contraction), or real on the
     real process W = diag(+-1)."""
     x1 = law(d) if base is None else base
-    if kind == "real":
-        return Setting(x1, roots_of_unity(2), Noise("real", scale))
-    return Setting(x1, circle(radius), Noise("complex", scale))
+    noise = Noise(kind, scale)  # real noise needs a real process, W = diag(+-1)
+    return Setting(x1, circle(radius) if noise.circular else roots_of_unity(2), noise)
 
 
 def error_per_position(example: Setting, T: int) -> dict:

@@ -336,15 +336,9 @@ def _silent_coordinates(law) -> list[int]:
 
 def _no_closed_form(setting) -> str:
     """Why this setting has no closed form in T here, and what is given instead."""
-    if setting.phases.kind == "modulus":
-        why = "under a random modulus the sums over positions are sums of moments of rho, with no closed form"
-    elif setting.phases.kind == "circle" and setting.phases.radius != 1:
-        why = "under a contraction the sums over positions are partial Lerch sums, with no closed form in T"
-    elif setting.phases.kind == "roots":
-        why = (
-            "over the roots of unity the sums over positions are periodic in T mod N; "
-            "no closed form is derived"
-        )
+    why = setting.phases.no_closed_form()  # the law of W says why, if it is the reason
+    if why:
+        pass  # the law of W's reason comes first
     elif setting.noise.present:
         why = (
             "its sums over positions have closed forms in T (harmonic numbers, used past T = 400), but p* is "

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import mesacheck.numeric.simulate as simulate
+import mesacheck.numeric.model as model
 from mesacheck.numeric.simulate import (
     loss_and_gradient,
     prediction_blocks,
@@ -124,12 +124,12 @@ def _random_problem(d, T, m, seed):
 def test_loss_and_gradient_equal_a_loop_over_the_definition(route, d, monkeypatch):
     X, W_KQ, W_PV, rho, omega = _random_problem(d, 6, 7, seed=d)
     weights = np.full(len(X), 1.0 / len(X))
-    monkeypatch.setattr(simulate, "_scores_pay", lambda T, d: route == "attention scores")
+    monkeypatch.setattr(model, "_scores_pay", lambda T, d: route == "attention scores")
     prepared = {
         "attention scores": None,
         "direct": None,
-        "kept Gram matrices": simulate._grams(X),
-        "moments": simulate._moments(X, rho=rho, omega=omega),
+        "kept Gram matrices": model._grams(X),
+        "moments": model._moments(X, rho=rho, omega=omega),
     }[route]
     loss, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X, prepared=prepared, rho=rho, omega=omega)
     reference = _reference_loss_and_gradient(W_KQ, W_PV, X, weights, rho, omega)
@@ -150,13 +150,13 @@ def test_weighted_loss_and_gradient_equal_a_loop_over_the_definition():
     for one, two in zip(ours, reference):  # tolerances as above
         np.testing.assert_allclose(one, two, rtol=1e-11, atol=1e-11 * np.max(np.abs(two)))
     with pytest.raises(ValueError, match="no weights"):
-        loss_and_gradient(W_KQ, W_PV, X, weights, prepared=simulate._moments(X), rho=rho, omega=omega)
+        loss_and_gradient(W_KQ, W_PV, X, weights, prepared=model._moments(X), rho=rho, omega=omega)
 
 
 def test_the_moments_gradient_matches_central_differences_of_the_loop():
     X, W_KQ, W_PV, rho, omega = _random_problem(2, 5, 4, seed=9)
     weights = np.full(len(X), 1.0 / len(X))
-    _, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X, prepared=simulate._moments(X, rho, omega))
+    _, g_KQ, g_PV = loss_and_gradient(W_KQ, W_PV, X, prepared=model._moments(X, rho, omega))
     h = 1e-6
     for which, gradient in ((0, g_KQ), (1, g_PV)):
         for index in np.ndindex(gradient.shape):
@@ -171,10 +171,10 @@ def test_the_moments_gradient_matches_central_differences_of_the_loop():
 
 
 def test_training_takes_the_moments_only_where_they_cost_less():
-    assert simulate._takes_moments(2000, 20, 3, 150)  # the check's finite-sample claims
-    assert not simulate._takes_moments(2000, 20, 3, 0)  # one evaluation: the direct step
-    assert not simulate._takes_moments(10, 100, 5, 150)  # too few rows to repay (2d)^6 a step
-    assert not simulate._takes_moments(1000, 20, 6, 10**6)  # (2d)^6 moments over the budget
+    assert model._takes_moments(2000, 20, 3, 150)  # the check's finite-sample claims
+    assert not model._takes_moments(2000, 20, 3, 0)  # one evaluation: the direct step
+    assert not model._takes_moments(10, 100, 5, 150)  # too few rows to repay (2d)^6 a step
+    assert not model._takes_moments(1000, 20, 6, 10**6)  # (2d)^6 moments over the budget
 
 
 @pytest.mark.parametrize("mask", [False, True])
@@ -182,7 +182,7 @@ def test_training_is_the_same_by_either_route(monkeypatch, mask):
     kwargs = dict(T=8, a0=0.2, b0=0.2, eta=1e-2, steps=40, m=60, m_test=20, seed=5, log_every=10, mask=mask)
     runs = {}
     for moments in (False, True):
-        monkeypatch.setattr(simulate, "_takes_moments", lambda *_, moments=moments: moments)
+        monkeypatch.setattr(model, "_takes_moments", lambda *_, moments=moments: moments)
         runs[moments] = simulate_training(gaussian(2, 1), **kwargs)
     # 41 steps, each rounding the gradient differently (~1e-15 relative): the parameters
     # drift apart by ~steps * 1e-15; 1e-11 leaves a 100x margin
@@ -194,16 +194,16 @@ def test_training_is_the_same_by_either_route(monkeypatch, mask):
 
 def test_the_moments_are_left_out_where_their_degree_6_nears_the_range_of_doubles():
     X = sample_sequences(gaussian(1, 1), 20, 2000, np.random.default_rng(0))
-    assert isinstance(simulate._prepare(X, steps=10**4), simulate._Moments)
-    assert not isinstance(simulate._prepare(1e50 * X, steps=10**4), simulate._Moments)
+    assert isinstance(model.prepare(X, steps=10**4), model._Moments)
+    assert not isinstance(model.prepare(1e50 * X, steps=10**4), model._Moments)
 
 
 def test_the_moments_of_one_sample_are_computed_once_and_of_another_anew():
     X = sample_sequences(gaussian(1, 1), 20, 500, np.random.default_rng(0))
-    first = simulate._prepare(X, steps=10**4)
-    assert simulate._prepare(X.copy(), steps=10**4) is first  # the same numbers: kept
+    first = model.prepare(X, steps=10**4)
+    assert model.prepare(X.copy(), steps=10**4) is first  # the same numbers: kept
     other = X.copy()
     other[0, 5, 0] += 1e-6  # one entry moved: new moments, and they see the change
-    moved = simulate._prepare(other, steps=10**4)
+    moved = model.prepare(other, steps=10**4)
     assert moved is not first and moved.constant != first.constant
-    np.testing.assert_allclose(moved.quartic, simulate._moments(other).quartic, rtol=0, atol=0)
+    np.testing.assert_allclose(moved.quartic, model._moments(other).quartic, rtol=0, atol=0)

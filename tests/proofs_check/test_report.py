@@ -34,7 +34,8 @@ def test_the_list_names_every_claim_for_only():
 def test_the_pool_takes_the_longest_claims_first_and_remembers_their_times(tmp_path, monkeypatch):
     monkeypatch.setenv("MESACHECK_CACHE", str(tmp_path))
     shipped = runner.expected_seconds(quick=True)  # no timings in this cache yet: the shipped ones
-    assert set(shipped) == {c.__name__ for c in runner.find_claims()}
+    # every shipped time is a registered claim's; a claim not timed yet (a new extension's) runs first
+    assert set(shipped) <= {c.__name__ for c in runner.find_claims()}
     claims = runner.find_claims(CHEAP)
     rows = runner.run_claims(claims, quick=True, workers=2)
     remembered = runner.expected_seconds(quick=True)  # this cache is warm now: at most the warm times

@@ -13,12 +13,11 @@ import pytest
 import sympy as sp
 
 from mesacheck.numeric.flow import integrate_flow
-from mesacheck.symbolic import conditions, full_model
+from mesacheck.symbolic import conditions, positions
 from mesacheck.symbolic.conditions import _vanishes, emergence_condition, equal_diagonal_condition
 from mesacheck.symbolic.full_model import (
     LINEAR_SLOTS,
     QUADRATIC_SLOTS,
-    _partitions,
     exact_harmonic,
     harmonic_symbol,
     harmonic_symbols_in,
@@ -26,6 +25,7 @@ from mesacheck.symbolic.full_model import (
     phase_counts_by_positions,
 )
 from mesacheck.symbolic.moments import Atoms, full_one, gaussian, iid, marginal, sparse
+from mesacheck.symbolic.slots import partitions
 from mesacheck.symbolic.stationary import reduced_flow
 
 
@@ -36,7 +36,7 @@ def _not_exchangeable(law):
 
 def _keys(kind):
     slots = QUADRATIC_SLOTS if kind == "quadratic" else LINEAR_SLOTS
-    for partition in _partitions(len(slots)):
+    for partition in partitions(len(slots)):
         for blocks in itertools.product((0, 1), repeat=len(slots)):
             if kind == "linear" and blocks[0]:
                 continue
@@ -86,7 +86,7 @@ def test_emergence_condition_with_symbolic_harmonics_equals_the_exact_one(monkey
     """full-one violates the condition: the same coefficients whether the harmonic numbers are
     exact rationals or symbols decided at 50 digits (n = 18 > 3 here)."""
     exact = emergence_condition(full_one(2), 20)
-    monkeypatch.setattr(full_model, "HARMONIC_EXACT_UNTIL", 3)
+    monkeypatch.setattr(positions, "HARMONIC_EXACT_UNTIL", 3)
     symbolic = emergence_condition(full_one(2), 20)
     assert set(symbolic) == set(exact) and symbolic
     assert any(harmonic_symbols_in(v) for v in symbolic.values())
@@ -100,7 +100,7 @@ def test_equal_diagonal_condition_with_symbolic_harmonics_equals_the_exact_one(m
     """Atoms on the axes with unequal scales fail it: the same coefficients either way."""
     law = Atoms([[1, 0, 0], [0, 2, 0], [0, 0, 3]], ["1/3", "1/3", "1/3"])
     exact = equal_diagonal_condition(law, 30)
-    monkeypatch.setattr(full_model, "HARMONIC_EXACT_UNTIL", 3)
+    monkeypatch.setattr(positions, "HARMONIC_EXACT_UNTIL", 3)
     symbolic = equal_diagonal_condition(law, 30)
     assert set(symbolic) == set(exact) and symbolic
     for key, value in symbolic.items():

@@ -18,8 +18,8 @@ from mesacheck.symbolic.noise_counts import (
     noise_target_weight,
     noise_weights,
 )
-from mesacheck.symbolic.process_counts import _entries
 from mesacheck.symbolic.setting import Noise, Setting, circle, roots_of_unity
+from mesacheck.symbolic.slots import entries as _entries
 
 SETTINGS = {
     "complex": Setting(gaussian(2, 1), noise=Noise("complex", 1)),

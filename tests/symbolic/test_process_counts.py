@@ -1,6 +1,7 @@
 """The exact averages over W for every setting (mesacheck.symbolic.process_counts) against direct
 enumeration of every (t, i, j) with the phase law's own moment function."""
 
+import dataclasses
 import itertools
 import random
 
@@ -12,7 +13,14 @@ from hypothesis import strategies as st
 from mesacheck.symbolic.full_model import LINEAR_SLOTS, QUADRATIC_SLOTS, phase_counts, set_partition
 from mesacheck.symbolic.moments import gaussian
 from mesacheck.symbolic.process_counts import brute_force_count, setting_counts, target_weight
-from mesacheck.symbolic.setting import Setting, circle, modulus_atoms, random_modulus, roots_of_unity
+from mesacheck.symbolic.setting import (
+    PhaseLaw,
+    Setting,
+    circle,
+    modulus_atoms,
+    random_modulus,
+    roots_of_unity,
+)
 from tests.strategies import process_settings
 
 
@@ -98,3 +106,35 @@ def test_a_random_modulus_on_one_radius_is_the_circle():
 def test_moments_no_law_of_the_modulus_has_are_refused(moments):
     with pytest.raises(ValueError):
         random_modulus(moments)
+
+
+@dataclasses.dataclass(frozen=True)
+class _AveragesOnly(PhaseLaw):
+    """A law that states its averages and nothing else: the counts enumerate every position."""
+
+    inner: PhaseLaw = None
+
+    def average(self, n: int, m: int) -> sp.Expr:
+        return self.inner.average(n, m)
+
+    def describe(self) -> str:
+        return f"{self.inner.describe()}, by its averages alone"
+
+
+@pytest.mark.parametrize(
+    "phases",
+    [
+        roots_of_unity(2),
+        roots_of_unity(3),
+        circle(sp.Rational(1, 2)),
+        modulus_atoms({"1/2": "1/3", "1": "2/3"}),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("positions", ["all", "last"])
+def test_a_law_by_its_averages_alone_counts_as_the_structured_routes(phases, positions):
+    by_averages = Setting(gaussian(2), _AveragesOnly(phases), positions=positions)
+    structured = Setting(gaussian(2), phases, positions=positions)
+    for kind in ("quadratic", "linear"):
+        assert setting_counts(by_averages, 5, kind) == setting_counts(structured, 5, kind)
+    assert target_weight(by_averages, 5) == target_weight(structured, 5)
