@@ -109,6 +109,7 @@ def test_the_cycle_finder_finds_a_planted_cycle(tmp_path):
     graph = import_graph(tmp_path)
     planted = {"mesacheck.symbolic.low", "mesacheck.symbolic.high", "mesacheck.symbolic.middle"}
     assert cycles(graph) == [planted]
+    assert planted <= reachable(graph, "mesacheck.numeric.fine")  # through an import inside a function
     (tmp_path / "symbolic/middle.py").write_text("import sympy\n")
     assert cycles(import_graph(tmp_path)) == []
 
@@ -116,3 +117,30 @@ def test_the_cycle_finder_finds_a_planted_cycle(tmp_path):
 def test_no_module_imports_itself_back():
     found = cycles(import_graph())
     assert not found, "import cycles: " + "; ".join(" <-> ".join(sorted(c)) for c in found)
+
+
+def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    """Every module that ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    todo = list(edges[start])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += edges[module]
+    return seen
+
+
+def test_the_sweep_the_costs_and_the_verbs_sit_below_the_command_line():
+    graph = import_graph()
+    cli = "mesacheck.proofs_check.cli"
+    below = [
+        name
+        for name in graph
+        if name.startswith("mesacheck.proofs_check.verbs")
+        or name in ("mesacheck.proofs_check.sweep", "mesacheck.proofs_check.costs")
+    ]
+    assert "mesacheck.proofs_check.sweep" in below and "mesacheck.proofs_check.verbs.limit" in below
+    for name in below:
+        reached = reachable(graph, name)
+        assert not any(m == cli or m.startswith(cli + ".") for m in reached), (name, sorted(reached))
