@@ -17,6 +17,7 @@ from ._common import (
     start_atol,
 )
 from ._cost import announce, guard, limit_cost
+from ._limit_warm import answer, warm_path
 from ._process import exact_setting_cost, process_options
 
 # In units where x_1 has scale 1: past 1e2 the stopping rule (a Newton step relative to the
@@ -26,6 +27,7 @@ START_RANGE = (1e-30, 1e2)
 
 
 @click.command()
+@warm_path
 @setting_options()
 @process_options()
 @click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
@@ -42,8 +44,8 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
     a b -> 0 there, and it is reported as that saddle limit."""
     import sympy as sp
 
-    from mesacheck.numeric.bridge import evaluate
-    from mesacheck.numeric.flow import integrate_flow
+    from mesacheck.numeric.bridge import evaluate, symmetric_flow_source
+    from mesacheck.numeric.bridge import flow_source as diagonal_flow_source
     from mesacheck.symbolic.stationary import (
         NotExchangeableError,
         ab_limit,
@@ -92,122 +94,68 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
             "alpha = 0), so the loss is flat along a b and there is no single limit"
         )
-    solution = integrate_flow(
-        setting.law,
-        a_start,
-        b_start,
-        values=values,
-        tau_max=tau_max,
-        atol=start_atol(a_start, b_start),
-        symmetric=symmetric,
-    )
+    flow_source = symmetric_flow_source if symmetric else diagonal_flow_source
     user = setting.in_user_units
-    d_ = setting.law.d
-    a_flow, b_flow = solution.limit[: solution.d], solution.limit[solution.d :]
-    payload = {
-        "x1": setting.description,
-        "d": d_,
-        "T": T,
-        "a0": a0,
-        "b0": b0,
-        "regime": regime,
-        "ab_flow": user(float(solution.ab[-1]), -2),
-        "certificate": {
-            "gradient_norm": user(solution.gradient_norm, 3),
-            "relative_newton_step": solution.newton_step,
-            "conserved_drift": user(solution.conserved_drift, -2),
-            "tau_end": user(float(solution.tau[-1]), -4),
-            "method": solution.method,
-            "rtol": solution.rtol,
-            "state": "(a, b) on the invariant manifold a_j = a, b_j = b (exchangeable law)"
-            if symmetric
-            else "(a_1..a_d, b_1..b_d)",
-        },
+    # the symbolic half; _limit_warm integrates the flow, compares and prints, and stores this
+    # half so that the next run of this command line needs no SymPy
+    entry = {
+        "flow": flow_source(setting.law, values),
+        "symmetric": symmetric,
+        "a_start": a_start,
+        "b_start": b_start,
+        "atol": start_atol(a_start, b_start),
+        "tau_max": tau_max,
+        "cost": cost,
+        "digits": setting.digits,
+        "head": {"x1": setting.description, "d": setting.law.d, "T": T, "a0": a0, "b0": b0, "regime": regime},
+        "closed": None,
+        "reason": None if closed is not None else reason,
+        "tail": {},
     }
     if closed is not None:
         ab_exact = evaluate(closed.ab, values)
-        ab_flow = float(solution.ab[-1])
         general = ab_limit(setting.law)  # lim ab away from the saddle: the formula, in T
         saddle = closed.kind == "saddle"
         asymptote = sp.S.Zero if saddle else ab_limit_as_T_grows(setting.law)
-        payload.update(
-            {
-                "ab_closed_form": user(ab_exact, -2),
-                "ab_exact": user(ab_exact, -2),  # the name every setting's answer uses
-                "relative_error": abs(ab_flow - ab_exact) / abs(ab_exact) if ab_exact else None,
-                "absolute_error": user(abs(ab_flow - ab_exact), -2),
-                "a_limit": user(evaluate(closed.a, values), -1),
-                "b_limit": user(evaluate(closed.b, values), -1),
-                "limit_kind": closed.kind,
-                "closed_form": str(closed.ab if saddle else general),
-                "closed_form_latex": sp.latex(closed.ab if saddle else general),
-                "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
-                if asymptote.is_finite is not False
-                else None,
-                "ab_T_to_infinity_latex": sp.latex(asymptote),
-                "local_rate": user(evaluate(closed.rate, values), 4),
-                "conserved_a2_minus_b2": user(float(closed.conserved), -2),
-            }
-        )
-    else:
-        payload.update(
-            {
-                "ab_closed_form": None,
-                "closed_form_reason": reason,
-                "a_limit": [user(v, -1) for v in a_flow.tolist()],
-                "b_limit": [user(v, -1) for v in b_flow.tolist()],
-                "limit_kind": "stationary point of the diagonal flow",
-            }
-        )
+        entry["ab_exact"] = ab_exact
+        entry["asymptote"] = sp.sstr(asymptote)
+        entry["closed"] = {
+            "ab_closed_form": user(ab_exact, -2),
+            "ab_exact": user(ab_exact, -2),  # the name every setting's answer uses
+            "relative_error": None,  # the flow's, filled in by _limit_warm
+            "absolute_error": None,
+            "a_limit": user(evaluate(closed.a, values), -1),
+            "b_limit": user(evaluate(closed.b, values), -1),
+            "limit_kind": closed.kind,
+            "closed_form": str(closed.ab if saddle else general),
+            "closed_form_latex": sp.latex(closed.ab if saddle else general),
+            "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
+            if asymptote.is_finite is not False
+            else None,
+            "ab_T_to_infinity_latex": sp.latex(asymptote),
+            "local_rate": user(evaluate(closed.rate, values), 4),
+            "conserved_a2_minus_b2": user(float(closed.conserved), -2),
+        }
+    tail = entry["tail"]
     if closed is not None and closed.kind == "saddle":
-        payload["ab_mesa_optimizer"] = user(evaluate(general, values), -2)
-        payload["note"] = (
+        tail["ab_mesa_optimizer"] = user(evaluate(general, values), -2)
+        tail["note"] = (
             "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
             f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
         )
     silent = _silent_coordinates(setting.sampling_law)
     if silent:
-        payload["silent_coordinates"] = silent
-        payload["note"] = (
+        tail["silent_coordinates"] = silent
+        tail["note"] = (
             f"coordinates {silent} of x_1 are 0 almost surely: the loss does not depend on their a_j, b_j, "
             "which keep their start (every value is stationary in them) and enter the mean a b as a0 b0"
         )
     if setting.digits:
-        payload["units"] = (
+        tail["units"] = (
             f"computed with x_1 / 10^{setting.digits} and rescaled: a b by 10^{-2 * setting.digits}, "
             f"time by 10^{-4 * setting.digits}"
         )
-    payload["seconds"] = time.perf_counter() - start
-    lines = [f"x_1: {payload['x1']};  d = {d_}, T = {T}, (a0, b0) = ({a0}, {b0});  {regime}"]
-    if closed is not None:
-        error = (
-            f"relative error {payload['relative_error']:.1e}"
-            if payload["relative_error"] is not None
-            else f"absolute error {number_text(payload['absolute_error'], 2)}"
-        )
-        lines += [
-            f"closed form     lim ab = {payload['closed_form']}",
-            f"                       = {number_text(payload['ab_closed_form'], 15)}   ({closed.kind})",
-            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}   {error}",
-            f"a_limit = {number_text(payload['a_limit'], 12)}, "
-            f"b_limit = {number_text(payload['b_limit'], 12)}",
-            f"as T -> infinity: {sp.sstr(asymptote)} = {number_text(payload['ab_T_to_infinity'], 15)}",
-        ]
-    else:
-        lines += [
-            f"no closed form: {reason}",
-            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}",
-            f"a_limit = {', '.join(number_text(v, 10) for v in payload['a_limit'])}",
-            f"b_limit = {', '.join(number_text(v, 10) for v in payload['b_limit'])}",
-        ]
-    lines += [payload[key] for key in ("note", "units") if key in payload]
-    certificate = payload["certificate"]
-    lines.append(
-        f"certificate: |grad L| = {number_text(certificate['gradient_norm'], 2)}, Newton step "
-        f"{solution.newton_step:.1e}, conserved drift {number_text(certificate['conserved_drift'], 2)}  "
-        f"({payload['seconds']:.2f} s)"
-    )
-    emit(payload, as_json, lines)
+    answer(entry, as_json, start)
 
 
 def _limit_in_setting(setting, exact, a_start, b_start, a0, b0, mask, force, as_json, start):
