@@ -26,12 +26,6 @@ Every name loads on first use, so ``import mesacheck`` (and the command line) st
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("mesacheck")
-except PackageNotFoundError:  # the sources, not installed
-    __version__ = "0+unknown"
 
 # public name -> the module that defines it
 _WHERE = {
@@ -61,6 +55,15 @@ def __getattr__(name):
     if name in _WHERE:
         value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value  # loaded once
+        return value
+    if name == "__version__":  # on first use too: importlib.metadata costs the command line ~25 ms
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("mesacheck")
+        except PackageNotFoundError:  # the sources, not installed
+            value = "0+unknown"
+        globals()[name] = value
         return value
     raise AttributeError(f"module 'mesacheck' has no attribute {name!r}")
 
