@@ -333,7 +333,8 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
 
 def _number(expr, values: tuple) -> float:
     """An exact expression of the setting at the given parameter values, as a finite float."""
-    value = evaluate(expr, dict(values))
+    # a rational (most noise weights, ~10^5 per setting) is its float: evaluate() gives the same
+    value = float(expr) if isinstance(expr, sp.Rational | int) else evaluate(expr, dict(values))
     if not math.isfinite(value):
         shown = sp.N(sp.sympify(expr), 4)
         raise ValueError(f"{shown} is out of double precision's range: rescale the noise or the token")

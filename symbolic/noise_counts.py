@@ -120,10 +120,14 @@ def noise_weights(noise, cells: dict) -> dict:
     """{noise slots: sum over block sizes of the rational times the product of cumulants}: one
     entry's noise terms, collapsed for a given noise law."""
     out: dict = {}
+    cumulants: dict = {}  # each cumulant once per call, not once per factor (~10^5 of them)
     for (noise_slots, sizes), value in cells.items():
         weight = sp.Rational(value.numerator, value.denominator)
         for size in sizes:
-            weight *= noise.cumulant(size // 2)
+            k = size // 2
+            if k not in cumulants:
+                cumulants[k] = noise.cumulant(k)
+            weight *= cumulants[k]
         out[noise_slots] = out.get(noise_slots, 0) + weight
     return out
 
