@@ -120,16 +120,18 @@ def noise_weights(noise, cells: dict) -> dict:
     """{noise slots: sum over block sizes of the rational times the product of cumulants}: one
     entry's noise terms, collapsed for a given noise law."""
     out: dict = {}
-    cumulants: dict = {}  # each cumulant once per call, not once per factor (~10^5 of them)
     for (noise_slots, sizes), value in cells.items():
         weight = sp.Rational(value.numerator, value.denominator)
         for size in sizes:
-            k = size // 2
-            if k not in cumulants:
-                cumulants[k] = noise.cumulant(k)
-            weight *= cumulants[k]
+            weight *= _cumulant(noise, size // 2)
         out[noise_slots] = out.get(noise_slots, 0) + weight
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _cumulant(noise, k: int) -> sp.Expr:
+    # once per noise law, not once per factor of every term (~10^5 per setting)
+    return noise.cumulant(k)
 
 
 def _process_key(setting: Setting, T: int, kind: str) -> tuple:
