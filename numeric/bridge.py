@@ -6,16 +6,19 @@ expression from :mod:`symbolic`, with T and the law's parameters fixed to given 
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import itertools
 import math
 from dataclasses import dataclass
 from functools import cache, lru_cache, partial
+from pathlib import Path
 
 import mpmath
 import numpy as np
 import sympy as sp
 
+from mesacheck.symbolic._cache import disk_cached
 from mesacheck.symbolic.flow import gradient_flow
 from mesacheck.symbolic.full_model import (
     LINEAR_SLOTS,
@@ -89,12 +92,29 @@ def _flow_terms(law: Distribution) -> tuple:
     return flow.loss, flow.parameters, flow.conserved, law.d
 
 
-@lru_cache(maxsize=64)
+@cache
+def _code() -> str:
+    """The code that writes a flow's source (this module and the one that runs it): a flow
+    source on disk is read only by the code that wrote it."""
+    here = Path(__file__).parent
+    return hashlib.sha256(b"".join((here / name).read_bytes() for name in _CODE)).hexdigest()[:16]
+
+
+_CODE = ("bridge.py", "_compiled_flow.py")
+
+
+def _source_key(law: Distribution, values: tuple) -> tuple:
+    return (as_setting(law).identity, values, _code())
+
+
+# lambdify's source, ~0.3-0.8 s a flow, on disk: a warm `mesacheck check` or test run compiles
+# no flow it has compiled before
+@disk_cached(key=_source_key)
 def _symmetric_source(law: Distribution, values: tuple) -> FlowSource:
     return _compiled(*_symmetric_terms(law), values, "numpy")
 
 
-@lru_cache(maxsize=64)
+@disk_cached(key=_source_key)
 def _flow_source(law: Distribution, values: tuple) -> FlowSource:
     return _compiled(*_flow_terms(law), values, "numpy")
 
