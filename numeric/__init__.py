@@ -6,11 +6,15 @@ contend: oversubscribed pools measured up to 5.7x slower (issue 12). Every proce
 uses one thread per pool unless ``MESACHECK_THREADS`` (or an explicit ``OMP_NUM_THREADS`` /
 ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``) says otherwise. This is the one place that
 sets them: the environment default covers libraries loaded later (SciPy's own OpenBLAS) and
-child processes, and threadpoolctl covers those already loaded.
+child processes, and threadpoolctl covers those already loaded (NumPy or SciPy imported before
+this package; else it is not needed, and not imported).
 """
 
 import os as _os
+import sys as _sys
 
+# threadpoolctl is needed only for pools that loaded before the environment below was set
+_LOADED = any(name in _sys.modules for name in ("numpy", "scipy"))
 _THREADS = _os.environ.get("MESACHECK_THREADS") or _os.environ.get("OMP_NUM_THREADS") or "1"
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     if "MESACHECK_THREADS" in _os.environ:
@@ -19,7 +23,8 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         _os.environ.setdefault(_name, _THREADS)
 
 import numpy as _np  # noqa: E402, F401  (after the environment: its BLAS reads it when it loads)
-from threadpoolctl import threadpool_limits as _threadpool_limits  # noqa: E402
 
-if _THREADS.isdigit():
+if _LOADED and _THREADS.isdigit():
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+
     _threadpool_limits(int(_THREADS))

@@ -6,16 +6,19 @@ expression from :mod:`symbolic`, with T and the law's parameters fixed to given 
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import itertools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
+from pathlib import Path
 
 import mpmath
 import numpy as np
 import sympy as sp
 
+from mesacheck.symbolic._cache import disk_cached
 from mesacheck.symbolic.flow import gradient_flow
 from mesacheck.symbolic.full_model import (
     LINEAR_SLOTS,
@@ -29,29 +32,20 @@ from mesacheck.symbolic.noise_counts import noise_counts, noise_weights
 from mesacheck.symbolic.process_counts import setting_counts
 from mesacheck.symbolic.setting import Setting, as_setting
 
+from ._compiled_flow import CompiledFlow, FlowSource, flow_from_source
+
 __all__ = [
     "CompiledFlow",
     "compile_flow",
     "compile_symmetric_flow",
+    "flow_source",
+    "symmetric_flow_source",
     "evaluate",
     "FullModelArrays",
     "full_model_arrays",
     "normalization",
     "position_weights",
 ]
-
-
-@dataclass(frozen=True)
-class CompiledFlow:
-    """The diagonal flow of one law at fixed T, compiled: every function takes the state
-    y = (a_1..a_d, b_1..b_d) as a 1-d array (or a sequence of mpf for ``module="mpmath"``)."""
-
-    d: int
-    loss: Callable
-    gradient: Callable
-    hessian: Callable
-    conserved: Callable
-    gradient_scale: Callable  # sum of |terms| of each gradient entry: its rounding error is ~eps times this
 
 
 def _frozen(values: dict) -> tuple:
@@ -74,22 +68,75 @@ def compile_symmetric_flow(law: Distribution, values: dict, *, module: str = "nu
     return _compile_symmetric(law, _frozen(values), module)
 
 
-@lru_cache(maxsize=64)
-def _compile_symmetric(law: Distribution, values: tuple, module: str) -> CompiledFlow:
+def flow_source(law: Distribution, values: dict) -> FlowSource:
+    """The generated source of :func:`compile_flow`'s functions (NumPy): what a warm
+    ``mesacheck limit`` stores, to compile the flow again without SymPy."""
+    return _flow_source(law, _frozen(values))
+
+
+def symmetric_flow_source(law: Distribution, values: dict) -> FlowSource:
+    """The generated source of :func:`compile_symmetric_flow`'s functions (NumPy)."""
+    return _symmetric_source(law, _frozen(values))
+
+
+def _symmetric_terms(law: Distribution) -> tuple:
     from mesacheck.symbolic.stationary import p, reduced_flow
 
     u, v = sp.symbols("u v", real=True)
     loss = 2 * reduced_flow(law).loss().subs(p, (u**2 - v**2) / 4)  # a b = (u^2 - v^2) / 4
-    return _compiled(loss, (u, v), (u * v,), values, module, 1)  # a^2 - b^2 = u v
+    return loss, (u, v), (u * v,), 1  # a^2 - b^2 = u v
+
+
+def _flow_terms(law: Distribution) -> tuple:
+    flow = gradient_flow(law)
+    return flow.loss, flow.parameters, flow.conserved, law.d
+
+
+@cache
+def _code() -> str:
+    """The code that writes a flow's source (this module and the one that runs it): a flow
+    source on disk is read only by the code that wrote it."""
+    here = Path(__file__).parent
+    return hashlib.sha256(b"".join((here / name).read_bytes() for name in _CODE)).hexdigest()[:16]
+
+
+_CODE = ("bridge.py", "_compiled_flow.py")
+
+
+def _source_key(law: Distribution, values: tuple) -> tuple:
+    return (as_setting(law).identity, values, _code())
+
+
+# lambdify's source, ~0.3-0.8 s a flow, on disk: a warm `mesacheck check` or test run compiles
+# no flow it has compiled before
+@disk_cached(key=_source_key)
+def _symmetric_source(law: Distribution, values: tuple) -> FlowSource:
+    return _compiled(*_symmetric_terms(law), values, "numpy")
+
+
+@disk_cached(key=_source_key)
+def _flow_source(law: Distribution, values: tuple) -> FlowSource:
+    return _compiled(*_flow_terms(law), values, "numpy")
+
+
+@lru_cache(maxsize=64)
+def _compile_symmetric(law: Distribution, values: tuple, module: str) -> CompiledFlow:
+    if module == "numpy":
+        return flow_from_source(_symmetric_source(law, values))
+    return _compiled(*_symmetric_terms(law), values, module)
 
 
 @lru_cache(maxsize=64)
 def _compile(law: Distribution, values: tuple, module: str) -> CompiledFlow:
-    flow = gradient_flow(law)
-    return _compiled(flow.loss, flow.parameters, flow.conserved, values, module, law.d)
+    if module == "numpy":
+        return flow_from_source(_flow_source(law, values))
+    return _compiled(*_flow_terms(law), values, module)
 
 
-def _compiled(loss, parameters, conserved, values: tuple, module: str, d: int) -> CompiledFlow:
+def _compiled(loss, parameters, conserved, d: int, values: tuple, module: str):
+    """The flow's functions compiled for ``module`` "mpmath" (a :class:`CompiledFlow`), or
+    their generated source for "numpy" (a :class:`FlowSource`, compiled by
+    :func:`mesacheck.numeric._compiled_flow.flow_from_source`)."""
     by_name = {s.name: s for s in loss.free_symbols}
     substitution = {by_name[k]: v for k, v in values if k in by_name}
     # harmonic numbers first: SymPy evaluates harmonic(n) exactly and eagerly once n is an
@@ -118,22 +165,44 @@ def _compiled(loss, parameters, conserved, values: tuple, module: str, d: int) -
     hessian = sp.Matrix([[g.diff(q).as_expr() for q in parameters] for g in gradient_poly])
     conserved = list(conserved)
 
-    def build(exprs, shape):
-        f = sp.lambdify(y, [e.xreplace(state) for e in exprs], modules=module, cse=True)
-        if module == "mpmath":
-            return lambda v: f(mpmath.matrix(list(v)))
-        return lambda v: np.asarray(f(np.asarray(v, dtype=float).reshape(-1, 1)), dtype=float).reshape(shape)
+    exprs = {
+        "loss": [loss],
+        "gradient": gradient,
+        "hessian": list(hessian),
+        "conserved": list(conserved),
+        "magnitudes": magnitudes,
+    }
+    functions = {
+        name: sp.lambdify(y, [e.xreplace(state) for e in terms], modules=module, cse=True)
+        for name, terms in exprs.items()
+    }
+    if module == "mpmath":
+        built = {name: partial(_mpmath_call, f) for name, f in functions.items()}
+        return CompiledFlow(
+            d,
+            lambda v: built["loss"](v)[0],
+            built["gradient"],
+            built["hessian"],
+            built["conserved"],
+            lambda v: built["magnitudes"](np.abs(np.asarray(v, dtype=float))),
+        )
+    names = set().union(*(_numpy_names(f) for f in functions.values()))
+    sources = {name: inspect.getsource(f) for name, f in functions.items()}
+    return FlowSource(d, n_conserved=len(conserved), names=tuple(sorted(names)), **sources)
 
-    n = 2 * d
-    magnitude, loss_vector = build(magnitudes, (n,)), build([loss], (1,))
-    return CompiledFlow(
-        d,
-        lambda v: loss_vector(v)[0],
-        build(gradient, (n,)),
-        build(list(hessian), (n, n)),
-        build(conserved, (len(conserved),)),
-        lambda v: magnitude(np.abs(np.asarray(v, dtype=float))),
-    )
+
+def _mpmath_call(f, v):
+    return f(mpmath.matrix(list(v)))
+
+
+def _numpy_names(f) -> set:
+    """The global names a lambdified function uses; each must be NumPy's object of that name, so
+    that its source runs the same in :func:`mesacheck.numeric._compiled_flow.flow_from_source`."""
+    names = {name for name in f.__code__.co_names if name in f.__globals__} - {"numpy", "builtins"}
+    for name in names:
+        if f.__globals__[name] is not getattr(np, name, None):
+            raise RuntimeError(f"the generated flow uses {name!r}, which is not NumPy's")
+    return names
 
 
 _COMPILE_DIGITS = 60
@@ -284,7 +353,8 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
 
 def _number(expr, values: tuple) -> float:
     """An exact expression of the setting at the given parameter values, as a finite float."""
-    value = evaluate(expr, dict(values))
+    # a rational (most noise weights, ~10^5 per setting) is its float: evaluate() gives the same
+    value = float(expr) if isinstance(expr, sp.Rational | int) else evaluate(expr, dict(values))
     if not math.isfinite(value):
         shown = sp.N(sp.sympify(expr), 4)
         raise ValueError(f"{shown} is out of double precision's range: rescale the noise or the token")

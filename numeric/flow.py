@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from mesacheck.symbolic.moments import Distribution
 
+from ._compiled_flow import FlowDidNotConverge, FlowSolution, integrate_compiled, start_state
 from .bridge import compile_flow, compile_symmetric_flow
 
 __all__ = [
@@ -21,58 +20,6 @@ __all__ = [
     "HighPrecisionLimit",
     "refine_limit",
 ]
-
-
-class FlowDidNotConverge(RuntimeError):
-    """The flow did not reach a stationary point within its time budget, or the solver failed."""
-
-
-@dataclass(frozen=True)
-class FlowSolution:
-    """A trajectory of the diagonal flow and its certificate.
-
-    ``tau`` (n,), ``states`` (n, 2d) with columns (a_1..a_d, b_1..b_d). The certificate:
-    ``gradient_norm`` and ``newton_step`` (relative distance to stationarity) at the end, and
-    ``conserved_drift``, the largest change of a conserved quantity along the run.
-    """
-
-    tau: np.ndarray
-    states: np.ndarray
-    gradient_norm: float
-    newton_step: float
-    conserved_drift: float
-    xtol: float
-    rtol: float
-    atol: float
-    method: str
-    interpolant: Callable | None = field(default=None, repr=False, compare=False)
-
-    def states_at(self, tau) -> np.ndarray:
-        """The state at times ``tau`` (dense output); past the end, the stationary limit."""
-        tau = np.atleast_1d(np.asarray(tau, dtype=float))
-        out = np.tile(self.limit, (len(tau), 1))
-        inside = tau < self.tau[-1]
-        if np.any(inside):
-            out[inside] = self.interpolant(tau[inside]).T
-        return out
-
-    def ab_at(self, tau) -> np.ndarray:
-        """The mean of a_j b_j at times ``tau``."""
-        states = self.states_at(tau)
-        return np.mean(states[:, : self.d] * states[:, self.d :], axis=1)
-
-    @property
-    def d(self) -> int:
-        return self.states.shape[1] // 2
-
-    @property
-    def ab(self) -> np.ndarray:
-        """The reference's metric: the mean over j of a_j b_j, along the trajectory."""
-        return np.mean(self.states[:, : self.d] * self.states[:, self.d :], axis=1)
-
-    @property
-    def limit(self) -> np.ndarray:
-        return self.states[-1]
 
 
 def _diagonal_start(d: int, a0: float, b0: float) -> np.ndarray:
@@ -114,87 +61,13 @@ def integrate_flow(
         raise ValueError(f"{law.name} is not exchangeable: the diagonal flow leaves a_j = a, b_j = b")
     if symmetric and start is not None:
         raise ValueError("the symmetric flow starts on a_j = a0, b_j = b0")
-    y0 = _diagonal_start(law.d, a0, b0) if start is None else np.asarray(start, dtype=float)
-    if symmetric:  # the state (u, v) = (a + b, a - b) of mesacheck.numeric.bridge.compile_symmetric_flow
-        y0 = np.array([float(a0) + float(b0), float(a0) - float(b0)])
+    y0 = start_state(law.d, a0, b0, symmetric=symmetric) if start is None else np.asarray(start, dtype=float)
     if not np.all(np.isfinite(y0)):
         raise ValueError("the initialization must be finite")
     flow = compile_symmetric_flow(law, values) if symmetric else compile_flow(law, values)
-    g0 = np.linalg.norm(flow.gradient(y0))
-    if not np.any(y0):
-        raise ValueError(
-            "(a0, b0) = (0, 0) is a stationary point: the prediction is identically 0 there, every "
-            "gradient vanishes, and the flow never moves"
-        )
-
-    scale = np.linalg.norm(y0)
-
-    def newton_step(y):  # relative to the larger of |y| and |y0|, so a limit at 0 is reachable
-        step = np.linalg.pinv(flow.hessian(y), rcond=1e-9) @ flow.gradient(y)
-        return np.linalg.norm(step) / max(np.linalg.norm(y), scale)
-
-    if g0 == 0.0:  # the start is already stationary (e.g. a b = 1/c^2 for the sparse token)
-        return FlowSolution(np.zeros(1), y0[None, :], 0.0, 0.0, 0.0, xtol, rtol, atol, method)
-
-    def velocity(_, y):
-        return -flow.gradient(y)
-
-    def at_rounding_floor(y):  # the gradient is as small as double precision can resolve
-        return np.linalg.norm(flow.gradient(y)) <= 1e4 * np.finfo(float).eps * np.linalg.norm(
-            flow.gradient_scale(y)
-        )
-
-    def stationary(_, y):
-        return -1.0 if at_rounding_floor(y) else newton_step(y) - xtol
-
-    stationary.terminal = True
-    stationary.direction = -1
-    result = solve_ivp(
-        velocity,
-        (0.0, tau_max),
-        y0,
-        method=method,
-        rtol=rtol,
-        atol=atol,
-        events=stationary,
-        dense_output=True,
-        # SciPy's first-step guess ignores curvature; on a steep quartic it can overshoot until
-        # the cubic gradient overflows. The local time scale 1/||H(y0)|| is a safe start.
-        first_step=min(1.0, tau_max, 0.1 / max(np.linalg.norm(flow.hessian(y0), 2), 1e-300)),
+    return integrate_compiled(
+        flow, y0, symmetric=symmetric, method=method, rtol=rtol, atol=atol, xtol=xtol, tau_max=tau_max
     )
-    if result.status == -1:
-        raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
-    if result.status != 1:
-        raise FlowDidNotConverge(
-            f"the flow did not reach a stationary point by tau = {tau_max:g} (relative Newton "
-            f"step {newton_step(result.y[:, -1]):.3e} > xtol {xtol:.1e}); raise tau_max or xtol"
-        )
-    states = result.y.T
-    conserved = np.array([flow.conserved(y) for y in states])
-    drift = float(np.max(np.abs(conserved - conserved[0]))) if conserved.size else 0.0
-    gradient_norm = float(np.linalg.norm(flow.gradient(states[-1])))
-    interpolant = result.sol
-    if symmetric:  # back to (a, b); |grad f| in (a, b) is |grad 2f| in (u, v) / sqrt(2)
-        to_ab = np.array([[0.5, 0.5], [0.5, -0.5]])
-        states = states @ to_ab.T
-        gradient_norm /= np.sqrt(2.0)
-        interpolant = _mapped(result.sol, to_ab)
-    return FlowSolution(
-        result.t,
-        states,
-        gradient_norm,
-        float(newton_step(result.y[:, -1])),
-        drift,
-        xtol,
-        rtol,
-        atol,
-        method,
-        interpolant,
-    )
-
-
-def _mapped(interpolant, matrix):
-    return lambda tau: matrix @ interpolant(tau)
 
 
 def descend_population(

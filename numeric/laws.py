@@ -46,7 +46,8 @@ _HERMITE_NODES = 4  # exact through degree 2 * 4 - 1 = 7 per variable
 class PhaseLawNumerics:
     """What numeric code needs of a law of W: ``sample(phases, shape, rng, T)``, draws of
     lambda, and ``rule(phases, T)``, the nodes and weights of one entry, exact for the
-    population loss at length T (a trigonometric polynomial of degree below 4T in the phase)."""
+    population loss at length T (a trigonometric polynomial in the phase with frequencies
+    |n| <= 3(T - 2): :mod:`mesacheck.numeric.quadrature`)."""
 
     def sample(self, phases: PhaseLaw, shape, rng: np.random.Generator, T: int) -> np.ndarray:
         raise NotImplementedError
@@ -80,10 +81,17 @@ def phase_rule(phases: PhaseLaw, T: int) -> tuple[np.ndarray, np.ndarray]:
     return phase_numerics(phases).rule(phases, T)
 
 
+def phase_points(T: int) -> int:
+    """The points per coordinate of the equispaced phase grid at length T: 3T - 5, one more
+    than the largest frequency 3(T - 2) of the loss in one phase (derived in
+    :mod:`mesacheck.numeric.quadrature`)."""
+    return 3 * T - 5
+
+
 def _uniform_phase_rule(radii: np.ndarray, radius_weights: np.ndarray, T: int):
-    """N = 4T equispaced phases on each circle: the mean of lambda^n conj(lambda)^m over them is
-    r^(n+m) [n = m mod N], exact since |n - m| < 4T."""
-    circle = np.exp(2j * np.pi * np.arange(4 * T) / (4 * T))
+    """N = 3T - 5 equispaced phases on each circle: the mean of lambda^n conj(lambda)^m over
+    them is r^(n+m) [n = m mod N], exact since |n - m| <= 3(T - 2) < N."""
+    circle = np.exp(2j * np.pi * np.arange(phase_points(T)) / phase_points(T))
     grid = (radii[:, None] * circle[None, :]).reshape(-1)
     return grid, np.repeat(radius_weights, len(circle)) / len(circle)
 

@@ -1,12 +1,20 @@
 """Brute-force population averages by exact quadrature: a route independent of the symbolic
 engine, for cross-checks at small d.
 
-The phases: the per-sequence loss is a trigonometric polynomial in each lambda_k of degree
-below 4T (y_t has degree at most 2(t-1) in one phase, the loss twice that), and the mean over
-an equispaced grid of N >= 4T points integrates such a polynomial exactly. The token: a finite
-law is its own atoms; the Gaussian is replaced by the tensor Gauss-Hermite rule with 4 nodes
-per coordinate, exact for polynomials of degree <= 7 in each coordinate (the loss has degree
-6). The averages are then computed with the finite-sample simulator's own code, weighted.
+The phases: the per-sequence loss is a trigonometric polynomial in each lambda_k whose
+frequencies n (a term lambda^a conj(lambda)^b has n = a - b) satisfy |n| <= 3(T - 2). The
+prediction y_t = W^PV G_t W^KQ e_t / rho_t, G_t = sum_{i <= t} e_i e_i^H, multiplies an entry of
+e_i (frequencies in [0, i - 1] in any one phase), of conj(e_i) ([-(i - 1), 0]) and of e_t ([0, t
+- 1]), so its frequencies, and the target's (t), lie in [-(t - 1), 2(t - 1)] for t >= 2; the
+loss |y_t - x_{t+1}|^2 and its gradient then have |n| <= 3(t - 1) <= 3(T - 2), since t <= T - 1
+(noise only adds lower powers of lambda to each token). The mean over N equispaced points
+integrates lambda^n exactly for |n| < N, so N = 3T - 5 points
+(:func:`mesacheck.numeric.laws.phase_points`) suffice; N = 3T - 6 is not exact at T = 3. (Until
+issue 20 the grid had 4T points: the same averages to rounding, with (4T / (3T - 5))^d times as
+many sequences, 12x at d = 3, T = 4.) The token: a finite law is its own atoms; the Gaussian is
+replaced by the tensor Gauss-Hermite rule with 4 nodes per coordinate, exact for polynomials of
+degree <= 7 in each coordinate (the loss has degree 6). The averages are then computed with the
+finite-sample simulator's own code, weighted.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from mesacheck.symbolic.moments import DEFAULT_RHO, Distribution
 from mesacheck.symbolic.setting import UNIT_CIRCLE, PhaseLaw, as_setting
 
 from .bridge import normalization, position_weights
-from .laws import modulus_rule, noise_nodes, noise_rule, phase_rule
+from .laws import modulus_rule, noise_nodes, noise_rule, phase_points, phase_rule
 from .model import loss_and_gradient, sequence_losses
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "noise_nodes",
     "noise_rule",
     "modulus_rule",
+    "phase_points",
     "torus_sequences",
     "quadrature_loss",
     "quadrature_loss_and_gradient",
@@ -86,9 +95,9 @@ def torus_sequences(
     nodes: np.ndarray, weights: np.ndarray, T: int, phases: PhaseLaw = UNIT_CIRCLE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every sequence x_t = W^(t-1) x_1 for x_1 a node and W on a grid per coordinate, shape
-    (n G^d, T, d), with its quadrature weight. The grid (:func:`_lambda_grid`): N = 4T
+    (n G^d, T, d), with its quadrature weight. The grid (:func:`_lambda_grid`): N = 3T - 5
     equispaced phases on the circle of radius r (its mean of lambda^n conj(lambda)^m is r^(n+m)
-    [n = m mod N], exact since |n - m| < 4T), times the Gauss rule of a random modulus, or the N
+    [n = m mod N], exact since |n - m| <= 3(T - 2) < N), times the Gauss rule of a random modulus, or the N
     roots of unity themselves."""
     lambdas, lambda_weights = _lambda_grid(T, phases, nodes.shape[1])
     powers = lambdas[:, None, :] ** np.arange(T)[None, :, None]

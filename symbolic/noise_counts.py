@@ -111,9 +111,15 @@ def noise_weights(noise, cells: dict) -> dict:
     for (noise_slots, sizes), value in cells.items():
         weight = sp.Rational(value.numerator, value.denominator)
         for size in sizes:
-            weight *= noise.cumulant(size // 2)
+            weight *= _cumulant(noise, size // 2)
         out[noise_slots] = out.get(noise_slots, 0) + weight
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _cumulant(noise, k: int) -> sp.Expr:
+    # once per noise law, not once per factor of every term (~10^5 per setting)
+    return noise.cumulant(k)
 
 
 def _process_key(setting: Setting, T: int, kind: str) -> tuple:

@@ -32,16 +32,12 @@ Every name loads on first use, so ``import mesacheck`` (and the command line) st
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-try:
-    __version__ = version("mesacheck")
-    """The installed version of mesacheck."""
-except PackageNotFoundError:  # the sources, not installed
-    __version__ = "0+unknown"
-
 if TYPE_CHECKING:  # the lazy names that are not functions or classes, as Sphinx documents them
+    __version__: str
+    """The installed version of mesacheck (read on first use: importlib.metadata costs the
+    command line ~25 ms)."""
     T: object
     """The training length, a SymPy symbol (a positive integer): the closed forms are exact in it."""
     CLAIMS: tuple
@@ -92,6 +88,15 @@ def __getattr__(name):
     if name in _WHERE:
         value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value  # loaded once
+        return value
+    if name == "__version__":  # on first use too: importlib.metadata costs the command line ~25 ms
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("mesacheck")
+        except PackageNotFoundError:  # the sources, not installed
+            value = "0+unknown"
+        globals()[name] = value
         return value
     raise AttributeError(f"module 'mesacheck' has no attribute {name!r}")
 

@@ -36,8 +36,8 @@ def full_loss_matches_torus_quadrature(quick: bool = False) -> Check:
 
     Derivation: eq-full-loss
 
-    Guarantee: the per-sequence loss is a trigonometric polynomial of degree below 4T in
-    each phase, which the grid of N = 4T points integrates exactly; the quadrature runs
+    Guarantee: the per-sequence loss is a trigonometric polynomial with frequencies |n| <= 3(T - 2)
+    in each phase, which the grid of N = 3T - 5 points integrates exactly; the quadrature runs
     through the finite-sample simulator's own forward and gradient code. The two routes
     share nothing but the definition of the model.
 

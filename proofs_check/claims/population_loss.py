@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from mesacheck.numeric.bridge import evaluate
-from mesacheck.numeric.quadrature import quadrature_loss
+from mesacheck.numeric.quadrature import phase_points, quadrature_loss
 from mesacheck.numeric.simulate import diagonal_initialization, sample_sequences, sequence_losses
 from mesacheck.symbolic.moments import Atoms, gaussian
 from mesacheck.symbolic.population_loss import T as T_symbol
@@ -67,14 +67,14 @@ def population_loss_matches_monte_carlo(quick: bool = False) -> Check:
 
 def population_loss_matches_phase_quadrature(quick: bool = False) -> Check:
     """Claim: the closed-form population loss equals the average of the per-sequence loss
-    over an equispaced grid of N = 4T phases per coordinate and the atoms of a finite
+    over an equispaced grid of N = 3T - 5 phases per coordinate and the atoms of a finite
     complex-valued x_1 law with rational weights.
 
     Derivation: eq-phase-average
 
-    Guarantee: the per-sequence loss is a trigonometric polynomial of degree below 4T in each
-    phase, which such a grid integrates exactly (mesacheck.numeric.quadrature); the two routes agree to
-    rounding.
+    Guarantee: the per-sequence loss is a trigonometric polynomial with frequencies |n| <= 3(T - 2)
+    in each phase, which such a grid integrates exactly (mesacheck.numeric.quadrature); the two
+    routes agree to rounding.
 
     Reference: spec, "Data" (uniform phases, independent of x_1).
     """
@@ -93,5 +93,5 @@ def population_loss_matches_phase_quadrature(quick: bool = False) -> Check:
         rtol=1e-12,  # sums of ~N^d * T terms in double precision: relative rounding ~1e-14
         atol=1e-14,
         tolerance="rounding of a double-precision sum of N^d T terms; exact in exact arithmetic",
-        evidence={"d": d, "T": T, "grid": f"{4 * T}^{d}", "atoms": len(points)},
+        evidence={"d": d, "T": T, "grid": f"{phase_points(T)}^{d}", "atoms": len(points)},
     )

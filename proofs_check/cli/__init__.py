@@ -73,7 +73,7 @@ class _Group(click.Group):
 def _refusals() -> tuple:
     """The library's refusals of bad input; a flow that did not converge among them only if the
     flow module was loaded (else nothing can have raised it, and it is not imported for this)."""
-    flow = sys.modules.get("mesacheck.numeric.flow")
+    flow = sys.modules.get("mesacheck.numeric._compiled_flow")
     extra = (flow.FlowDidNotConverge,) if flow is not None else ()
     return (ValueError, NotImplementedError, FloatingPointError, *extra)
 

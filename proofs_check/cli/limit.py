@@ -3,50 +3,24 @@ mathematics is :func:`mesacheck.proofs_check.verbs.limit.limit`; this reads opti
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from ._common import POSITIVE, emit, number_text, progress_wanted, setting_options
+from ._limit_warm import warm_path
 from ._process import process_options
 
 
-@click.command()
-@setting_options()
-@process_options()
-@click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
-@click.option(
-    "--closed-form",
-    is_flag=True,
-    help="Require the closed form in T; refused, saying what is given instead, where none is derived.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
-    """The limit of a b: closed form against the integrated exact flow.
-
-    The start a0 = -b0 (a != 0) stays on a = -b and runs into the strict saddle at the origin:
-    a b -> 0 there, and it is reported as that saddle limit."""
-    import sympy as sp
-
-    from ..verbs.limit import limit as ab_limit_of_flow
-
-    result = ab_limit_of_flow(
-        process(setting.sampling_law),
-        setting.T,
-        a0,
-        b0,
-        mask=mask,
-        tau_max=tau_max,
-        closed_form=closed_form,
-        law=setting,
-        force=force,
-        show_cost=progress_wanted(as_json),
-    )
+def _show(result, as_json: bool) -> None:
+    """Print a :class:`mesacheck.proofs_check.verbs.limit.Limit` as lines or JSON."""
     payload = result.report
     if "setting" in payload:  # beyond the paper's process
         emit(payload, as_json, _lines_in_setting(payload))
         return
     lines = [
-        f"x_1: {payload['x1']};  d = {payload['d']}, T = {payload['T']}, (a0, b0) = ({a0}, {b0});  "
-        f"{result.regime}"
+        f"x_1: {payload['x1']};  d = {payload['d']}, T = {payload['T']}, "
+        f"(a0, b0) = ({payload['a0']}, {payload['b0']});  {result.regime}"
     ]
     if result.ab_exact is not None:
         error = (
@@ -60,7 +34,7 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
             f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}   {error}",
             f"a_limit = {number_text(payload['a_limit'], 12)}, "
             f"b_limit = {number_text(payload['b_limit'], 12)}",
-            f"as T -> infinity: {sp.sstr(result.ab_T_to_infinity_form)} = "
+            f"as T -> infinity: {result.ab_T_to_infinity_form} = "
             f"{number_text(payload['ab_T_to_infinity'], 15)}",
         ]
     else:
@@ -78,6 +52,38 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
         f"{number_text(certificate['conserved_drift'], 2)}  ({payload['seconds']:.2f} s)"
     )
     emit(payload, as_json, lines)
+
+
+@click.command()
+@functools.partial(warm_path, show=_show)
+@setting_options()
+@process_options()
+@click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
+@click.option(
+    "--closed-form",
+    is_flag=True,
+    help="Require the closed form in T; refused, saying what is given instead, where none is derived.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
+    """The limit of a b: closed form against the integrated exact flow.
+
+    The start a0 = -b0 (a != 0) stays on a = -b and runs into the strict saddle at the origin:
+    a b -> 0 there, and it is reported as that saddle limit."""
+    from ..verbs.limit import limit as ab_limit_of_flow
+
+    return ab_limit_of_flow(
+        process(setting.sampling_law),
+        setting.T,
+        a0,
+        b0,
+        mask=mask,
+        tau_max=tau_max,
+        closed_form=closed_form,
+        law=setting,
+        force=force,
+        show_cost=progress_wanted(as_json),
+    )
 
 
 def _lines_in_setting(payload: dict) -> list[str]:

@@ -91,7 +91,7 @@ def contraction_sparse_limit(quick: bool = False) -> Check:
 
 def contraction_loss_matches_quadrature(quick: bool = False) -> Check:
     """Claim: with r = 9/10 the exact full-model loss and both gradients equal brute-force
-    quadrature over a grid of 4T phases on the circle of radius r (d = 2, T = 6).
+    quadrature over a grid of 3T - 5 phases on the circle of radius r (d = 2, T = 6).
 
     Derivation: eq-full-loss
 

@@ -170,7 +170,7 @@ def noise_contraction_limit(quick: bool = False) -> Check:
 
 def noise_contraction_loss_matches_quadrature(quick: bool = False) -> Check:
     """Claim: with complex noise s = 1/2 on the contraction r = 19/20 the exact full-model loss
-    and both gradients equal quadrature: 4T phases on the circle of radius r and the tensor
+    and both gradients equal quadrature: 3T - 5 phases on the circle of radius r and the tensor
     Gauss-Hermite rule over every noise variable (d = 1, T = 4).
 
     Derivation: eq-full-loss
@@ -189,7 +189,7 @@ def noise_contraction_loss_matches_quadrature(quick: bool = False) -> Check:
 
 def noise_loss_matches_quadrature(quick: bool = False) -> Check:
     """Claim: with complex noise s = 1/2 the exact full-model loss and both gradients equal
-    brute-force quadrature: a grid of 4T phases and the tensor Gauss-Hermite rule over every
+    brute-force quadrature: a grid of 3T - 5 phases and the tensor Gauss-Hermite rule over every
     noise variable (d = 1, T = 4: 3 complex noise variables, 4^6 nodes).
 
     Derivation: eq-full-loss

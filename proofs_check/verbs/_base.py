@@ -13,6 +13,7 @@ __all__ = [
     "scaled",
     "diagonal_regime",
     "start_atol",
+    "in_user_units",
     "require_paper_process",
 ]
 
@@ -59,15 +60,20 @@ class ScaledLaw:
     def in_user_units(self, value, length_power: int):
         """A normalized value of dimension (length of x_1)^length_power back in the user's
         units: a float where a double holds it, else a string of 15 significant digits."""
-        if value is None or self.digits == 0:
-            return value
-        import mpmath
+        return in_user_units(value, length_power, self.digits)
 
-        with mpmath.workdps(30):
-            out = mpmath.mpf(value) * mpmath.mpf(10) ** (self.digits * length_power)
-            if out == 0 or 1e-300 < abs(out) < 1e300:
-                return float(out)
-            return mpmath.nstr(out, 15)
+
+def in_user_units(value, length_power: int, digits: int):
+    """:meth:`ScaledLaw.in_user_units` for a law divided by 10^digits."""
+    if value is None or digits == 0:
+        return value
+    import mpmath
+
+    with mpmath.workdps(30):
+        out = mpmath.mpf(value) * mpmath.mpf(10) ** (digits * length_power)
+        if out == 0 or 1e-300 < abs(out) < 1e300:
+            return float(out)
+        return mpmath.nstr(out, 15)
 
 
 def scaled(law_or_scaled, T: int) -> ScaledLaw:

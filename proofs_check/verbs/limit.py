@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field
 
 from ..costs import announce, exact_averages_cost, guard, limit_cost
-from ._base import InvalidRequest, NoAnswer, diagonal_regime, scaled, start_atol
+from ._base import InvalidRequest, NoAnswer, diagonal_regime, in_user_units, scaled, start_atol
 
-__all__ = ["Limit", "limit", "START_RANGE"]
+__all__ = ["Limit", "limit", "from_symbolic_half", "START_RANGE"]
 
 # In units where x_1 has scale 1: past 1e2 the stopping rule (a Newton step relative to the
 # start's size) leaves a b with relative errors above 1e-8 (5e-7 from (1e3, 1e-3), 0.5 from
@@ -27,9 +27,11 @@ class Limit:
     ``kind``: "mesa-optimizer", "saddle" (the start a0 = -b0) or "stationary point of the
     diagonal flow" (no closed form); ``ab_exact`` is None where no closed form is derived
     (``reason`` says why; ``a_limit``, ``b_limit`` are then the flow's, per coordinate);
-    ``closed_form`` and ``ab_T_to_infinity_form`` are SymPy expressions in T (None beyond the
-    paper's process, where p* is an exact finite sum over positions); ``report`` is everything,
-    as ``mesacheck limit --json`` prints it."""
+    ``closed_form`` and ``ab_T_to_infinity_form`` are SymPy's text of the expressions in T
+    (``sympy.sympify`` reads them back; :func:`mesacheck.ab_limit` gives the expression; None
+    beyond the paper's process, where p* is an exact finite sum over positions); ``report`` is
+    everything, as ``mesacheck limit --json`` prints it; ``symbolic_half`` is what SymPy derived
+    for it, which :func:`from_symbolic_half` turns into the answer again without SymPy."""
 
     ab_exact: float | str | None
     ab_flow: float | str
@@ -42,6 +44,7 @@ class Limit:
     ab_T_to_infinity_form: object = None
     reason: str | None = None
     report: dict = field(default_factory=dict, repr=False, compare=False)
+    symbolic_half: dict | None = field(default=None, repr=False, compare=False)
 
 
 def limit(
@@ -106,15 +109,24 @@ def limit(
         raise InvalidRequest(_no_closed_form(exact))
     if not exact.is_paper_process:
         return _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start)
-    return _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric, start)
+    return _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric, start, cost)
 
 
-def _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric, start) -> Limit:
+def _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric, start, cost) -> Limit:
     """The paper's process: the closed form in T against the integrated diagonal flow."""
+    half = _symbolic_half(given, a_start, b_start, a0, b0, mask, tau_max, symmetric, cost)
+    return from_symbolic_half(half, start)
+
+
+def _symbolic_half(given, a_start, b_start, a0, b0, mask, tau_max, symmetric, cost) -> dict:
+    """Everything of the answer that SymPy derives: the regime, the closed form, its values and
+    text, and the generated source of the flow's functions. It depends only on the request and
+    the code, so the command line stores it (``Limit.symbolic_half``) and a later run of the
+    same command line answers from it without SymPy (:func:`from_symbolic_half`)."""
     import sympy as sp
 
-    from mesacheck.numeric.bridge import evaluate
-    from mesacheck.numeric.flow import integrate_flow
+    from mesacheck.numeric.bridge import evaluate, symmetric_flow_source
+    from mesacheck.numeric.bridge import flow_source as diagonal_flow_source
     from mesacheck.symbolic.stationary import (
         NotExchangeableError,
         ab_limit,
@@ -134,25 +146,99 @@ def _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric
             f"the closed form {closed.ab} has a vanishing denominator for this law (its moments make "
             "alpha = 0), so the loss is flat along a b and there is no single limit"
         )
-    solution = integrate_flow(
-        given.law,
-        a_start,
-        b_start,
-        values=values,
-        tau_max=tau_max,
-        atol=start_atol(a_start, b_start),
-        symmetric=symmetric,
-    )
+    flow_source = symmetric_flow_source if symmetric else diagonal_flow_source
     user = given.in_user_units
-    a_flow, b_flow = solution.limit[: solution.d], solution.limit[solution.d :]
-    report = {
-        "x1": given.description,
-        "d": given.law.d,
-        "T": T,
-        "a0": a0,
-        "b0": b0,
+    entry = {
+        "flow": flow_source(given.law, values),
+        "symmetric": symmetric,
+        "a_start": a_start,
+        "b_start": b_start,
+        "atol": start_atol(a_start, b_start),
+        "tau_max": tau_max,
+        "cost": cost,
+        "digits": given.digits,
         "regime": regime,
-        "ab_flow": user(float(solution.ab[-1]), -2),
+        "head": {"x1": given.description, "d": given.law.d, "T": T, "a0": a0, "b0": b0, "regime": regime},
+        "closed": None,
+        "closed_form": None,
+        "asymptote": None,
+        "reason": None if closed is not None else reason,
+        "tail": {},
+    }
+    if closed is not None:
+        ab_exact = evaluate(closed.ab, values)
+        general = ab_limit(given.law)  # lim ab away from the saddle: the formula, in T
+        saddle = closed.kind == "saddle"
+        asymptote = sp.S.Zero if saddle else ab_limit_as_T_grows(given.law)
+        entry["ab_exact"] = ab_exact
+        entry["closed_form"] = sp.sstr(closed.ab if saddle else general)
+        entry["asymptote"] = sp.sstr(asymptote)
+        entry["closed"] = {
+            "ab_closed_form": user(ab_exact, -2),
+            "ab_exact": user(ab_exact, -2),  # the name every setting's answer uses
+            "relative_error": None,  # the flow's, filled in by from_symbolic_half
+            "absolute_error": None,
+            "a_limit": user(evaluate(closed.a, values), -1),
+            "b_limit": user(evaluate(closed.b, values), -1),
+            "limit_kind": closed.kind,
+            "closed_form": str(closed.ab if saddle else general),
+            "closed_form_latex": sp.latex(closed.ab if saddle else general),
+            "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
+            if asymptote.is_finite is not False
+            else None,
+            "ab_T_to_infinity_latex": sp.latex(asymptote),
+            "local_rate": user(evaluate(closed.rate, values), 4),
+            "conserved_a2_minus_b2": user(float(closed.conserved), -2),
+        }
+    tail = entry["tail"]
+    if closed is not None and closed.kind == "saddle":
+        tail["ab_mesa_optimizer"] = user(evaluate(general, values), -2)
+        tail["note"] = (
+            "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
+            f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
+        )
+    silent = _silent_coordinates(given.sampling_law)
+    if silent:
+        tail["silent_coordinates"] = silent
+        tail["note"] = (
+            f"coordinates {silent} of x_1 are 0 almost surely: the loss does not depend on their a_j, b_j, "
+            "which keep their start (every value is stationary in them) and enter the mean a b as a0 b0"
+        )
+    if given.digits:
+        tail["units"] = (
+            f"computed with x_1 / 10^{given.digits} and rescaled: a b by 10^{-2 * given.digits}, "
+            f"time by 10^{-4 * given.digits}"
+        )
+    return entry
+
+
+def from_symbolic_half(entry: dict, start: float) -> Limit:
+    """The numeric half, without SymPy: integrate the flow from the generated source in
+    ``entry`` (:func:`_symbolic_half`) with ``solve_ivp``, every call, and compare it with the
+    closed form."""
+    from mesacheck.numeric._compiled_flow import flow_from_source, integrate_compiled, start_state
+
+    flow, symmetric = entry["flow"], entry["symmetric"]
+    solution = integrate_compiled(
+        flow_from_source(flow),
+        start_state(flow.d, entry["a_start"], entry["b_start"], symmetric=symmetric),
+        symmetric=symmetric,
+        method="LSODA",
+        rtol=1e-12,
+        atol=entry["atol"],
+        xtol=1e-13,
+        tau_max=entry["tau_max"],
+    )
+
+    def user(value, length_power):
+        return in_user_units(value, length_power, entry["digits"])
+
+    closed = entry["closed"]
+    a_flow, b_flow = solution.limit[: solution.d], solution.limit[solution.d :]
+    ab_flow = float(solution.ab[-1])
+    report = {
+        **entry["head"],
+        "ab_flow": user(ab_flow, -2),
         "certificate": {
             "gradient_norm": user(solution.gradient_norm, 3),
             "relative_newton_step": solution.newton_step,
@@ -165,60 +251,22 @@ def _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric
             else "(a_1..a_d, b_1..b_d)",
         },
     }
-    general = asymptote = None
     if closed is not None:
-        ab_exact = evaluate(closed.ab, values)
-        ab_flow = float(solution.ab[-1])
-        general = ab_limit(given.law)  # lim ab away from the saddle: the formula, in T
-        saddle = closed.kind == "saddle"
-        asymptote = sp.S.Zero if saddle else ab_limit_as_T_grows(given.law)
-        report.update(
-            {
-                "ab_closed_form": user(ab_exact, -2),
-                "ab_exact": user(ab_exact, -2),  # the name every setting's answer uses
-                "relative_error": abs(ab_flow - ab_exact) / abs(ab_exact) if ab_exact else None,
-                "absolute_error": user(abs(ab_flow - ab_exact), -2),
-                "a_limit": user(evaluate(closed.a, values), -1),
-                "b_limit": user(evaluate(closed.b, values), -1),
-                "limit_kind": closed.kind,
-                "closed_form": str(closed.ab if saddle else general),
-                "closed_form_latex": sp.latex(closed.ab if saddle else general),
-                "ab_T_to_infinity": user(evaluate(asymptote, values), -2)
-                if asymptote.is_finite is not False
-                else None,
-                "ab_T_to_infinity_latex": sp.latex(asymptote),
-                "local_rate": user(evaluate(closed.rate, values), 4),
-                "conserved_a2_minus_b2": user(float(closed.conserved), -2),
-            }
-        )
+        ab_exact = entry["ab_exact"]
+        report.update(closed)
+        report["relative_error"] = abs(ab_flow - ab_exact) / abs(ab_exact) if ab_exact else None
+        report["absolute_error"] = user(abs(ab_flow - ab_exact), -2)
     else:
         report.update(
             {
                 "ab_closed_form": None,
-                "closed_form_reason": reason,
+                "closed_form_reason": entry["reason"],
                 "a_limit": [user(v, -1) for v in a_flow.tolist()],
                 "b_limit": [user(v, -1) for v in b_flow.tolist()],
                 "limit_kind": "stationary point of the diagonal flow",
             }
         )
-    if closed is not None and closed.kind == "saddle":
-        report["ab_mesa_optimizer"] = user(evaluate(general, values), -2)
-        report["note"] = (
-            "a0 = -b0: a = -b is invariant, so a b = -a^2 <= 0 and the flow runs into the strict saddle "
-            f"at the origin (a b -> 0); every other start reaches the mesa-optimizer a b = {sp.sstr(general)}"
-        )
-    silent = _silent_coordinates(given.sampling_law)
-    if silent:
-        report["silent_coordinates"] = silent
-        report["note"] = (
-            f"coordinates {silent} of x_1 are 0 almost surely: the loss does not depend on their a_j, b_j, "
-            "which keep their start (every value is stationary in them) and enter the mean a b as a0 b0"
-        )
-    if given.digits:
-        report["units"] = (
-            f"computed with x_1 / 10^{given.digits} and rescaled: a b by 10^{-2 * given.digits}, "
-            f"time by 10^{-4 * given.digits}"
-        )
+    report.update(entry["tail"])
     report["seconds"] = time.perf_counter() - start
     return Limit(
         ab_exact=report.get("ab_exact"),
@@ -226,12 +274,13 @@ def _limit_closed_form(given, a_start, b_start, a0, b0, mask, tau_max, symmetric
         a_limit=report["a_limit"],
         b_limit=report["b_limit"],
         kind=report["limit_kind"],
-        regime=regime,
+        regime=entry["regime"],
         certificate=report["certificate"],
-        closed_form=None if closed is None else (closed.ab if closed.kind == "saddle" else general),
-        ab_T_to_infinity_form=asymptote,
-        reason=None if closed is not None else reason,
+        closed_form=entry["closed_form"],
+        ab_T_to_infinity_form=entry["asymptote"],
+        reason=entry["reason"],
         report=report,
+        symbolic_half=entry,
     )
 
 

@@ -104,7 +104,7 @@ def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
 @pytest.mark.parametrize("T", [pytest.param(3, marks=pytest.mark.slow), 4])
 def test_engine_equals_quadrature_with_noise_under_contraction(radius, noise, T):
     """|lambda| = r < 1 with circular complex noise: the exact noise terms (geometric sums over
-    each block's noise time) against 4T phases on the circle of radius r and the noise rule over
+    each block's noise time) against 3T - 5 phases on the circle of radius r and the noise rule over
     every noise variable, d = 1 (d = 2 needs more than the quadrature's 4 * 10^6 sequences)."""
     for positions in ("all", "last"):
         setting = Setting(complex_gaussian_atoms(), circle(radius), noise, positions=positions)
@@ -199,7 +199,7 @@ _REAL_DEFAULT = ((circle(1), "gaussian", "all"), (roots_of_unity(4), "moments", 
 )
 def test_engine_equals_quadrature_with_real_noise_and_complex_phases(phases, noise, positions):
     """Real noise with complex phases: an unbalanced block's time enters its class's phase
-    equation. Against 4T phases (or the N roots) and the noise rule over every noise variable,
+    equation. Against 3T - 5 phases (or the N roots) and the noise rule over every noise variable,
     d = 1, T = 4 (~15 s cold each: two cases by default, the rest in the slow profile)."""
     setting = Setting(complex_gaussian_atoms(), phases, _REAL_NOISE[noise], positions=positions)
     _assert_engine_equals_quadrature(setting, 4, seed=4)

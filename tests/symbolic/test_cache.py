@@ -37,3 +37,30 @@ def test_an_unreadable_entry_is_computed_again(tmp_path, monkeypatch):
         assert square(3) == 9
     assert calls == [3, 3, 3]
     assert pickle.loads(entry.read_bytes()) == 9  # and written again
+
+
+SLOW_SQUARE = """
+import sys, time
+from mesacheck.symbolic import _cache
+
+@_cache.disk_cached
+def slow_square(n):
+    with open(sys.argv[1], "a") as log:
+        log.write("derived\\n")
+    time.sleep(1.0)
+    return n * n
+
+assert slow_square(7) == 49
+"""
+
+
+def test_processes_that_want_one_entry_at_once_derive_it_once(tmp_path):
+    import os
+    import subprocess
+
+    log = tmp_path / "log"
+    environment = {**os.environ, "MESACHECK_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "-c", SLOW_SQUARE, str(log)]
+    workers = [subprocess.Popen(command, env=environment) for _ in range(2)]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    assert log.read_text() == "derived\n"  # the other waited for the entry and read it

@@ -97,7 +97,7 @@ def test_phase_counts_equal_direct_enumeration(kind):
 @given(d=st.integers(1, 3), T=st.integers(3, 12), data=st.data(), seed=st.integers(0, 2**16))
 def test_full_loss_and_gradient_equal_torus_quadrature(d, T, data, seed):
     if d == 3:
-        T = min(T, 8)  # the d = 3 grid has (4T)^3 phases; T = 12 runs in the claim, not here
+        T = min(T, 8)  # the d = 3 grid has (3T - 5)^3 phases; T = 12 runs in the claim, not here
     law = data.draw(complex_atom_laws(d))
     rng = np.random.default_rng(seed)
     W_KQ = rng.normal(size=(2 * d, 2 * d)) + 1j * rng.normal(size=(2 * d, 2 * d))
