@@ -88,8 +88,12 @@ def limit(
             "identically 0, every gradient vanishes, and the flow never moves. Start elsewhere."
         )
     # an exchangeable law's flow from the diagonal start stays on a_j = a, b_j = b: its closed form
-    # and its flow are derived from 2 coordinates (mesacheck.symbolic.stationary), at any d
-    symmetric = given.law.exchangeable and given.law.d > 3
+    # and its flow are derived from 2 coordinates (mesacheck.symbolic.stationary), at any d. From
+    # a0 = -b0 the flow must stay on the invariant line a = -b, which is unstable (the saddle):
+    # in (u, v) = (a + b, a - b) the reduced flow keeps u = 0 exactly (its u-gradient has the
+    # factor u), while the flow of all 2d coordinates leaves the line by rounding at d <= 3 and
+    # ends at the mesa-optimizer instead.
+    symmetric = given.law.exchangeable and (given.law.d > 3 or a0 == -b0)
     cost = limit_cost(given.law.d, T, masked=mask, exchangeable=symmetric)
     guard(cost, force)
     announce(cost, show_cost)
