@@ -223,6 +223,9 @@ class Circle(PhaseLaw):
         return f"W = diag of uniform phases on the circle of radius {self.radius}"
 
 
+_MAX_ROOTS = 10**9 - 1  # the largest N that roots:N takes
+
+
 @dataclass(frozen=True)
 class RootsOfUnity(PhaseLaw):
     """lambda uniform on the N-th roots of unity (N = 2: the real process W = diag(+-1))."""
@@ -238,9 +241,16 @@ class RootsOfUnity(PhaseLaw):
 
     @classmethod
     def parse_option(cls, parameter: str) -> PhaseLaw:
-        if not re.fullmatch(r"-?\d{1,9}", parameter.strip()):
-            raise ValueError(f"give 'uniform' or 'roots:N', got 'roots:{parameter[:40]}'")
-        N = int(parameter)
+        text = parameter.strip()
+        if not re.fullmatch(r"-?\d+", text):
+            raise ValueError(f"give 'roots:N' with N a whole number, got 'roots:{parameter[:40]}'")
+        if len(text.lstrip("-")) > len(str(_MAX_ROOTS)) or int(text) > _MAX_ROOTS:
+            raise ValueError(
+                f"N = {text if len(text) <= 40 else f'{text[:12]}... ({len(text)} digits)'} is too large: "
+                f"give N <= {_MAX_ROOTS}. From N >= 3T - 5 on, the N-th "
+                "roots of unity give the uniform circle's loss exactly: use --phases uniform"
+            )
+        N = int(text)
         if N < 1:
             raise ValueError(f"N must be an integer >= 1, got {N}")
         return cls(N)
