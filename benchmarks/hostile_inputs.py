@@ -163,7 +163,88 @@ INPUTS = [
     ("check unknown claim", ["check", "--only", "no_such_claim", "--json"]),
     ("book on a non-book", ["book", "--source", "/tmp"]),
     ("sigma with sparse", ["limit", "--x1", "sparse", "--sigma", "2"]),
+    # the setting options (issue 25: every option added since the first replay)
+    ("r = 0", ["limit", "--r", "0"]),
+    ("r = -1", ["conditions", "--r", "-1"]),
+    ("r = nan", ["limit", "--r", "nan"]),
+    ("r = inf", ["recovery", "--r", "inf"]),
+    ("r = 1e400", ["limit", "--r", "1e400"]),
+    ("r = abc", ["flow", "--full", "--r", "abc"]),
+    ("r = 1.0000001", ["limit", "--r", "1.0000001"]),
+    ("issue: r = 1e-300", ["limit", "--r", "1e-300"]),
+    ("issue: r = 0.999999999, T = 1000", ["limit", "--r", "0.999999999", "--T", "1000"]),
+    ("r = 0.5, T = 100000", ["limit", "--r", "0.5", "--T", "100000"]),
+    ("r with roots", ["limit", "--r", "0.5", "--phases", "roots:3"]),
+    ("r = 1e-300, simulate", ["simulate", "--r", "1e-300", "--steps", "20"]),
+    ("phases empty", ["limit", "--phases", ""]),
+    ("phases roots:", ["limit", "--phases", "roots:"]),
+    ("issue: phases roots:10^9", ["limit", "--phases", "roots:1000000000"]),
+    ("phases roots:1.5", ["conditions", "--phases", "roots:1.5"]),
+    ("phases roots:3:4", ["limit", "--phases", "roots:3:4"]),
+    ("phases roots:7, T = 100000", ["limit", "--phases", "roots:7", "--T", "100000"]),
+    ("phases uniform:2", ["limit", "--phases", "uniform:2"]),
+    ("phases sign:", ["limit", "--phases", "sign:"]),
+    ("phases sign:2", ["limit", "--phases", "sign:2"]),
+    ("phases sign:nan", ["limit", "--phases", "sign:nan"]),
+    ("phases sign:1/3, T = 1000", ["limit", "--phases", "sign:1/3", "--T", "1000"]),
+    ("phases unknown law", ["simulate", "--phases", "cauchy:1"]),
+    ("phases NUL", ["limit", "--phases", "roots:\x01"]),
+    ("noise = 0", ["limit", "--noise", "0", "--d", "2", "--T", "10"]),
+    ("noise = -1", ["limit", "--noise", "-1"]),
+    ("noise = nan", ["recovery", "--noise", "nan"]),
+    ("noise = abc", ["limit", "--noise", "abc"]),
+    ("noise = 1e300", ["limit", "--noise", "1e300", "--d", "2", "--T", "10"]),
+    ("issue: noise = 1e-300", ["limit", "--noise", "1e-300"]),
+    ("noise = 0.5, T = 100000", ["limit", "--noise", "0.5", "--T", "100000"]),
+    ("noise real under a contraction", ["limit", "--noise", "0.5", "--noise-kind", "real", "--r", "0.9"]),
+    ("noise under a random modulus", ["limit", "--noise", "0.5", "--modulus", '{"moments": "1/(k+1)"}']),
+    ("noise kind imaginary", ["limit", "--noise", "0.5", "--noise-kind", "imaginary"]),
+    ("noise moments malformed", ["limit", "--noise-moments", "{"]),
+    ("noise moments list", ["limit", "--noise-moments", "[1, 2]"]),
+    ("noise moments negative", ["limit", "--noise-moments", '{"2": -1, "4": 1, "6": 1}']),
+    ("noise moments nan", ["limit", "--noise-moments", '{"2": "nan", "4": 1, "6": 1}']),
+    ("noise moments impossible", ["limit", "--noise-moments", '{"2": 1, "4": 0, "6": 1}']),
+    ("noise moments expression", ["limit", "--noise-moments", '{"2": "__import__(\'os\')", "4": 1, "6": 1}']),
+    ("noise moments 1e400", ["limit", "--noise-moments", '{"2": 1e400, "4": 1, "6": 1}']),
+    ("noise moments nested", ["limit", "--noise-moments", NESTED]),
+    ("modulus malformed", ["limit", "--modulus", "{"]),
+    ("modulus no atoms", ["limit", "--modulus", '{"atoms": {}}']),
+    ("modulus radius 2", ["limit", "--modulus", '{"atoms": {"2": 1}}']),
+    ("modulus weights 0.3", ["limit", "--modulus", '{"atoms": {"0.9": 0.3}}']),
+    ("modulus moments k", ["limit", "--modulus", '{"moments": "k"}']),
+    ("modulus moments 2^k", ["conditions", "--modulus", '{"moments": "2**k"}']),
+    ("modulus moments nan", ["limit", "--modulus", '{"moments": "nan"}']),
+    ("modulus moments code", ["limit", "--modulus", "{\"moments\": \"__import__('os').system('true')\"}"]),
+    ("modulus both keys", ["limit", "--modulus", '{"moments": "1/(k+1)", "atoms": {"1": 1}}']),
+    ("modulus with r", ["limit", "--modulus", '{"moments": "1/(k+1)"}', "--r", "0.5"]),
+    (
+        "issue: modulus 30-digit radii",
+        ["limit", "--modulus", '{"atoms": {"0.123456789012345678901234567891": 0.5, "1": 0.5}}'],
+    ),
+    ("modulus 1/(k+1), T = 100000", ["limit", "--modulus", '{"moments": "1/(k+1)"}', "--T", "100000"]),
+    ("loss positions first", ["limit", "--loss-positions", "first"]),
+    ("loss positions empty", ["recovery", "--loss-positions", ""]),
+    ("loss positions last, T = 100000", ["limit", "--loss-positions", "last", "--T", "100000"]),
+    # sweep files (written into the working folder first: SWEEP_FILES)
+    ("sweep missing file", ["sweep", "no-such.toml"]),
+    ("sweep empty file", ["sweep", "empty.toml"]),
+    ("sweep binary file", ["sweep", "binary.toml"]),
+    ("sweep huge file", ["sweep", "huge.toml"]),
+    ("sweep nested tables", ["sweep", "nested.toml"]),
+    ("sweep 10^6 points", ["sweep", "million.toml"]),
+    ("sweep unknown command", ["sweep", "unknown.toml"]),
+    ("sweep a folder", ["sweep", "/tmp"]),
 ]
+
+# sweep files the replay writes into its working folder
+SWEEP_FILES = {
+    "empty.toml": b"",
+    "binary.toml": bytes(range(256)) * 64,
+    "huge.toml": b'name = "huge"\ncommand = "limit"\n[axes]\nd = [' + b"1, " * 3_000_000 + b"1]\n",
+    "nested.toml": b'name = "n"\ncommand = "limit"\n[axes]\nd = ' + b"[" * 5000 + b"1" + b"]" * 5000 + b"\n",
+    "million.toml": b'name = "million"\ncommand = "limit"\n[axes]\nT = {range = [3, 1000003]}\n',
+    "unknown.toml": b'name = "unknown"\ncommand = "rm"\n[axes]\nd = [1, 2]\n',
+}
 
 
 def _cap_memory():
@@ -233,10 +314,15 @@ def main() -> int:
     chosen = [(label, args) for label, args in INPUTS if options.only in label]
     print(f"{'#':>3} {'exit':>4} {'tb':>3} {'nan':>3} {'MB':>5} {'s':>5}  clean  input: first line of output")
     clean = 0
+    outcomes = []
     with tempfile.TemporaryDirectory() as workdir:
+        for name, content in SWEEP_FILES.items():
+            with open(os.path.join(workdir, name), "wb") as handle:
+                handle.write(content)
         for n, (label, args) in enumerate(chosen, 1):
             r = replay(args, workdir)
             clean += r["clean"]
+            outcomes.append(r["clean"])
             tb, nan = ("yes" if r[key] else "no" for key in ("traceback", "non_finite"))
             print(
                 f"{n:>3} {r['exit']:>4} {tb:>3} {nan:>3} {r['peak_mb']:>5.0f} {r['seconds']:>5.1f}  "
@@ -244,6 +330,9 @@ def main() -> int:
                 flush=True,
             )
     print(f"\n{clean} of {len(chosen)} inputs ended cleanly")
+    unclean = [label for (label, _), ok in zip(chosen, outcomes) if not ok]
+    if unclean:
+        print("not clean: " + "; ".join(unclean))
     return 0 if clean == len(chosen) else 1
 
 

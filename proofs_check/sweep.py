@@ -131,6 +131,8 @@ def read_sweep(source) -> Sweep:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"the sweep file is not valid TOML: {error}") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ValueError("the sweep file nests its arrays or tables too deeply to read") from None
     unknown = set(spec) - {"command", "fixed", "axes", "plot", "name", "family"}
     if unknown:
         raise ValueError(f"unknown sweep keys {sorted(unknown)}: use command, name, [fixed], [axes], [plot]")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -272,8 +273,28 @@ def exact_number(value) -> sp.Expr:
 
     >>> exact_number(0.1), exact_number("21/16"), exact_number(sp.Rational(733776813, 10737418240))
     (1/10, 21/16, 733776813/10737418240)
+
+    Text is read only when it is plainly a number (SymPy would evaluate anything else):
+
+    >>> exact_number("__import__('os')")
+    Traceback (most recent call last):
+    ValueError: not a number: "__import__('os')" (write e.g. 2, 0.5, "1/3" or "1+2*I")
     """
     return _exact(value)
+
+
+# What a number given as text may contain: digits, decimal points and exponents (of at most 4
+# digits), + - * / ( ) and I. SymPy parses strings with eval, so nothing else (names, calls, **)
+# may reach it: every string goes through this before sympify.
+NUMBER_TEXT = re.compile(
+    r"(?:\d+\.?\d*(?:[eE][+-]?\d{1,4})?|\.\d+(?:[eE][+-]?\d{1,4})?|[-+/()\sI]|\*(?!\*))+"
+)
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``text`` is plainly a number (e.g. "2", "0.5", "1/3", "1+2*I"), at most 100
+    characters, so that SymPy may read it."""
+    return len(text) <= 100 and bool(NUMBER_TEXT.fullmatch(text)) and not re.search(r"[eE][+-]?\d{5}", text)
 
 
 def _exact(value) -> sp.Expr:
@@ -281,6 +302,8 @@ def _exact(value) -> sp.Expr:
         if not math.isfinite(value):
             raise ValueError(f"non-finite number {value!r}")
         value = sp.Rational(str(value))  # the decimal the user wrote, not its binary image
+    if isinstance(value, str) and not is_number_text(value):
+        raise ValueError(f'not a number: {value[:40]!r} (write e.g. 2, 0.5, "1/3" or "1+2*I")')
     try:
         out = sp.sympify(value, rational=True)
     except (sp.SympifyError, TypeError) as error:

@@ -540,3 +540,29 @@ def test_a_random_modulus_is_exact_and_sampled_and_refused_where_not_derived():
     too_long = run("simulate", *disk, "--T", "60", "--steps", "1", "--m", "10")
     assert too_long.exit_code != 0 and "atoms" in too_long.output
     assert_clean(too_long)
+
+
+# --- text that SymPy would evaluate: never reaches it (found by the hostile replay, issue 25) --
+
+INJECTIONS = [
+    ["--phases", "sign:__import__('os').system('touch {marker}')"],
+    ["--modulus", '{{"atoms": {{"__import__(\\"os\\").system(\\"touch {marker}\\")": 1}}}}'],
+    ["--noise-moments", '{{"2": "__import__(\\"os\\").system(\\"touch {marker}\\")", "4": 1, "6": 1}}'],
+]
+
+
+@pytest.mark.parametrize("arguments", INJECTIONS, ids=[a[0] for a in INJECTIONS])
+def test_code_in_a_number_is_refused_and_never_run(arguments, tmp_path):
+    marker = tmp_path / "ran"
+    option, value = arguments
+    result = CliRunner().invoke(main, ["limit", option, value.format(marker=marker), "--d", "2", "--T", "6"])
+    assert result.exit_code == 2, result.output
+    assert "not a number" in result.output and "Traceback" not in result.output
+    assert not marker.exists()  # SymPy's eval never saw the text
+
+
+def test_a_sweep_file_nested_too_deeply_is_one_line(tmp_path):
+    spec = tmp_path / "nested.toml"
+    spec.write_text('name = "n"\ncommand = "limit"\n[axes]\nd = ' + "[" * 5000 + "1" + "]" * 5000 + "\n")
+    result = CliRunner().invoke(main, ["sweep", str(spec)])
+    assert result.exit_code == 2 and "nests its arrays or tables too deeply" in result.output
