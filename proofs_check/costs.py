@@ -28,6 +28,7 @@ __all__ = [
     "simulate_cost",
     "flow_cost",
     "exact_averages_cost",
+    "exact_size_guard",
 ]
 
 MAX_SECONDS = 600.0  # refuse past this estimate without --force (the reference's simulate: ~3 min)
@@ -159,3 +160,29 @@ def exact_averages_cost(T: int) -> Cost:
     on lines of the (i, j) box: ~3000 systems x T positions x up to T points. Measured at
     d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold."""
     return Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
+
+
+# The exact averages beyond the paper's process sum rationals over positions up to T, with
+# powers of |lambda|^2 up to T: their numbers reach about T x (bits per power) bits
+# (PhaseLaw.bits_per_power). Measured cold, `limit` at d = 5 (2026-12-03, loaded 2-core machine):
+# r = 1e-300 (1994 bits per power) 3.1 s at T = 10 and 13 s at T = 30; r = 0.999999999 (121)
+# 4.8 s at T = 100 and 16 s at T = 300; r = 1e-30 (200) 9.2 s at T = 100 and 15 s at T = 200;
+# r = 0.5 (3) 2.7 s at T = 100. Past 20000 bits the time grows without a useful bound
+# (r = 1e-300 at T = 100: more than 60 s), so the guard refuses there, within a second.
+MAX_BITS = 20_000
+
+
+def exact_size_guard(bits_per_power: float, T: int, force: bool, what: str) -> None:
+    """Refuse exact arithmetic whose numbers would grow past ``MAX_BITS`` (unless forced), in
+    one line with the estimate and the way on."""
+    bits = bits_per_power * T
+    if force or bits <= MAX_BITS:
+        return
+    raise InvalidRequest(
+        f"too large: the exact averages for {what if len(what) <= 80 else what[:60] + '...'} would build "
+        f"numbers of about {bits:,.0f} bits "
+        f"(each power of |lambda|^2 adds ~{bits_per_power:,.0f} bits, up to the power T = {T}; "
+        f"limit {MAX_BITS:,} bits); give the law's numbers with fewer digits (e.g. --r 0.999 or "
+        f"--r 0.001), or T <= {max(int(MAX_BITS // max(bits_per_power, 1)), 1)}, or pass --force "
+        "to run it anyway"
+    )

@@ -57,6 +57,7 @@ k_symbol = sp.Symbol("k", integer=True, nonnegative=True)  # the order of a modu
 # a modulus law's moments are checked at construction through this order, and through the order a
 # derivation needs (3T + 2) when it is used
 _CHECKED_ORDER = 24
+_BITS_ORDER = 24  # the order at which bits_per_power reads a law's modulus moments
 
 
 class PhaseLaw:
@@ -145,6 +146,16 @@ class PhaseLaw:
     def modulus_moments(self, order: int) -> tuple[Fraction, ...]:
         """(E|lambda|^0, E|lambda|^2, ..., E|lambda|^(2 order)), exact."""
         return tuple(self.modulus_moment(k) for k in range(order + 1))
+
+    def bits_per_power(self) -> float:
+        """About how many bits (numerator and denominator) each power of lambda adds to the
+        exact averages' rationals: E|lambda|^(2k) at k = 24, per power, plus E lambda's own
+        size. The exact sums over T positions reach powers up to T, so their numbers grow like
+        T times this: the cost guard's measure of the size of exact arithmetic."""
+        mu = self.modulus_moments(_BITS_ORDER)[_BITS_ORDER]
+        drift = sp.sympify(self.average(1, 0))  # E lambda: 0 for uniform phases
+        drift_bits = int(drift.p).bit_length() + int(drift.q).bit_length() if drift.is_Rational else 0
+        return (mu.numerator.bit_length() + mu.denominator.bit_length()) / _BITS_ORDER + drift_bits
 
     def check_moments(self, order: int) -> None:
         """Refuse a law whose moments through ``order`` no law has (a fixed modulus: nothing to check)."""

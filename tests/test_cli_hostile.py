@@ -566,3 +566,19 @@ def test_a_sweep_file_nested_too_deeply_is_one_line(tmp_path):
     spec.write_text('name = "n"\ncommand = "limit"\n[axes]\nd = ' + "[" * 5000 + "1" + "]" * 5000 + "\n")
     result = CliRunner().invoke(main, ["sweep", str(spec)])
     assert result.exit_code == 2 and "nests its arrays or tables too deeply" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["limit"],
+        ["flow", "--full", "--d", "2"],
+        ["simulate", "--d", "2", "--T", "20", "--steps", "10", "--m", "100", "--m-test", "100"],
+    ],
+    ids=["limit", "flow", "simulate"],
+)
+def test_exact_numbers_that_would_grow_huge_are_refused_with_the_estimate(command):
+    """r = 1e-300 adds ~2000 bits per power of |lambda|^2 (issue 25: the limit ran past 60 s)."""
+    result = CliRunner().invoke(main, [*command, "--r", "1e-300"])
+    assert result.exit_code == 2, result.output
+    assert "bits" in result.output and "limit 20,000 bits" in result.output and "--force" in result.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..costs import announce, exact_averages_cost, flow_cost, guard
+from ..costs import announce, exact_averages_cost, exact_size_guard, flow_cost, guard
 from ._base import InvalidRequest, scaled
 
 __all__ = ["FullFlow", "full_flow", "BLOW_UP", "REACHED_RTOL"]
@@ -99,6 +99,7 @@ def full_flow(
     start_time = time.perf_counter()
     if not exact.is_paper_process:
         guard(exact_averages_cost(T), force)
+        exact_size_guard(exact.phases.bits_per_power(), T, force, exact.phases.describe())
     model = full_model(exact, T)
     d = given.law.d
     if init == "diagonal":

@@ -7,7 +7,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from ..costs import announce, exact_averages_cost, guard, limit_cost
+from ..costs import announce, exact_averages_cost, exact_size_guard, guard, limit_cost
 from ._base import InvalidRequest, NoAnswer, diagonal_regime, in_user_units, scaled, start_atol
 
 __all__ = ["Limit", "limit", "from_symbolic_half", "START_RANGE"]
@@ -300,6 +300,7 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
 
     T, d = given.T, given.law.d
     guard(exact_averages_cost(T), force)
+    exact_size_guard(exact.phases.bits_per_power(), T, force, exact.phases.describe())
     try:
         line = symmetric_line(exact, T)
     except ValueError as error:
