@@ -64,7 +64,11 @@ def integrate_diagonal_flow(
     K, J = _diagonal_coefficients(model)
     s = float(np.linalg.norm(J))
     if not (np.isfinite(s) and s > 0):
-        raise ValueError("the loss does not depend on the diagonal (J = 0): no flow to integrate")
+        raise ValueError(
+            "the loss's linear coefficients J are 0 in double precision (0 exactly, or below 1e-308: "
+            "powers of a small |lambda| underflow), so there is no flow to integrate; give a larger "
+            "r or modulus"
+        )
     K, J = K / s, J / s
 
     def gradient(y):
