@@ -100,7 +100,12 @@ def recovery_cost(d: int, T: int, *, masked: bool) -> Cost:
     return _emergence(d, T, masked) + _diagonal_loss(d)
 
 
-def conditions_cost(d: int, T: int) -> Cost:  # cold, d = 20, T = 20: 25 s (estimate 22 s)
+def conditions_cost(d: int, T: int, *, exchangeable: bool = False) -> Cost:
+    """Cold, d = 20, T = 20: 25 s (estimate 22 s). An exchangeable law: the emergence condition
+    on a 4-coordinate marginal, and the equal-diagonal condition holds by symmetry (nothing to
+    expand; mesacheck.symbolic.conditions.equal_diagonal_condition)."""
+    if exchangeable and d > 3:
+        return _emergence(d, T, masked=False, exchangeable=True)
     return _emergence(d, T, masked=False) + _emergence(d, T, masked=False)  # and equal diagonal
 
 

@@ -49,7 +49,7 @@ def conditions(setting, T: int, *, law=None, force: bool = False, show_cost: boo
     exact = as_setting(setting)
     given = scaled(exact.law if law is None else law, T)
     require_paper_process(exact, "conditions")
-    cost = conditions_cost(given.law.d, T)
+    cost = conditions_cost(given.law.d, T, exchangeable=given.law.exchangeable)
     guard(cost, force)
     announce(cost, show_cost)
     numeric_law = given.sampling_law
