@@ -469,40 +469,60 @@ def _contracted_noise_counts(setting: Setting, T: int, kind: str) -> dict:
     The solutions at each (t, E_S) are counted exactly (integers), then weighed by w_t r^E in
     exact integer arithmetic over one common denominator.
     """
-    has_j = HAS_J[kind]
-    weights = setting.loss_weights(T, 2 if has_j else 1)
-    common = math.lcm(*(w.denominator for w in weights.values()))
-    scaled_weights = np.zeros(T, dtype=object)
-    for t, w in weights.items():
-        scaled_weights[t] = w.numerator * (common // w.denominator)
+    weights = setting.loss_weights(T, 2 if HAS_J[kind] else 1)
+    noise = setting.noise
+    common, sums, terms = _exponent_sums(
+        kind, noise.circular, noise.gaussian, T, tuple(sorted(weights.items()))
+    )
     radius = Fraction(int(setting.phases.radius.p), int(setting.phases.radius.q))
     a, b = radius.numerator, radius.denominator
     top = 6 * T  # every exponent sum_a tau_a is below 6 T
     powers = np.array([a**e * b ** (top - e) for e in range(top + 1)], dtype=object)  # r^e b^top
     denominator = common * b**top
-    noise = setting.noise
+    totals = [Fraction(int(by_exponent.dot(powers[columns])), denominator) for columns, by_exponent in sums]
     out: dict = {}
-    totals: dict = {}  # histogram of (t, E) -> its exact weighted sum: many terms share one
-    for system, wanted in _contracted_structures(kind, noise.circular, noise.gaussian).items():
+    for index, blocks, targets in terms:
+        if not totals[index]:
+            continue
+        value = totals[index]
+        for size, _ in blocks:
+            value /= 1 - radius**size
+        for entry, term in targets:
+            cell = out.setdefault(entry, {})
+            cell[term] = cell.get(term, Fraction(0)) + value
+    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+
+
+@functools.lru_cache(maxsize=4)
+def _exponent_sums(kind: str, circular: bool, gaussian: bool, T: int, weights: tuple) -> tuple:
+    """The part of the contracted noise terms that does not depend on the radius r, kept for the
+    next r (the histograms are ~2/3 of the work; a chapter tabulates several radii at one T).
+
+    Returns the common denominator of the weights, the distinct weighted histograms as
+    (columns, sum over t of w_t H[t, E] for E in columns), and for each term the index of its
+    histogram, its blocks and its targets, in the order the terms are met.
+    """
+    has_j = HAS_J[kind]
+    common = math.lcm(*(w.denominator for _, w in weights))
+    scaled_weights = np.zeros(T, dtype=object)
+    for t, w in weights:
+        scaled_weights[t] = w.numerator * (common // w.denominator)
+    top = 6 * T
+    found: dict = {}  # histogram -> its index in sums: many terms share one
+    sums, terms = [], []
+    for system, wanted in _contracted_structures(kind, circular, gaussian).items():
         t, i, j = _solution_points(system, has_j, T - 1)
         if not t.size:
             continue
         for (row, blocks), targets in wanted.items():
             histogram = _exponent_histogram(t, i, j, row, blocks, T, top)
             key = histogram.tobytes()
-            if key not in totals:
+            if key not in found:
+                found[key] = len(sums)
                 columns = np.flatnonzero(histogram.any(axis=0))
-                by_exponent = histogram[:, columns].T.astype(object).dot(scaled_weights)
-                totals[key] = Fraction(int(by_exponent.dot(powers[columns])), denominator)
-            if not totals[key]:
-                continue
-            value = totals[key]
-            for size, _ in blocks:
-                value /= 1 - radius**size
-            for entry, term in targets:
-                cell = out.setdefault(entry, {})
-                cell[term] = cell.get(term, Fraction(0)) + value
-    return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
+                sums.append((columns, histogram[:, columns].T.astype(object).dot(scaled_weights)))
+            terms.append((found[key], blocks, targets))
+    return common, tuple(sums), tuple(terms)
 
 
 def _exponent_histogram(t, i, j, row, blocks, T: int, top: int) -> np.ndarray:

@@ -5,7 +5,7 @@ exact loss."""
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mesacheck.numeric.bridge import full_model_arrays
@@ -14,7 +14,7 @@ from mesacheck.numeric.quadrature import modulus_rule, quadrature_loss_and_gradi
 from mesacheck.numeric.simulate import diagonal_initialization, sample_sequences, sampled_loss
 from mesacheck.symbolic.moments import gaussian
 from mesacheck.symbolic.setting import Noise, Setting, circle, modulus_atoms, random_modulus, roots_of_unity
-from tests.strategies import complex_atom_laws, noisy_settings, process_settings
+from tests.strategies import complex_atom_laws, examples, noisy_settings, process_settings
 
 
 @given(
@@ -86,6 +86,11 @@ def test_sampled_noise_has_the_stated_second_moment():
         assert np.all(np.abs(second - expected) <= 5 * np.sqrt(2) * expected / np.sqrt(2 * m))
 
 
+# 6 examples by default (~1 s each), the thorough profile's count otherwise: each kind of noise
+# is also checked against quadrature at fixed settings, complex on the circle and real on the
+# real process by the claims noise_loss_matches_quadrature and noise_real_loss_matches_quadrature
+# (tests/proofs_check/test_claims.py), under a contraction by the test below
+@settings(max_examples=examples(6))
 @given(noisy_settings(), st.integers(0, 2**32 - 1))
 def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
     """The exact noise terms against the tensor Gauss-Hermite rule over every noise variable
