@@ -36,5 +36,14 @@ def test_the_wheel_holds_one_top_level_name_and_its_data(tmp_path):
     ):
         assert path in names, path
     assert not [name for name in names if name.startswith("mesacheck/proofs_check/api")]
+    # every module of the sources is installed (a new subpackage must be listed in pyproject.toml)
+    for folder in ("symbolic", "numeric", "proofs_check"):
+        for source in (ROOT / folder).rglob("*.py"):
+            relative = source.relative_to(ROOT / folder).as_posix()
+            if relative.startswith("api/"):
+                continue  # installed as mesacheck itself
+            assert f"mesacheck/{folder}/{relative}" in names, f"{folder}/{relative} is not in the wheel"
+    for source in (ROOT / "proofs_check" / "api").glob("*.py"):
+        assert f"mesacheck/{source.name}" in names, source
     entry_points = zipfile.ZipFile(wheel).read(f"{metadata}/entry_points.txt")
     assert b"mesacheck = mesacheck.proofs_check.cli:main" in entry_points
