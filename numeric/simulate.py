@@ -7,14 +7,9 @@ respect to real and imaginary parts (2 dL/d conj(W)), the optional masking of th
 off-diagonal entries of the prediction blocks, and the reference's logged metrics.
 
 The forward pass, the loss and the gradient are :mod:`mesacheck.numeric.model`; the draws of
-W and of the noise are each law's sampler (:mod:`mesacheck.numeric.laws`). Two routes give the
-same loss and gradient up to rounding. The direct one runs the model on
-every sequence: w_t = G_t W^KQ e_t with G_t = sum_{i<=t} e_i e_i^H, one small matrix-vector
-product per position, which NumPy does at a few ns per multiply-add. The loss is also a
-polynomial of degree 4 in the parameters: w_t = Z_t vec(W^KQ) with Z_t = G_t (x) e_t^T, so
-its coefficients are moments of the data, summed over all positions once as one real matrix
-product (:func:`_moments`); then a step costs O((2d)^6), independent of m and T. Training
-takes the moments where they cost less (:func:`_prepare`).
+W and of the noise are each law's sampler (:mod:`mesacheck.numeric.laws`). The model module
+describes its two routes, every sequence or the data's moments; training takes the one that
+costs less (:func:`mesacheck.numeric.model.prepare`).
 """
 
 from __future__ import annotations
