@@ -100,9 +100,9 @@ def run_claims(
 
 
 def _seconds_file() -> Path | None:
-    from mesacheck.symbolic._cache import _folder
+    from mesacheck.symbolic._cache import cache_folder
 
-    folder = _folder()
+    folder = cache_folder()
     return None if folder is None else folder / "claim-seconds.json"
 
 

@@ -17,20 +17,20 @@ import os
 import pickle
 from pathlib import Path
 
-import sympy as sp
-
 _SOURCE = Path(__file__).parent
 
 
 @functools.lru_cache(maxsize=1)
 def _fingerprint() -> str:
+    import sympy as sp  # here, not at the top: the warm `limit` reads cache_folder without SymPy
+
     digest = hashlib.sha256(sp.__version__.encode())
     for path in sorted(_SOURCE.rglob("*.py")):  # every module of symbolic/, subpackages too
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _folder() -> Path | None:
+def cache_folder() -> Path | None:
     setting = os.environ.get("MESACHECK_CACHE", "")
     if setting.lower() == "off":
         return None
@@ -71,7 +71,7 @@ def disk_cached(function=None, *, key=None):
 
     @functools.cache
     def wrapper(*args):
-        folder = _folder()
+        folder = cache_folder()
         if folder is None:
             return function(*args)
         identity = (function.__module__, function.__qualname__, key(*args) if key else args, _fingerprint())

@@ -28,6 +28,8 @@ import pickle
 import time
 from pathlib import Path
 
+from mesacheck.symbolic._cache import cache_folder  # SymPy-free: the derivation cache's folder
+
 __all__ = ["warm_path"]
 
 # the packages whose source decides a limit's symbolic half
@@ -75,7 +77,7 @@ def _key(options: dict) -> str | None:
     """The cache key of a command line, or None where it cannot be told from the options (an
     atoms law given as a file) or the cache is off."""
     atoms = options.get("atoms")
-    if _folder() is None or (atoms is not None and not atoms.lstrip().startswith(("{", "["))):
+    if cache_folder() is None or (atoms is not None and not atoms.lstrip().startswith(("{", "["))):
         return None
     given = sorted((name, value) for name, value in options.items() if name != "as_json")
     return hashlib.sha256(repr((given, _fingerprint())).encode()).hexdigest()[:32]
@@ -95,16 +97,8 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _folder() -> Path | None:
-    # the folder of mesacheck.symbolic._cache._folder (which imports SymPy), read the same way
-    setting = os.environ.get("MESACHECK_CACHE", "")
-    if setting.lower() == "off":
-        return None
-    return Path(setting) if setting else Path.home() / ".cache" / "mesacheck"
-
-
 def _path(key: str) -> Path:
-    return _folder() / f"limit-warm-{key}.pickle"
+    return cache_folder() / f"limit-warm-{key}.pickle"
 
 
 def _load(key: str) -> dict | None:
