@@ -177,17 +177,23 @@ def exact_averages_cost(T: int) -> Cost:
 MAX_BITS = 20_000
 
 
-def exact_size_guard(bits_per_power: float, T: int, force: bool, what: str) -> None:
+def exact_size_guard(phases, T: int, force: bool) -> None:
     """Refuse exact arithmetic whose numbers would grow past ``MAX_BITS`` (unless forced), in
-    one line with the estimate and the way on."""
+    one line with the estimate and the way on. ``phases``: the law of W (its
+    ``bits_per_power()`` and ``describe()``)."""
+    bits_per_power = phases.bits_per_power()
     bits = bits_per_power * T
     if force or bits <= MAX_BITS:
         return
     raise InvalidRequest(
-        f"too large: the exact averages for {what if len(what) <= 80 else what[:60] + '...'} would build "
+        f"too large: the exact averages for {_short(phases.describe())} would build "
         f"numbers of about {bits:,.0f} bits "
         f"(each power of |lambda|^2 adds ~{bits_per_power:,.0f} bits, up to the power T = {T}; "
         f"limit {MAX_BITS:,} bits); give the law's numbers with fewer digits (e.g. --r 0.999 or "
         f"--r 0.001), or T <= {max(int(MAX_BITS // max(bits_per_power, 1)), 1)}, or pass --force "
         "to run it anyway"
     )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:60] + "..."

@@ -99,7 +99,7 @@ def full_flow(
     start_time = time.perf_counter()
     if not exact.is_paper_process:
         guard(exact_averages_cost(T), force)
-        exact_size_guard(exact.phases.bits_per_power(), T, force, exact.phases.describe())
+        exact_size_guard(exact.phases, T, force)
     model = full_model(exact, T)
     d = given.law.d
     if init == "diagonal":

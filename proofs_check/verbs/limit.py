@@ -300,7 +300,7 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
 
     T, d = given.T, given.law.d
     guard(exact_averages_cost(T), force)
-    exact_size_guard(exact.phases.bits_per_power(), T, force, exact.phases.describe())
+    exact_size_guard(exact.phases, T, force)
     try:
         line = symmetric_line(exact, T)
     except ValueError as error:

@@ -74,8 +74,8 @@ def simulate(
         simulate_cost(given.law.d, T, m=m, m_test=m_test, steps=steps, log_every=log_every, masked=mask),
         force,
     )
-    if not exact.is_paper_process:  # before sampling: the exact averages' numbers must stay small
-        exact_size_guard(exact.phases.bits_per_power(), T, force, exact.phases.describe())
+    if not exact.is_paper_process:  # before sampling (the exact p* of _setting_limit needs it)
+        exact_size_guard(exact.phases, T, force)
     start = time.perf_counter()
     run = simulate_training(
         exact,
@@ -132,7 +132,6 @@ def _setting_limit(exact, T: int, force: bool):
     if exact.noise.present:
         return f"{exact.describe()}: no exact flow (noise averages are not derived yet)", None
     guard(exact_averages_cost(T), force)
-    exact_size_guard(exact.phases.bits_per_power(), T, force, exact.phases.describe())
     try:
         return f"{exact.describe()}: exact p* = beta/alpha of the diagonal model", float(
             symmetric_line(exact, T).ab_star
