@@ -55,6 +55,7 @@ __all__ = [
     "block_of",
     "phase_offset_couples",
     "block_invariance",
+    "masking_keeps_diagonal",
 ]
 
 _MARGINAL_D = 4  # the most coordinates one coefficient of the emergence condition involves
@@ -475,3 +476,15 @@ def block_invariance(setting, condition: dict) -> list[dict]:
             }
         )
     return out
+
+
+def masking_keeps_diagonal(condition: dict, d: int) -> bool:
+    """Whether the reference's masking (the off-diagonal entries of the prediction blocks held
+    at 0) keeps the diagonal model where ``condition`` fails: every non-zero coefficient is of
+    such an entry (none of another block, none of an on-manifold entry's imaginary part)."""
+    prediction = {("W_KQ", 1, 0), ("W_PV", 0, 0)}
+    for key in condition:
+        entry = key.split(" ")[1]
+        if block_of(entry, d) not in prediction or _on_manifold(entry, d):
+            return False
+    return True

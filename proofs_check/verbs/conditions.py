@@ -181,4 +181,6 @@ def _driving_moments(setting, T: int) -> dict:
 
 def _pattern_name(pattern) -> str:
     letters = "jkl"
-    return "E[" + " ".join(f"x_{letters[i]}" + (f"^{e}" if e > 1 else "") for i, e in enumerate(pattern)) + "]"
+    return (
+        "E[" + " ".join(f"x_{letters[i]}" + (f"^{e}" if e > 1 else "") for i, e in enumerate(pattern)) + "]"
+    )

@@ -292,9 +292,14 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
     """lim ab of the diagonal model in a setting beyond the paper's process: the exact rational
     p* = beta / alpha from the symmetric line (an exact finite sum over positions) against the
     integrated flow of the diagonal model on the exact loss."""
+    import dataclasses
+
     import numpy as np
 
     from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from mesacheck.symbolic.conditions import BLOCKS, block_of, masking_keeps_diagonal
+
+    from .conditions import setting_emergence as _setting_emergence
     from mesacheck.numeric.full_flow import full_model
     from mesacheck.symbolic.symmetric_line import symmetric_line
 
@@ -311,13 +316,25 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
             "and there is no limit to report"
         )
     model = full_model(exact, T)
-    off, keeps = off_diagonal_gradient(model, a_start, b_start, mask=mask)
-    regime = (
-        f"{'masked: ' if mask else ''}the full model keeps the diagonal here: the diagonal model is exact"
-        if keeps
-        else f"the full model LEAVES the diagonal here (off-diagonal gradient {off:.2e} at the start): "
-        "these are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
-    )
+    # the exact emergence condition of the setting, over the whole diagonal manifold (not at the
+    # start): every coefficient of the off-manifold gradient, a polynomial in a, b, must vanish
+    offending = _setting_emergence(dataclasses.replace(exact, law=given.sampling_law), T)
+    driven = sorted({BLOCKS[block_of(k.split(" ")[1], d)][0] for k in offending})
+    keeps = not offending or (mask and masking_keeps_diagonal(offending, d))
+    if not offending:
+        regime = (
+            "the full model keeps the diagonal: the emergence condition holds in this setting (proven over "
+            "the whole diagonal manifold); the diagonal model is exact"
+        )
+    elif keeps:
+        regime = "masked: the off-diagonal entries of the prediction blocks are held at 0; the diagonal model is exact"
+    else:
+        off, _ = off_diagonal_gradient(model, a_start, b_start, mask=mask)
+        regime = (
+            f"the full model LEAVES the diagonal: the emergence condition fails ({len(offending)} non-zero "
+            f"coefficients; driven: {', '.join(driven)}; off-diagonal gradient {off:.2e} at the start): these "
+            "are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
+        )
     saddle = a_start == -b_start
     p_star = float(line.ab_star)
     # on a = -b the flow runs into the strict saddle: stop 1e6-fold closer to it than the start

@@ -132,7 +132,9 @@ def recovery(
     )
 
 
-def _recovery_in_setting(exact, given, T: int, T_test: int, mask: bool, force: bool, show_cost: bool) -> Recovery:
+def _recovery_in_setting(
+    exact, given, T: int, T_test: int, mask: bool, force: bool, show_cost: bool
+) -> Recovery:
     """Recovery beyond the paper's process: p(T) = p* exactly (the symmetric line), the limit of
     the test error per coordinate as the test position grows at that p, and at p_oo = lim p(T);
     recovery iff the limiting relative error is the noise floor's (0 without noise)."""
@@ -140,7 +142,7 @@ def _recovery_in_setting(exact, given, T: int, T_test: int, mask: bool, force: b
 
     import sympy as sp
 
-    from mesacheck.symbolic.conditions import block_of, equal_diagonal_condition
+    from mesacheck.symbolic.conditions import equal_diagonal_condition, masking_keeps_diagonal
     from mesacheck.symbolic.setting_recovery import limiting_error, p
     from mesacheck.symbolic.symmetric_line import symmetric_line
 
@@ -154,13 +156,16 @@ def _recovery_in_setting(exact, given, T: int, T_test: int, mask: bool, force: b
     guard(cost, force)
     announce(cost, show_cost)
     offending = setting_emergence(setting, T)
-    prediction_blocks = {("W_KQ", 1, 0), ("W_PV", 0, 0)}
-    prediction_only = all(block_of(k.split(" ")[1], setting.d) in prediction_blocks for k in offending)
+    prediction_only = masking_keeps_diagonal(offending, setting.d)
     if offending and not (mask and prediction_only):
         raise InvalidRequest(
             f"the emergence condition fails in this setting ({len(offending)} non-zero coefficients, e.g. "
             f"{next(iter(offending))}; see `mesacheck conditions`)"
-            + ("" if prediction_only else ": a block beyond the prediction blocks is driven, which --mask does not hold")
+            + (
+                ""
+                if prediction_only
+                else ": entries beyond the prediction blocks' off-diagonal ones are driven, which --mask does not hold"
+            )
             + "; the diagonal model does not describe training here, use `mesacheck flow --full`"
         )
     why = (
@@ -239,4 +244,3 @@ def _recovery_in_setting(exact, given, T: int, T_test: int, mask: bool, force: b
         residual_forms=(limit.error, limit.relative),
         report=report,
     )
-

@@ -38,4 +38,12 @@ COMMAND_LINES = [
         ["simulate", "--x1", "gaussian", "--d", "2", "--T", "6", "--steps", "40", "--m", "64", "--seed", "0"],
     ),
     ("check_one_claim", ["check", "--only", "ab_limit_sparse"]),
+    (
+        "conditions_real_process",
+        ["conditions", "--x1", "gaussian", "--d", "2", "--T", "6", "--phases", "roots:2"],
+    ),
+    (
+        "recovery_noise_contraction",
+        ["recovery", "--x1", "gaussian", "--d", "2", "--T", "8", "--r", "0.5", "--noise", "0.5"],
+    ),
 ]
