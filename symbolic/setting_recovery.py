@@ -207,7 +207,8 @@ def limiting_error(setting) -> LimitingError:
                 False,
                 1 / (c * sigma2) if trains_to_limit and c != 0 else None,
                 f"x_t tends to the stationary process of variance sigma^2 = E|xi|^2 / (1 - r^2) = {sigma2}; "
-                "(1/(t-1)) sum_i x_i x_{i-1}^H -> sigma^2 W, so y_t - x_{t+1} -> (p c sigma^2 - 1) W x_t - xi_t",
+                "(1/(t-1)) sum_i x_i x_{i-1}^H -> sigma^2 W, so y_t - x_{t+1} -> (p c sigma^2 - 1) W x_t "
+                "- xi_t",
             )
         raise NotImplementedError(f"the limiting error is not derived for {setting.describe()}")
     q = _modulus_one_mass(phases)
@@ -221,7 +222,8 @@ def limiting_error(setting) -> LimitingError:
             sp.S.Zero,
             False,
             None,
-            "|lambda| < 1 surely: the sums in y_t stay bounded while rho_t grows, so y_t / x_{t+1} -> 0 and the "
+            "|lambda| < 1 surely: the sums in y_t stay bounded while rho_t grows, so y_t / x_{t+1} -> 0 and "
+            "the "
             "relative error tends to 1 for every p (both errors and x_t tend to 0)"
             if derived
             else "no atom of |lambda| at 1: the error's weight concentrates where 1 - |lambda|^2 ~ 1/t, "

@@ -73,14 +73,15 @@ def _lines_in_setting(setting, payload: dict) -> list[str]:
         f"recovery at T = {payload['T']}: {verdict[payload['recovery_holds_at_T']]}; as T grows: "
         f"{verdict[payload['recovery_holds_as_T_grows']]}",
         f"  {payload['limit_regime']}: {payload['limit_statement']}",
-        f"  lim_t E|y_t[j] - x_(t+1)[j]|^2 = "
+        "  lim_t E|y_t[j] - x_(t+1)[j]|^2 = "
         + (
             "unbounded for p != 0"
             if payload["error_unbounded"]
             else f"{payload['error_limit_per_coordinate_closed_form']} at p"
         ),
         f"  at p(T): {text(payload['error_limit_per_coordinate'])} per coordinate, relative "
-        f"{text(payload['relative_error_limit'])} (noise floor {number_text(payload['noise_floor_per_coordinate'], 6)}"
+        f"{text(payload['relative_error_limit'])} (noise floor "
+        f"{number_text(payload['noise_floor_per_coordinate'], 6)}"
         f", relative {text(payload['relative_noise_floor'])}); as T grows: relative "
         f"{text(payload['relative_error_limit_T_to_infinity'])}",
         f"error per trained position at T = {number_text(payload['error_per_trained_position'], 6)}; exact "

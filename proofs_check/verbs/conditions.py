@@ -31,7 +31,8 @@ def conditions(setting, T: int, *, law=None, force: bool = False, show_cost: boo
 
     ``setting``: a law of x_1 or a :class:`mesacheck.Setting` (any law of W, noise, rho_t and
     trained positions: the conditions are derived from the setting's exact K and J, with the
-    blocks that stay zero in ``report["blocks"]``); ``law``: the same law as a :class:`ScaledLaw` (as the command line
+    blocks that stay zero in ``report["blocks"]``); ``law``: the same law as a
+    :class:`ScaledLaw` (as the command line
     gives it, for its description and units).
 
     >>> import mesacheck
@@ -117,7 +118,8 @@ def _conditions_in_setting(exact, given, T: int, force: bool, show_cost: bool) -
         "T": T,
         "emergence_condition": {
             "holds": not emergence,
-            "general_form": "every coefficient of the gradient off the diagonal manifold (a polynomial in the "
+            "general_form": "every coefficient of the gradient off the diagonal manifold (a polynomial in "
+            "the "
             "diagonal a, b, derived exactly from this setting's K and J) must vanish",
             "offending": {k: str(v) for k, v in emergence.items()},
         },

@@ -297,11 +297,11 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
     import numpy as np
 
     from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from mesacheck.numeric.full_flow import full_model
     from mesacheck.symbolic.conditions import BLOCKS, block_of, masking_keeps_diagonal
+    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     from .conditions import setting_emergence as _setting_emergence
-    from mesacheck.numeric.full_flow import full_model
-    from mesacheck.symbolic.symmetric_line import symmetric_line
 
     T, d = given.T, given.law.d
     guard(exact_averages_cost(T), force)
@@ -327,12 +327,16 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
             "the whole diagonal manifold); the diagonal model is exact"
         )
     elif keeps:
-        regime = "masked: the off-diagonal entries of the prediction blocks are held at 0; the diagonal model is exact"
+        regime = (
+            "masked: the off-diagonal entries of the prediction blocks are held at 0; the diagonal model "
+            "is exact"
+        )
     else:
         off, _ = off_diagonal_gradient(model, a_start, b_start, mask=mask)
         regime = (
             f"the full model LEAVES the diagonal: the emergence condition fails ({len(offending)} non-zero "
-            f"coefficients; driven: {', '.join(driven)}; off-diagonal gradient {off:.2e} at the start): these "
+            f"coefficients; driven: {', '.join(driven)}; off-diagonal gradient {off:.2e} at the start): "
+            "these "
             "are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
         )
     saddle = a_start == -b_start

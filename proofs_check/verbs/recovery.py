@@ -44,7 +44,8 @@ def recovery(
     (default ``T``). ``setting``: a law of x_1 or a :class:`mesacheck.Setting` (beyond the
     paper's process: the exact p* of the symmetric line, and the limit of the test error as the
     test position grows from :func:`mesacheck.symbolic.setting_recovery.limiting_error`, against
-    the noise floor; an exchangeable law); ``law``: the same law as a :class:`ScaledLaw` (the command line's, with its
+    the noise floor; an exchangeable law); ``law``: the same law as a :class:`ScaledLaw` (the
+    command line's, with its
     parameters as symbols). A law whose equal-diagonal or (unmasked) emergence condition fails
     raises :class:`InvalidRequest`.
 
@@ -164,14 +165,16 @@ def _recovery_in_setting(
             + (
                 ""
                 if prediction_only
-                else ": entries beyond the prediction blocks' off-diagonal ones are driven, which --mask does not hold"
+                else ": entries beyond the prediction blocks' off-diagonal ones are driven, which --mask "
+                "does not hold"
             )
             + "; the diagonal model does not describe training here, use `mesacheck flow --full`"
         )
     why = (
         "masked: the off-diagonal entries of the prediction blocks are held at 0"
         if offending
-        else "the emergence condition holds in this setting, so the full flow keeps the diagonal prediction blocks"
+        else "the emergence condition holds in this setting, so the full flow keeps the diagonal prediction "
+        "blocks"
     )
     if not offending and equal_diagonal_condition(setting, T):
         raise InvalidRequest(
