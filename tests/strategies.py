@@ -239,8 +239,9 @@ def emergence_settings(draw):
 def recovery_settings(draw):
     """(setting, family) for the recovery property over settings: an exchangeable law in
     d = 1..3, d <= 2 under a contraction or a random modulus (sparse, Gaussian, Rademacher, or
-    i.i.d. with |x| on two points), and a noiseless law of W with |lambda| = 1 on the circle or the N-th roots of unity (N = 1..5), a
-    contraction, or a random modulus with atoms in {1/4, 1/2, 1}; every or the last position."""
+    i.i.d. with |x| on two points), and a noiseless law of W with |lambda| = 1 on the circle or
+    the N-th roots of unity (N = 1..5), a contraction, or a random modulus with atoms in
+    {1/4, 1/2, 1}; every or the last position."""
     import itertools
 
     from mesacheck.symbolic.moments import Atoms, gaussian, sparse
