@@ -396,3 +396,58 @@ def test_p3_real_noise_drives_the_upper_right_block_of_w_kq_by_quadrature():
     derived = {block_of(key.split(" ")[1], 2) for key in emergence_condition(setting, 3)}
     path = [(np.array([0.7, 0.4]) + s, np.array([0.5, 0.9]) - s / 2) for s in (0, 0.3, 0.6)]
     assert derived == _driven_blocks_by_quadrature(setting, 3, path) == {("W_KQ", 0, 1)}
+
+
+def _simulated_position_error(setting, t, p_value, m, seed):
+    """E|y_t[j] - x_{t+1}[j]|^2 at test position t for the diagonal model a_j b_j = p, by Monte
+    Carlo over sampled sequences (the simulator's sampler and forward pass), with its standard
+    error."""
+    from mesacheck.numeric.model import predict
+    from mesacheck.numeric.simulate import sample_sequences
+
+    X = sample_sequences(setting, t + 1, m, np.random.default_rng(seed))
+    a = float(np.sqrt(p_value))
+    Y = predict(*diagonal_initialization(setting.d, a, p_value / a), X)  # y_2..y_t
+    errors = np.mean(np.abs(Y[:, -1] - X[:, t]) ** 2, axis=1)
+    return float(errors.mean()), float(errors.std() / np.sqrt(m))
+
+
+@settings(max_examples=examples(3, otherwise=0.2), deadline=None)
+@given(
+    r=st.integers(2, 6).map(lambda n: sp.Rational(n, 8)),
+    s=st.integers(2, 6).map(lambda n: sp.Rational(n, 4)),
+    factor=st.sampled_from([sp.Rational(1, 2), 1, 2]),
+)
+def test_p2_under_complex_noise_and_contraction_the_limiting_error_has_the_noise_floor(r, s, factor):
+    """P2 with noise (d = 1): under a contraction the derived limit r^2 sigma^2 (p sigma^2 - 1)^2
+    + s^2 of the test error (sigma^2 = s^2 / (1 - r^2)) against the simulator at t = 120, at
+    p_oo = 1 / sigma^2 (the noise floor s^2) and at p_oo / 2, 2 p_oo."""
+    from mesacheck.symbolic.moments import gaussian
+    from mesacheck.symbolic.setting import Noise, Setting, circle
+    from mesacheck.symbolic.setting_recovery import limiting_error, p
+
+    setting = Setting(gaussian(1, 1), circle(r), Noise("complex", s))
+    limit = limiting_error(setting)
+    p_value = limit.p_infinity * factor
+    derived = float(limit.error.subs(p, p_value))
+    measured, standard_error = _simulated_position_error(setting, 120, float(p_value), 4000, 0)
+    # 5 standard errors of the sample mean, and the O(1/t) fluctuation of the window average
+    # (1/(t-1)) sum x_i x_{i-1}^H about sigma^2 W: p^2 sigma^4 E|x|^2 / ((1 - r^2) t) <~ 5% at t = 120
+    np.testing.assert_allclose(measured, derived, rtol=0.05, atol=5 * standard_error)
+    assert limit.recovers_at(p_value) == (factor == 1)
+
+
+def test_p2_noise_on_the_unit_circle_makes_the_limiting_error_unbounded():
+    """P2 with noise and |lambda| = 1: the derived limit is unbounded for every p != 0 (a random
+    walk); the simulator's error grows about 16-fold from t = 30 to t = 120 (like t^2)."""
+    from mesacheck.symbolic.moments import gaussian
+    from mesacheck.symbolic.setting import Noise, Setting
+    from mesacheck.symbolic.setting_recovery import limiting_error
+
+    setting = Setting(gaussian(1, 1), noise=Noise("complex", sp.Rational(1, 2)))
+    assert (
+        limiting_error(setting).unbounded and limiting_error(setting).recovers_at(sp.Rational(1, 10)) is False
+    )
+    early, _ = _simulated_position_error(setting, 30, 0.1, 2000, 1)
+    late, _ = _simulated_position_error(setting, 120, 0.1, 2000, 1)
+    assert late > 4 * early  # bounded errors would stay within sampling noise of each other
