@@ -356,9 +356,10 @@ def test_p2_in_drawn_settings_the_limiting_error_and_the_recovery_verdict_match_
             relative[t] = _position_error_by_quadrature(setting, t, p_value) / kept
         measured = (12 * relative[13] - 8 * relative[9]) / 4  # A from A + B/(t-1) at t = 9, 13
         if limit.regime == "random modulus with an atom at 1":
-            # given |lambda_j| = 1 the error is the circle's exact A + B/(t-1); the fading radii
-            # (<= 1/2) add <= t 4^(-t) times the law's O(1) moments: ~1e-4 at t = 9
-            tolerance = 1e-3
+            # given |lambda_j| = 1 the error is the circle's exact A + B/(t-1); a fading coordinate
+            # (radius <= 1/2) is predicted O(1/t) from the others against its O(2^-t) target: a
+            # C/(t-1)^2 term after the extrapolation, C <~ p^2 E|x|^6 / q <~ 1 here, / 64
+            tolerance = 1e-2
         else:
             # a contraction: the geometric sums' expansion in 1/(t-1) leaves C/(t-1)^2 after the
             # extrapolation, C ~ p^2 E|x|^6 / (m2 (1 - r^2)^2) <= ~20 for these laws, / 64
@@ -420,8 +421,8 @@ def _simulated_position_error(setting, t, p_value, m, seed):
 )
 def test_p2_under_complex_noise_and_contraction_the_limiting_error_has_the_noise_floor(r, s, factor):
     """P2 with noise (d = 1): under a contraction the derived limit r^2 sigma^2 (p sigma^2 - 1)^2
-    + s^2 of the test error (sigma^2 = s^2 / (1 - r^2)) against the simulator at t = 120, at
-    p_oo = 1 / sigma^2 (the noise floor s^2) and at p_oo / 2, 2 p_oo."""
+    + s^2 of the test error (sigma^2 = s^2 / (1 - r^2)) against the simulator (extrapolated from
+    t = 60, 120), at p_oo = 1 / sigma^2 (the noise floor s^2) and at p_oo / 2, 2 p_oo."""
     from mesacheck.symbolic.moments import gaussian
     from mesacheck.symbolic.setting import Noise, Setting, circle
     from mesacheck.symbolic.setting_recovery import limiting_error, p
@@ -430,10 +431,13 @@ def test_p2_under_complex_noise_and_contraction_the_limiting_error_has_the_noise
     limit = limiting_error(setting)
     p_value = limit.p_infinity * factor
     derived = float(limit.error.subs(p, p_value))
-    measured, standard_error = _simulated_position_error(setting, 120, float(p_value), 4000, 0)
-    # 5 standard errors of the sample mean, and the O(1/t) fluctuation of the window average
-    # (1/(t-1)) sum x_i x_{i-1}^H about sigma^2 W: p^2 sigma^4 E|x|^2 / ((1 - r^2) t) <~ 5% at t = 120
-    np.testing.assert_allclose(measured, derived, rtol=0.05, atol=5 * standard_error)
+    # the window average (1/(t-1)) sum x_i x_{i-1}^H fluctuates about sigma^2 W by O(1/sqrt(t)),
+    # which adds B/t to the error (~8/t at r = 5/8, s = 1/2, 2 p_oo): extrapolated away from
+    # t = 60 and 120 (the same sequences), leaving O(1/t^2) (rtol 3%) and 5 standard errors
+    early, early_error = _simulated_position_error(setting, 60, float(p_value), 4000, 0)
+    late, late_error = _simulated_position_error(setting, 120, float(p_value), 4000, 0)
+    measured = 2 * late - early
+    np.testing.assert_allclose(measured, derived, rtol=0.03, atol=5 * np.hypot(2 * late_error, early_error))
     assert limit.recovers_at(p_value) == (factor == 1)
 
 
