@@ -62,7 +62,9 @@ def _lines_in_setting(setting, payload: dict) -> list[str]:
     verdict = {True: "holds", False: "FAILS", None: "not derived"}
 
     def text(value, digits=6):
-        return "unbounded" if value is None and payload["error_unbounded"] else number_text(value, digits)
+        if value is None:
+            return "unbounded" if payload["error_unbounded"] else "not derived"
+        return number_text(value, digits)
 
     lines = [
         f"{setting.description}, d = {payload['d']}, trained at T = {payload['T']}, tested at T_test = "

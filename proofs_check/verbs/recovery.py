@@ -16,13 +16,17 @@ class Recovery:
     """The trained step p(T) = a b and what it predicts, in the user's units: whether recovery
     holds at T and as T grows, the limit of the error as t grows, the expected ratio at the
     last test position and the exact expected test loss. ``p_T_form`` and ``residual_forms``
-    are the closed forms (SymPy, in T); ``report`` is ``mesacheck recovery --json``."""
+    are the closed forms (SymPy, in T); ``report`` is ``mesacheck recovery --json``. Beyond the
+    paper's process ``p_T_form`` is the exact p*, ``residual_forms`` the limiting error per
+    coordinate and its relative form (functions of p; None where unbounded or not derived),
+    ``expected_ratio`` is None, and a verdict is None where the limit is not derived (a random
+    modulus with no atom at 1, given by its moments)."""
 
     p_T: float | str
-    holds_at_T: bool
-    holds_as_T_grows: bool
-    error_limit: float | str
-    expected_ratio: float
+    holds_at_T: bool | None
+    holds_as_T_grows: bool | None
+    error_limit: float | str | None
+    expected_ratio: float | None
     test_loss: float | str
     p_T_form: object = None
     p_T_to_infinity: object = None
