@@ -155,9 +155,9 @@ def setting_emergence(setting, T: int) -> dict:
 
 
 def _driving_moments(setting, T: int) -> dict:
-    """For each block the general form drives: the moments of x_1 in its coefficients, named
-    for a real token by their pattern (E[x_j^3 x_k] -> "E[x_j^3 x_k]"), and "the noise alone"
-    where a coefficient has a term free of x_1's moments. Derived on the law of symbols
+    """For each block the general form drives: the moments of x_1 in its coefficients that are
+    not 0 for this law, named for a real token by their pattern (E[x_j^3 x_k] -> "E[x_j^3 x_k]"),
+    and "the noise alone" where a coefficient has a term free of x_1's moments. Derived on the law of symbols
     (:func:`mesacheck.symbolic.moments.SymbolicMoments`) on min(d, 3) coordinates."""
     import dataclasses
 
@@ -177,7 +177,13 @@ def _driving_moments(setting, T: int) -> dict:
         if value.subs({m: 0 for m in moments}) != 0:
             names.add("the noise alone")
         for m in moments:
-            names.add(_pattern_name(pattern_of(moment_exponents(m))) if setting.law.real else str(m))
+            if not setting.law.real:
+                names.add(str(m))
+                continue
+            exponents = moment_exponents(m)
+            alpha = (*exponents, *(0,) * (setting.d - len(exponents)))
+            if setting.law.moment(alpha, (0,) * setting.d) != 0:  # the law's own moment drives it
+                names.add(_pattern_name(pattern_of(exponents)))
     return {k: sorted(v) for k, v in out.items()}
 
 
