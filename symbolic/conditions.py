@@ -259,7 +259,6 @@ def _identity(law, T, exact_until) -> tuple:
 # as symbols past HARMONIC_EXACT_UNTIL, so the cache keeps that threshold in its key
 @disk_cached(key=_identity)
 def _emergence_condition(law: Distribution, T: int, exact_until: int) -> dict[str, sp.Expr]:
-
     if law.exchangeable and law.d > _MARGINAL_D:
         # any setting: W's entries and the noise are i.i.d. across coordinates, so the argument
         # about coordinates holds as it is (marginal keeps the setting's process)
