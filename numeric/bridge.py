@@ -47,6 +47,7 @@ __all__ = [
     "normalization",
     "position_weights",
     "algebraic_data",
+    "exact_value",
     "full_model_rationals",
 ]
 
@@ -251,6 +252,21 @@ def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
     if dps is None:
         return float(out)
     return mpmath.mpf(sp.N(out, dps + 5).evalf(dps + 5).__str__())
+
+
+def exact_value(expr: sp.Expr, values: dict) -> sp.Expr:
+    """A closed form at ``values``, exactly (harmonic numbers at an integer are rationals):
+    what :func:`evaluate` rounds, for :func:`algebraic_data` to certify.
+
+    >>> exact_value(sp.harmonic(sp.Symbol("n")), {"n": 3})
+    11/6
+    """
+    expr = sp.sympify(expr)
+    names = {s.name: s for s in expr.free_symbols}
+    out = expr.xreplace({names[str(k)]: exact_number(v) for k, v in values.items() if str(k) in names})
+    if out.free_symbols:
+        raise ValueError(f"give values for {sorted(map(str, out.free_symbols))}")
+    return out
 
 
 @dataclass(frozen=True)

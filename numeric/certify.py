@@ -87,6 +87,8 @@ class CertifiedValue:
         with _precision(PRECISION):
             if isinstance(value, Fraction | int):
                 point = arb(_fmpq(value))
+            elif isinstance(value, float):
+                point = arb(value)  # a float is an exact dyadic rational
             else:
                 point = arb(str(value))
             return self.ball().overlaps(point + arb(0, arb(str(radius))))
@@ -287,6 +289,8 @@ class StationaryCertificate:
     conserved: str
     products: list = field(default_factory=list)  # enclosures of a_j b_j (diagonal entries)
     reason: str = ""
+    # [lower, upper] of every real parameter (W^KQ, then W^PV, row-major) in the proven box
+    enclosures: list = field(default_factory=list, repr=False)
 
     @property
     def strict_minimum_real(self) -> bool:
@@ -407,9 +411,10 @@ def _certify(model, center: np.ndarray, h0: fmpq, radius: float, conserved: str)
     # the zero lies in K(X), a tighter box than X once the test passes
     tight = [arb(float(v)) + image[i, 0] for i, v in enumerate(center)] if unique else box
     products = _products(model, tight)
+    enclosures = [[float(v.lower()), float(v.upper())] for v in tight]
     if not unique:
         return StationaryCertificate(
-            radius, unique, reach / radius, None, None, None, None, conserved, products
+            radius, unique, reach / radius, None, None, None, None, conserved, products, "", enclosures
         )
     q, P = _split(model, center.tolist())
     real_zero = np.concatenate([-np.asarray(q), np.ravel(P)])  # rescaling (c P, Q / c)
@@ -425,6 +430,8 @@ def _certify(model, center: np.ndarray, h0: fmpq, radius: float, conserved: str)
         imaginary[1],
         conserved,
         products,
+        "",
+        enclosures,
     )
 
 

@@ -12,6 +12,7 @@ from .check import Check, claim_fields
 from .claims import (
     beyond_condition,
     capability,
+    certified,
     conserved,
     emergence,
     emergence_condition,
@@ -47,6 +48,8 @@ PAPER_CLAIMS: tuple[Callable[..., Check], ...] = (
     beyond_condition.full_one_unmasked_limit,
     beyond_condition.full_one_not_vanilla_gd,
     beyond_condition.asymmetric_violation_leaves_the_diagonal,
+    certified.gaussian_limit_certified,
+    certified.full_one_unmasked_limit_certified,
     capability.error_limit_is_recovery_residual,
     capability.trained_step_size_formula,
     capability.recovery_condition_in_moments,
