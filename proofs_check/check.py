@@ -84,7 +84,10 @@ class Check:
 
         value = certified_value(algebraic_data(self.exact))
         float_error = 2.0**-52 * abs(float(self.predicted))  # one rounding of the exact value
-        return {**value.as_dict(), "contains_predicted": value.contains(float(self.predicted), radius=float_error)}
+        return {
+            **value.as_dict(),
+            "contains_predicted": value.contains(float(self.predicted), radius=float_error),
+        }
 
     def as_dict(self) -> dict:
         def plain(v):

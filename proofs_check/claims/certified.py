@@ -5,13 +5,11 @@ modulo the rescaling symmetry, and that the closed-form limit lies in the proven
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import sympy as sp
 
 from mesacheck.numeric.bridge import exact_value
-from mesacheck.numeric.certify import certify_stationary, exact_full_model
+from mesacheck.numeric.certify import certify_stationary, conserved_quantity, exact_full_model
 from mesacheck.numeric.full_flow import full_model, integrate_full_flow
 from mesacheck.numeric.simulate import diagonal_initialization
 from mesacheck.symbolic.moments import full_one, gaussian
@@ -20,16 +18,10 @@ from mesacheck.symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, sym
 
 from ..check import Check
 
-__all__ = ["gaussian_limit_certified", "full_one_unmasked_limit_certified", "conserved_at"]
+__all__ = ["gaussian_limit_certified", "full_one_unmasked_limit_certified"]
 
 A0 = B0 = 0.1  # a0 = b0: the conserved ||W^PV||^2 - ||W^KQ||^2 is exactly 0 at the start
 RADIUS = 1e-9  # the box's half-width: the flow stops at |grad L| <= 1e-11, curvature >= ~0.2
-
-
-def conserved_at(W_KQ: np.ndarray, W_PV: np.ndarray) -> Fraction:
-    """||W^PV||^2 - ||W^KQ||^2 exactly at a float start (a float is an exact rational)."""
-    square = sum(Fraction(float(v)) ** 2 for v in np.real(W_PV).ravel())
-    return square - sum(Fraction(float(v)) ** 2 for v in np.real(W_KQ).ravel())
 
 
 def _certified(law, T: int):
@@ -37,7 +29,7 @@ def _certified(law, T: int):
     start = diagonal_initialization(d, A0, B0)
     limit = integrate_full_flow(full_model(law, T), *start).limit
     model = exact_full_model(law, T, {"sigma": 1})
-    certificate = certify_stationary(model, *limit, conserved=conserved_at(*start), radius=RADIUS)
+    certificate = certify_stationary(model, *limit, conserved=conserved_quantity(*start), radius=RADIUS)
     return limit, certificate
 
 
@@ -81,7 +73,13 @@ def gaussian_limit_certified(quick: bool = False) -> Check:
         rtol=0.0,
         atol=RADIUS,  # the box's half-width, in every real parameter
         tolerance="a proof: Arb balls at 106 bits; the box is 100x the flow's stopping distance",
-        evidence={**certificate.as_dict(), "d": d, "T": T, "p_star": float(p_star), "contains_p_star": contains},
+        evidence={
+            **certificate.as_dict(),
+            "d": d,
+            "T": T,
+            "p_star": float(p_star),
+            "contains_p_star": contains,
+        },
     )
 
 
@@ -118,7 +116,7 @@ def full_one_unmasked_limit_certified(quick: bool = False) -> Check:
     measured = certificate.strict_minimum_real and bool(contains) and all(contains.values())
     return Check(
         claim="full_one_unmasked_limit_certified",
-        statement=f"full-one unmasked limit: a unique strict minimum within 1e-9, = the closed form (d = {d})",
+        statement=f"full-one unmasked limit: unique strict minimum within 1e-9, = the closed form (d = {d})",
         kind="certified",
         predicted=True,
         measured=measured,
