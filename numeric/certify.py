@@ -43,6 +43,9 @@ __all__ = [
     "certify_stationary",
     "conserved_quantity",
     "CERTIFY_MAX_D",
+    "StabilityThreshold",
+    "stability_threshold",
+    "balanced_mesa_optimizer",
 ]
 
 CERTIFY_MAX_D = 5  # K has (2d)^6 entries: 1e6 Arb balls at d = 5 (~5 s), 1.7e7 at d = 8
@@ -489,3 +492,84 @@ def _inertia(H: arb_mat, zero_mode: np.ndarray, *, relative: float = 1e-7):
     proven = sum(value > 0 for value in lower)
     undecided = size - 1 - proven
     return (proven, 1, undecided), min(lower)
+
+
+# -- the step size at which discrete gradient descent keeps the mesa-optimizer ------------------
+
+
+@dataclass(frozen=True)
+class StabilityThreshold:
+    """A proven enclosure [lower, upper] of the Hessian's largest eigenvalue at a point (every
+    real and imaginary direction), and of eta* = 2 / lambda_max: gradient descent
+    theta <- theta - eta grad L keeps a strict minimum for eta < eta* and leaves it for
+    eta > eta* (the linearized map I - eta H has the eigenvalue 1 - eta lambda_max < -1)."""
+
+    lambda_max: tuple[float, float]
+    eta_star: tuple[float, float]
+    directions: str  # "real" or "imaginary": the block holding the largest eigenvalue
+
+    def as_dict(self) -> dict:
+        return {
+            "lambda_max": list(self.lambda_max),
+            "eta_star": list(self.eta_star),
+            "block": self.directions,
+        }
+
+
+def balanced_mesa_optimizer(d: int, p_star: Fraction, *, precision: int = 106) -> list:
+    """The diagonal point a_j = b_j = sqrt(p*) (the full flow's limit from a0 = b0) as Arb
+    balls, in the packing of :func:`certify_stationary` (W^KQ then W^PV, row-major)."""
+    n = 2 * d
+    with _precision(precision):
+        root = arb(_fmpq(p_star)).sqrt()
+        point = [arb(0)] * (n * n + d * n)
+        for j in range(d):
+            point[(d + j) * n + j] = root
+            point[n * n + j * n + j] = root
+    return point
+
+
+def stability_threshold(model: ExactFullModel, point: list, *, precision: int = 106) -> StabilityThreshold:
+    """eta* = 2 / lambda_max of the exact Hessian at ``point`` (Arb balls, a real point), proven.
+
+    With V the float eigenvectors of each block's midpoint and M = V^T H V (in Arb), the largest
+    eigenvalue of M lies in [max_i M_ii, max_i (M_ii + sum_j!=i |M_ij|)] (a Rayleigh quotient
+    and Gershgorin), and by Ostrowski's theorem lambda_k(H) = lambda_k(M) / theta with theta in
+    [1 - e, 1 + e], e = ||V^T V - I||_F (proven small: V is orthogonal to rounding)."""
+    with _precision(precision):
+        H_re, H_im = hessian_blocks(model, point)
+        bounds = {name: _largest_eigenvalue(H) for name, H in (("real", H_re), ("imaginary", H_im))}
+    name = max(bounds, key=lambda k: bounds[k][1])
+    lower = max(b[0] for b in bounds.values())
+    upper = max(b[1] for b in bounds.values())
+    if not lower > 0:
+        raise ArithmeticError("the Hessian's largest eigenvalue is not proven positive")
+    with _precision(precision):
+        eta_lower = float((arb(2) / arb(upper)).lower())
+        eta_upper = float((arb(2) / arb(lower)).upper())
+    return StabilityThreshold((lower, upper), (eta_lower, eta_upper), name)
+
+
+def _largest_eigenvalue(H: arb_mat) -> tuple[float, float]:
+    size = H.nrows()
+    mid = np.array([[float(H[i, j].mid()) for j in range(size)] for i in range(size)])
+    _, vectors = np.linalg.eigh(0.5 * (mid + mid.T))
+    V = arb_mat(vectors.tolist())
+    M = V.transpose() * H * V
+    gram = V.transpose() * V
+    e = arb(0)
+    for i in range(size):
+        for j in range(size):
+            deviation = gram[i, j] - (1 if i == j else 0)
+            e += deviation * deviation
+    e = e.sqrt()
+    if not e < 0.5:
+        raise ArithmeticError("the float eigenvectors are not orthogonal enough")
+    top_lower = max((M[i, i] for i in range(size)), key=lambda v: float(v.lower())).lower()
+    top_upper = arb(0)
+    for i in range(size):
+        disc = M[i, i] + sum((abs(M[i, j]) for j in range(size) if j != i), arb(0))
+        top_upper = top_upper.max(disc) if i else disc
+    lower = arb(top_lower) / (1 + e) if top_lower > 0 else arb(top_lower) / (1 - e)
+    upper = top_upper / (1 - e) if top_upper > 0 else top_upper / (1 + e)
+    return float(lower.lower()), float(upper.upper())

@@ -16,16 +16,19 @@ import sympy as sp
 from mesacheck.numeric.bridge import algebraic_data, exact_value
 from mesacheck.numeric.certify import (
     _precision,
+    balanced_mesa_optimizer,
     certified_value,
     certify_stationary,
     conserved_quantity,
     exact_full_model,
     gradient,
     hessian_blocks,
+    stability_threshold,
 )
+from mesacheck.numeric.discrete_descent import descend
 from mesacheck.numeric.full_flow import full_model, integrate_full_flow
 from mesacheck.numeric.simulate import diagonal_initialization
-from mesacheck.symbolic.moments import full_one, gaussian
+from mesacheck.symbolic.moments import full_one, gaussian, sparse
 from mesacheck.symbolic.stationary import ab_limit
 
 DIGITS = 50  # the independent evaluation's digits; its own error is below 1e-48 relative
@@ -157,3 +160,34 @@ def test_krawczyk_certifies_the_published_limits(law):
     moved = P.copy()
     moved[0, 0] += 1e-6
     assert certify_stationary(model, Q, moved, conserved=h0).unique_zero is False
+
+
+@pytest.mark.parametrize(
+    "law, symbolic_law",
+    [(gaussian(2, 1), gaussian(2)), (sparse(2, 1), sparse(2))],
+    ids=["gaussian", "sparse"],
+)
+def test_the_proven_largest_eigenvalue_contains_the_float_hessians(law, symbolic_law):
+    """eta* = 2 / lambda_max: the Arb enclosure against numpy's eigvalsh of the float model's
+    closed-form Hessian (FullModel.jacobian) at the same point, on all real and imaginary parts."""
+    p_star = exact_value(ab_limit(symbolic_law), {"T": 10, "sigma": 1, "c": 1})
+    threshold = stability_threshold(
+        exact_full_model(law, 10), balanced_mesa_optimizer(2, Fraction(int(p_star.p), int(p_star.q)))
+    )
+    floats = full_model(law, 10)
+    root = float(p_star) ** 0.5
+    top = np.linalg.eigvalsh(floats.jacobian(floats.pack(*diagonal_initialization(2, root, root)))).max()
+    lower, upper = threshold.lambda_max
+    assert upper - lower < 1e-12 * top  # proven to ~1e-14 relative
+    assert lower - 1e-12 * top <= top <= upper + 1e-12 * top  # eigvalsh's rounding: ~1e-14 relative
+    assert threshold.eta_star[0] <= 2 / top * (1 + 1e-12) and 2 / top * (1 - 1e-12) <= threshold.eta_star[1]
+
+
+def test_descend_refuses_bad_steps_and_reports_a_blow_up():
+    model = full_model(gaussian(2, 1), 10)
+    y = model.pack(*diagonal_initialization(2, 0.1, 0.1))
+    for eta, steps in ((0.0, 10), (float("nan"), 10), (0.1, 0)):
+        with pytest.raises(ValueError):
+            descend(model, y, eta=eta, steps=steps)
+    run = descend(model, y, eta=10.0, steps=200)  # 500x eta*: the iterates run away
+    assert not run.finite and run.growth == float("inf")
