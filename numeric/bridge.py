@@ -459,7 +459,10 @@ def algebraic_data(value) -> tuple:
     """An exact real algebraic number from :mod:`symbolic` as plain data that numeric code
     certifies without SymPy (:mod:`mesacheck.numeric.certify`): ``("rational", q)`` with q a
     Fraction, or ``("root", coefficients, (lo, hi))``, the integer coefficients of its minimal
-    polynomial (constant term first) and rational bounds between which it is the only real root.
+    polynomial (constant term first) and rational bounds between which it is the only real root,
+    or, for a rational function of one real ``CRootOf`` (whose minimal polynomial can take
+    minutes), ``("function of root", numerator, denominator, root)``: the polynomials' Fraction
+    coefficients (constant term first) and the root as ``("root", ...)``.
 
     >>> algebraic_data(sp.Rational(2, 6))
     ('rational', Fraction(1, 3))
@@ -472,6 +475,24 @@ def algebraic_data(value) -> tuple:
     if value.is_Rational:
         return "rational", Fraction(int(value.p), int(value.q))
     x = sp.Dummy("x")
+    roots = value.atoms(sp.CRootOf)
+    if len(roots) == 1:  # a rational function of one root: its minimal polynomial can take minutes
+        (root,) = roots
+        numerator, denominator = sp.fraction(sp.together(value.xreplace({root: x})))
+        if numerator.is_polynomial(x) and denominator.is_polynomial(x):
+
+            def coefficients_of(polynomial):
+                terms = reversed(sp.Poly(polynomial, x).all_coeffs())
+                return tuple(Fraction(int(sp.Rational(c).p), int(sp.Rational(c).q)) for c in terms)
+
+            interval = root._get_interval()
+            bounds = tuple(
+                Fraction(int(sp.Rational(e).p), int(sp.Rational(e).q)) for e in (interval.a, interval.b)
+            )
+            if root.is_real and bounds[0] < bounds[1]:
+                poly = sp.Poly(root.poly.as_expr(), root.poly.gens[0]).clear_denoms()[1]
+                base = ("root", tuple(int(c) for c in reversed(poly.all_coeffs())), bounds)
+                return "function of root", coefficients_of(numerator), coefficients_of(denominator), base
     polynomial = sp.Poly(sp.minimal_polynomial(value, x), x).clear_denoms()[1]
     coefficients = tuple(int(c) for c in reversed(polynomial.all_coeffs()))
     if len(coefficients) == 2:  # an unsimplified rational

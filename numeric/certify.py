@@ -85,7 +85,7 @@ class CertifiedValue:
     interval: tuple | None = None  # (lo, hi) as strings of exact rationals
 
     def ball(self) -> arb:
-        with _precision(PRECISION):
+        with _precision(PRECISION + 64):  # the ends are 45-digit decimals: no wider than the ball
             return arb(self.lower).union(arb(self.upper))
 
     def contains(self, value, *, radius: float | str = 0) -> bool:
@@ -124,6 +124,13 @@ def certified_value(data: tuple, *, precision: int = PRECISION) -> CertifiedValu
         if data[0] == "rational":
             ball = arb(_fmpq(data[1]))
             return _as_value(ball, f"the exact rational {data[1]}")
+        if data[0] == "function of root":
+            _, numerator, denominator, base = data
+            root = certified_value(base, precision=precision).ball()
+            value = _horner(numerator, root) / _horner(denominator, root)
+            if not value.is_finite():
+                raise ArithmeticError("the denominator's ball contains 0")
+            return _as_value(value, f"a rational function of {base[1]}'s real root in {base[2]}")
         if data[0] != "root":
             raise ValueError(f"unknown algebraic data {data[0]!r}")
         _, coefficients, (lo, hi) = data
@@ -142,6 +149,13 @@ def certified_value(data: tuple, *, precision: int = PRECISION) -> CertifiedValu
             tuple(coefficients),
             (str(lo), str(hi)),
         )
+
+
+def _horner(coefficients, x: arb) -> arb:
+    out = arb(0)
+    for c in reversed(coefficients):
+        out = out * x + arb(_fmpq(c))
+    return out
 
 
 def _as_value(ball: arb, how: str, polynomial=None, interval=None) -> CertifiedValue:

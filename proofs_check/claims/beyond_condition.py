@@ -158,7 +158,7 @@ def full_one_not_vanilla_gd(quick: bool = False) -> Check:
         atol=1e-12,
         tolerance="entries agree to ~1e-9 (full_one_unmasked_limit); a ratio of them to ~1e-8",
         evidence={"vanilla_gd_would_be": 0.0, "a'/a": predicted},
-        exact=limit[a_] / limit[a],
+        exact=limit["point"].a_prime / limit["point"].a,  # the scale of the orbit cancels
     )
 
 

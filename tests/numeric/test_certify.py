@@ -35,6 +35,9 @@ DIGITS = 50  # the independent evaluation's digits; its own error is below 1e-48
 WRONG = sp.Rational(1, 10**30)  # a relative shift far above the balls' radii (~1e-38), far below 1e-15
 
 
+_QUINTIC_ROOT = sp.CRootOf(sp.Poly([1, 0, 0, 0, -1, -1], sp.Symbol("x")), 0)
+
+
 def contains_50_digits(value, exact) -> bool:
     """Whether the ball meets the closed form evaluated by mpmath at 50 digits (with its error)."""
     number = sp.N(exact, DIGITS)
@@ -49,9 +52,10 @@ def contains_50_digits(value, exact) -> bool:
         sp.Rational(-7, 3),
         sp.sqrt(2) / 3,
         sp.CRootOf(sp.Poly([1, 0, 0, 0, -1, -1], sp.Symbol("x")), 0),  # x^5 - x - 1
+        (sp.CRootOf(sp.Poly([1, 0, 0, 0, -1, -1], sp.Symbol("x")), 0) + 1) / (7 - 2 * _QUINTIC_ROOT**3),
         exact_value(ab_limit(gaussian(5)), {"T": 100, "sigma": 1}),
     ],
-    ids=["rational", "radical", "quintic", "gaussian-p*"],
+    ids=["rational", "radical", "quintic", "function-of-quintic", "gaussian-p*"],
 )
 def test_a_ball_contains_the_exact_value_and_rejects_a_wrong_one(exact):
     value = certified_value(algebraic_data(exact))
