@@ -135,14 +135,22 @@ def certified_value(data: tuple, *, precision: int = PRECISION) -> CertifiedValu
             raise ValueError(f"unknown algebraic data {data[0]!r}")
         _, coefficients, (lo, hi) = data
         polynomial = fmpz_poly(list(coefficients))
-        lo_ball, hi_ball = arb(_fmpq(lo)), arb(_fmpq(hi))
-        found = [
-            root.real
-            for root, _ in polynomial.complex_roots()
-            if root.imag.is_zero() and root.real.overlaps(lo_ball.union(hi_ball))
-        ]
-        if len(found) != 1 or not (found[0] > lo_ball and found[0] < hi_ball):
-            raise ArithmeticError(f"{len(found)} real roots of {polynomial} meet [{lo}, {hi}]: not isolated")
+        bits = precision
+        while True:  # more bits until the root's ball fits in the interval (SymPy may have refined it)
+            with _precision(bits):
+                lo_ball, hi_ball = arb(_fmpq(lo)), arb(_fmpq(hi))
+                found = [
+                    root.real
+                    for root, _ in polynomial.complex_roots()
+                    if root.imag.is_zero() and root.real.overlaps(lo_ball.union(hi_ball))
+                ]
+                if len(found) == 1 and found[0] > lo_ball and found[0] < hi_ball:
+                    break
+            if not found or bits >= 64 * precision:
+                raise ArithmeticError(
+                    f"{len(found)} real roots of {polynomial} meet [{lo}, {hi}]: not isolated"
+                )
+            bits *= 2
         return _as_value(
             found[0],
             "the unique real root in the interval (FLINT root isolation)",
