@@ -37,6 +37,7 @@ from flint import arb, arb_mat, ctx, fmpq, fmpz_poly
 __all__ = [
     "CertifiedValue",
     "certified_value",
+    "encloses",
     "ExactFullModel",
     "exact_full_model",
     "StationaryCertificate",
@@ -157,6 +158,20 @@ def certified_value(data: tuple, *, precision: int = PRECISION) -> CertifiedValu
             tuple(coefficients),
             (str(lo), str(hi)),
         )
+
+
+def encloses(factors: list, value: CertifiedValue) -> bool:
+    """Whether the product of the float intervals ``factors`` ([lower, upper] each, e.g. entries
+    of a certified box) provably contains the exact number that ``value`` encloses.
+
+    >>> encloses([[0.5, 0.6], [2.0, 2.0]], certified_value(("rational", Fraction(11, 10))))
+    True
+    """
+    with _precision(PRECISION):
+        product = arb(1)
+        for lower, upper in factors:
+            product = product * arb(lower).union(arb(upper))
+        return bool(product.contains(value.ball()))
 
 
 def _horner(coefficients, x: arb) -> arb:

@@ -5,16 +5,21 @@ modulo the rescaling symmetry, and that the closed-form limit lies in the proven
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
-from mesacheck.numeric.bridge import exact_value
-from mesacheck.numeric.certify import certify_stationary, conserved_quantity, exact_full_model
+from mesacheck.numeric.bridge import algebraic_data, exact_value
+from mesacheck.numeric.certify import (
+    certified_value,
+    certify_stationary,
+    conserved_quantity,
+    encloses,
+    exact_full_model,
+)
 from mesacheck.numeric.full_flow import full_model, integrate_full_flow
 from mesacheck.numeric.simulate import diagonal_initialization
 from mesacheck.symbolic.moments import full_one, gaussian
 from mesacheck.symbolic.stationary import ab_limit
-from mesacheck.symbolic.symmetric_flow import a, a_, b, b_, symmetric_limit, symmetric_stationary_points
+from mesacheck.symbolic.symmetric_flow import symmetric_stationary_points
 
 from ..check import Check
 
@@ -33,12 +38,9 @@ def _certified(law, T: int):
     return limit, certificate
 
 
-def _inside(enclosure: list, value: sp.Expr) -> bool:
-    """Whether a float enclosure [lower, upper] contains the exact value (50 digits, and the
-    enclosure's ends widened by one rounding: they are floats of Arb's bounds)."""
-    x = sp.N(value, 50)
-    lower, upper = enclosure
-    return bool(lower - 2 * np.spacing(abs(lower)) <= x <= upper + 2 * np.spacing(abs(upper)))
+def _inside(factors: list, exact: sp.Expr) -> bool:
+    """Whether the product of proven enclosures contains the exact value (both in Arb)."""
+    return encloses(factors, certified_value(algebraic_data(exact)))
 
 
 def gaussian_limit_certified(quick: bool = False) -> Check:
@@ -62,7 +64,7 @@ def gaussian_limit_certified(quick: bool = False) -> Check:
     law = gaussian(d)
     (W_KQ, W_PV), certificate = _certified(gaussian(d, 1), T)
     p_star = exact_value(ab_limit(law), {"T": T, "sigma": 1})
-    contains = [_inside(enclosure, p_star) for enclosure in certificate.products]
+    contains = [_inside([enclosure], p_star) for enclosure in certificate.products]
     measured = certificate.strict_minimum_real and all(contains)
     return Check(
         claim="gaussian_limit_certified",
@@ -92,8 +94,9 @@ def full_one_unmasked_limit_certified(quick: bool = False) -> Check:
 
     Derivation: thm-symmetric-flow
 
-    Guarantee: a proof in interval arithmetic as for the Gaussian claim; the closed form
-    (CRootOf, 50 digits) is inside the enclosure of each of the four distinct entries.
+    Guarantee: a proof in interval arithmetic as for the Gaussian claim; the closed form's four
+    distinct products W^KQ[i, j] W^PV[k, l] (rational functions of the CRootOf, in Arb) lie in
+    the proven enclosures of the same products.
 
     Reference: the paper's Section 5 and Figure 7 (full-one, unmasked).
     """
@@ -101,18 +104,20 @@ def full_one_unmasked_limit_certified(quick: bool = False) -> Check:
     law = full_one(d)
     (W_KQ, W_PV), certificate = _certified(law, T)
     points = [p for p in symmetric_stationary_points(law, T) if p.a != 0 or p.a_prime != 0]
-    exact = symmetric_limit(points[0], d, 0) if len(points) == 1 else None
-    contains = []
-    if exact is not None and certificate.unique_zero:
-        tight = certificate.enclosures  # every real parameter: W^KQ then W^PV, row-major
-        n = 2 * d
-        entries = {  # (index in the packing, exact value)
-            "a + a'": ((d + 0) * n + 0, exact[a] + exact[a_]),
-            "a'": ((d + 1) * n + 0, exact[a_]),
-            "b + b'": (n * n + 0, exact[b] + exact[b_]),
-            "b'": (n * n + 1, exact[b_]),
+    contains = {}
+    if len(points) == 1 and certificate.unique_zero:
+        # products W^KQ[i, j] W^PV[k, l] do not see the rescaling: in the gauge B = I + r 11^T of
+        # the closed form they are rational functions of the root r, certified from its ball
+        point, box, n = points[0], certificate.enclosures, 2 * d
+        a_diagonal, a_off = box[d * n], box[(d + 1) * n]  # W^KQ[d, 0] = a + a', W^KQ[d+1, 0] = a'
+        b_diagonal, b_off = box[n * n], box[n * n + 1]  # W^PV[0, 0] = b + b', W^PV[0, 1] = b'
+        exact = {
+            "(a + a')(b + b')": ([a_diagonal, b_diagonal], (point.a + point.a_prime) * (1 + point.r)),
+            "a' (b + b')": ([a_off, b_diagonal], point.a_prime * (1 + point.r)),
+            "(a + a') b'": ([a_diagonal, b_off], (point.a + point.a_prime) * point.r),
+            "a' b'": ([a_off, b_off], point.a_prime * point.r),
         }
-        contains = {name: _inside(tight[index], value) for name, (index, value) in entries.items()}
+        contains = {name: _inside(factors, value) for name, (factors, value) in exact.items()}
     measured = certificate.strict_minimum_real and bool(contains) and all(contains.values())
     return Check(
         claim="full_one_unmasked_limit_certified",

@@ -20,6 +20,7 @@ from mesacheck.numeric.certify import (
     certified_value,
     certify_stationary,
     conserved_quantity,
+    encloses,
     exact_full_model,
     gradient,
     hessian_blocks,
@@ -130,6 +131,9 @@ def test_the_proven_box_contains_the_closed_form_and_a_wrong_level_set_is_refuse
     p_star = float(exact_value(ab_limit(gaussian(2)), {"T": 10, "sigma": 1}))
     products = certify_stationary(model, Q, P, conserved=h0).products
     assert all(lo <= p_star <= hi and hi - lo < 1e-12 for lo, hi in products)
+    exact = exact_value(ab_limit(gaussian(2)), {"T": 10, "sigma": 1})
+    assert encloses([products[0]], certified_value(algebraic_data(exact)))
+    assert not encloses([products[0]], certified_value(algebraic_data(exact * (1 + sp.Rational(1, 10**10)))))
     # the same point on another level of the conserved quantity is not a zero of the bordered system
     assert certify_stationary(model, Q, P, conserved=h0 + Fraction(1, 10**6)).unique_zero is False
 
