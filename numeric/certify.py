@@ -336,7 +336,7 @@ class StationaryCertificate:
 
     radius: float
     unique_zero: bool | None
-    contraction: float  # max |K(X) - x| / radius: < 1 proves the zero
+    contraction: float | None  # max |K(X) - x| / radius: < 1 proves the zero; None: not run
     real_inertia: tuple | None
     imaginary_inertia: tuple | None
     real_lower_bound: float | None  # Gershgorin lower bound on V^T H V off the zero modes
@@ -491,7 +491,7 @@ def _certify(model, center: np.ndarray, h0: fmpq, radius: float, conserved: str)
 
 
 def _undecided(radius, conserved, reason) -> StationaryCertificate:
-    return StationaryCertificate(radius, None, float("inf"), None, None, None, None, conserved, [], reason)
+    return StationaryCertificate(radius, None, None, None, None, None, None, conserved, [], reason)
 
 
 def _products(model, box) -> list:

@@ -270,3 +270,25 @@ def test_flow_certify_refuses_what_it_cannot_prove(extra, fragment):
     args = ["flow", "--full", "--x1", "gaussian", "--d", "2", "--T", "10", "--certify", *extra]
     result = run(*args)
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_flow_certify_says_so_at_a_degenerate_limit():
+    """Under W = diag(+-1) the sparse token's limit has more zero modes than the rescaling: the
+    bordered Jacobian is singular, and the command says it is not certified (no inf printed)."""
+    result = run(
+        "flow",
+        "--full",
+        "--x1",
+        "sparse",
+        "--d",
+        "2",
+        "--T",
+        "5",
+        "--phases",
+        "roots:2",
+        "--certify",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    certified = json.loads(result.output)["certified"]
+    assert certified["verdict"].startswith("not certified") and certified["contraction"] is None

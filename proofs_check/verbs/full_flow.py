@@ -230,7 +230,7 @@ def _certificate(setting, T: int, W_KQ, W_PV, start, stationary: bool) -> dict:
         return {"verdict": "not certified: the certificate runs on real parameters", "radius": CERTIFY_RADIUS}
     try:
         model = exact_full_model(setting, T)
-    except ValueError as error:
+    except (ValueError, ArithmeticError) as error:
         raise InvalidRequest(f"--certify: {error}") from None
     certificate = certify_stationary(
         model, W_KQ.real, W_PV.real, conserved=conserved_quantity(*start), radius=CERTIFY_RADIUS
