@@ -40,6 +40,9 @@ __all__ = [
     "quadrature_loss",
     "quadrature_loss_and_gradient",
     "limiting_position_error",
+    "driven_blocks_by_quadrature",
+    "position_error_by_quadrature",
+    "equal_diagonal_spread_by_quadrature",
 ]
 
 
@@ -182,3 +185,59 @@ def limiting_position_error(law: Distribution, W_KQ, W_PV, values: dict | None =
     if abs(predicted_3 - errors[3]) > 1e-9 * max(1.0, abs(errors[3])):
         raise ArithmeticError(f"the error is not A + B/(t-1): {errors}")
     return A
+
+
+def _diagonal_model(d: int, a, b) -> tuple[np.ndarray, np.ndarray]:
+    from .simulate import diagonal_initialization
+
+    return diagonal_initialization(d, a, b)
+
+
+def driven_blocks_by_quadrature(setting, T: int, points) -> set[tuple[str, int, int]]:
+    """The blocks of the full model (keys of :func:`mesacheck.symbolic.conditions.block_of`) whose
+    gradient leaves the diagonal manifold at any of the diagonal ``points`` (pairs of per-coordinate
+    a and b): an off-manifold entry, or the imaginary part of an on-manifold one, by brute-force
+    quadrature over x_1 and W (and the noise)."""
+    from mesacheck.symbolic.conditions import block_of
+
+    d = as_setting(setting).d
+    driven = set()
+    for a, b in points:
+        _, g_KQ, g_PV = quadrature_loss_and_gradient(setting, T, *_diagonal_model(d, a, b))
+        # the quadrature rounds at ~1e-16 of the largest entry; a driven entry is polynomial in
+        # (a, b) with coefficients of the law's size, far above 1e-11 of it at these points
+        # (at least 1e-11 absolute: with x_1 = 0 the whole gradient can vanish, leaving only rounding)
+        threshold = 1e-11 * max(np.abs(g_KQ).max(), np.abs(g_PV).max(), 1.0)
+        for name, g in (("W_KQ", g_KQ), ("W_PV", g_PV)):
+            for row, col in zip(*np.nonzero(np.abs(g) > threshold)):
+                on = (name == "W_KQ" and row == d + col) or (name == "W_PV" and row == col)
+                if not on or abs(g[row, col].imag) > threshold:
+                    driven.add(block_of(f"{name}[{row + 1},{col + 1}]", d))
+    return driven
+
+
+def equal_diagonal_spread_by_quadrature(setting, T: int, points) -> float:
+    """On the equal-diagonal plane a_j = a, b_j = b, at each (a, b) of ``points``: how far the
+    gradient's diagonal entries (dL/da_j, dL/db_j) are from not depending on j, relative to the
+    largest entry of the gradient (the largest over the points), by quadrature. 0 up to rounding
+    iff the flow keeps the plane at these points."""
+    d = as_setting(setting).d
+    spread = 0.0
+    for a, b in points:
+        _, g_KQ, g_PV = quadrature_loss_and_gradient(setting, T, *_diagonal_model(d, a, b))
+        diagonals = (g_KQ[d + np.arange(d), np.arange(d)].real, g_PV[np.arange(d), np.arange(d)].real)
+        scale = max(np.abs(g_KQ).max(), np.abs(g_PV).max(), 1.0)
+        spread = max(spread, max(float(np.ptp(v)) for v in diagonals) / scale)
+    return spread
+
+
+def position_error_by_quadrature(setting, t: int, p_value: float) -> float:
+    """E||y_t - x_{t+1}||^2 / d at test position t for the diagonal model a_j b_j = p, by
+    quadrature: twice the difference of the losses over positions 2..t and 2..t-1 (every
+    position weighted 1, whatever the setting trains)."""
+    import dataclasses
+
+    every = dataclasses.replace(as_setting(setting), positions="all")
+    a = float(np.sqrt(p_value))
+    W = _diagonal_model(every.d, a, p_value / a)
+    return 2 * (quadrature_loss(every, t + 1, *W) - quadrature_loss(every, t, *W)) / every.d

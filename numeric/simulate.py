@@ -45,6 +45,7 @@ __all__ = [
     "predict",
     "sequence_losses",
     "sampled_loss",
+    "simulated_position_error",
     "loss_and_gradient",
     "TrainingRun",
     "simulate_training",
@@ -110,6 +111,17 @@ def diagonal_initialization(d: int, a0, b0) -> tuple[np.ndarray, np.ndarray]:
     W_PV = np.zeros((d, 2 * d), dtype=complex)
     W_PV[:, :d] = np.diag(np.broadcast_to(np.asarray(b0, dtype=complex), d))
     return W_KQ, W_PV
+
+
+def simulated_position_error(setting, t: int, p_value: float, m: int, seed: int) -> tuple[float, float]:
+    """E|y_t[j] - x_{t+1}[j]|^2 at test position t for the diagonal model a_j b_j = p, by Monte
+    Carlo over m sampled sequences (this module's sampler and the forward pass), with its
+    standard error."""
+    X = sample_sequences(setting, t + 1, m, np.random.default_rng(seed))
+    a = float(np.sqrt(p_value))
+    Y = predict(*diagonal_initialization(as_setting(setting).d, a, p_value / a), X)  # y_2..y_t
+    errors = np.mean(np.abs(Y[:, -1] - X[:, t]) ** 2, axis=1)
+    return float(errors.mean()), float(errors.std() / np.sqrt(m))
 
 
 def sampled_loss(setting, T: int, W_KQ, W_PV, m: int, rng: np.random.Generator) -> tuple[float, float]:

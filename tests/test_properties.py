@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 
 from mesacheck.numeric.bridge import evaluate
 from mesacheck.numeric.flow import integrate_flow
-from mesacheck.numeric.quadrature import limiting_position_error, quadrature_loss_and_gradient
-from mesacheck.numeric.simulate import diagonal_initialization
+from mesacheck.numeric.quadrature import (
+    driven_blocks_by_quadrature,
+    limiting_position_error,
+    position_error_by_quadrature,
+    quadrature_loss_and_gradient,
+)
+from mesacheck.numeric.simulate import diagonal_initialization, simulated_position_error
 from mesacheck.symbolic.capability import recovery_condition
 from mesacheck.symbolic.conditions import emergence_condition
 from mesacheck.symbolic.moments import iid, sparse
@@ -255,29 +260,6 @@ def test_p4_in_drawn_settings_scaling_token_and_noise_by_c_scales_the_limit_by_o
 SETTING_EXAMPLES = examples(3, otherwise=1)
 
 
-def _driven_blocks_by_quadrature(setting, length, points):
-    """The blocks of the full model whose gradient leaves the diagonal manifold at any of the
-    diagonal points (an off-manifold entry, or the imaginary part of an on-manifold one), by
-    brute-force quadrature over x_1 and W (and the noise)."""
-    from mesacheck.symbolic.conditions import block_of
-
-    d = setting.d
-    driven = set()
-    for a, b in points:
-        W_KQ, W_PV = diagonal_initialization(d, a, b)
-        _, g_KQ, g_PV = quadrature_loss_and_gradient(setting, length, W_KQ, W_PV)
-        # the quadrature rounds at ~1e-16 of the largest entry; a driven entry is polynomial in
-        # (a, b) with coefficients of the law's size, far above 1e-11 of it at these points
-        # (at least 1e-11 absolute: with x_1 = 0 the whole gradient can vanish, leaving only rounding)
-        threshold = 1e-11 * max(np.abs(g_KQ).max(), np.abs(g_PV).max(), 1.0)
-        for name, g in (("W_KQ", g_KQ), ("W_PV", g_PV)):
-            for row, col in zip(*np.nonzero(np.abs(g) > threshold)):
-                on = (name == "W_KQ" and row == d + col) or (name == "W_PV" and row == col)
-                if not on or abs(g[row, col].imag) > threshold:
-                    driven.add(block_of(f"{name}[{row + 1},{col + 1}]", d))
-    return driven
-
-
 @settings(max_examples=SETTING_EXAMPLES, deadline=None)
 @example(drawn=("roots2-full-one", 4))
 @given(drawn=emergence_settings())
@@ -301,22 +283,9 @@ def test_p3_in_drawn_settings_the_emergence_condition_and_its_blocks_match_quadr
     path = [
         (base_a + s * np.linspace(0.3, -0.2, d), base_b + s * np.linspace(-0.4, 0.3, d)) for s in (0, 0.5, 1)
     ]
-    assert _driven_blocks_by_quadrature(setting, length, path) == derived
+    assert driven_blocks_by_quadrature(setting, length, path) == derived
     if drawn[0] == "roots2-full-one":
         assert ("W_KQ", 0, 1) in derived  # the known case: E x_j^4 drives it on W = diag(+-1)
-
-
-def _position_error_by_quadrature(setting, t, p_value):
-    """E||y_t - x_{t+1}||^2 / d at test position t for the diagonal model a_j b_j = p, by
-    quadrature: twice the difference of the losses over positions 2..t and 2..t-1."""
-    import dataclasses
-
-    every = dataclasses.replace(setting, positions="all")
-    a = float(np.sqrt(p_value))
-    W = diagonal_initialization(setting.d, a, p_value / a)
-    from mesacheck.numeric.quadrature import quadrature_loss
-
-    return 2 * (quadrature_loss(every, t + 1, *W) - quadrature_loss(every, t, *W)) / setting.d
 
 
 @settings(max_examples=SETTING_EXAMPLES, deadline=None)
@@ -341,7 +310,7 @@ def test_p2_in_drawn_settings_the_limiting_error_and_the_recovery_verdict_match_
     phases = setting.phases
     m2 = float(absolute_moment(setting.law, {0: 1}))
     if limit.regime == "|lambda| = 1" and hasattr(phases, "N"):
-        measured = _position_error_by_quadrature(setting, phases.N + 1, p_value) / m2
+        measured = position_error_by_quadrature(setting, phases.N + 1, p_value) / m2
         tolerance = 1e-12  # quadrature rounding on O(1) errors; the identity is exact at t = N + 1
     elif limit.regime == "|lambda| = 1":
         a = float(np.sqrt(p_value))
@@ -353,7 +322,7 @@ def test_p2_in_drawn_settings_the_limiting_error_and_the_recovery_verdict_match_
         relative = {}
         for t in (9, 13):
             kept = float(limiting_error_weight(phases, t)) * m2  # E|x_{t+1}[j]|^2
-            relative[t] = _position_error_by_quadrature(setting, t, p_value) / kept
+            relative[t] = position_error_by_quadrature(setting, t, p_value) / kept
         measured = (12 * relative[13] - 8 * relative[9]) / 4  # A from A + B/(t-1) at t = 9, 13
         if limit.regime == "random modulus with an atom at 1":
             # given |lambda_j| = 1 the error is the circle's exact A + B/(t-1); a fading coordinate
@@ -396,21 +365,7 @@ def test_p3_real_noise_drives_the_upper_right_block_of_w_kq_by_quadrature():
     setting = Setting(law, noise=Noise("real", sp.Rational(1, 2)))
     derived = {block_of(key.split(" ")[1], 2) for key in emergence_condition(setting, 3)}
     path = [(np.array([0.7, 0.4]) + s, np.array([0.5, 0.9]) - s / 2) for s in (0, 0.3, 0.6)]
-    assert derived == _driven_blocks_by_quadrature(setting, 3, path) == {("W_KQ", 0, 1)}
-
-
-def _simulated_position_error(setting, t, p_value, m, seed):
-    """E|y_t[j] - x_{t+1}[j]|^2 at test position t for the diagonal model a_j b_j = p, by Monte
-    Carlo over sampled sequences (the simulator's sampler and forward pass), with its standard
-    error."""
-    from mesacheck.numeric.model import predict
-    from mesacheck.numeric.simulate import sample_sequences
-
-    X = sample_sequences(setting, t + 1, m, np.random.default_rng(seed))
-    a = float(np.sqrt(p_value))
-    Y = predict(*diagonal_initialization(setting.d, a, p_value / a), X)  # y_2..y_t
-    errors = np.mean(np.abs(Y[:, -1] - X[:, t]) ** 2, axis=1)
-    return float(errors.mean()), float(errors.std() / np.sqrt(m))
+    assert derived == driven_blocks_by_quadrature(setting, 3, path) == {("W_KQ", 0, 1)}
 
 
 @settings(max_examples=examples(2, otherwise=0.2), deadline=None)
@@ -434,8 +389,8 @@ def test_p2_under_complex_noise_and_contraction_the_limiting_error_has_the_noise
     # the window average (1/(t-1)) sum x_i x_{i-1}^H fluctuates about sigma^2 W by O(1/sqrt(t)),
     # which adds B/t to the error (~8/t at r = 5/8, s = 1/2, 2 p_oo): extrapolated away from
     # t = 50 and 100 (the same sequences), leaving O(1/t^2) (rtol 3%) and 5 standard errors
-    early, early_error = _simulated_position_error(setting, 50, float(p_value), 3000, 0)
-    late, late_error = _simulated_position_error(setting, 100, float(p_value), 3000, 0)
+    early, early_error = simulated_position_error(setting, 50, float(p_value), 3000, 0)
+    late, late_error = simulated_position_error(setting, 100, float(p_value), 3000, 0)
     measured = 2 * late - early
     np.testing.assert_allclose(measured, derived, rtol=0.03, atol=5 * np.hypot(2 * late_error, early_error))
     assert limit.recovers_at(p_value) == (factor == 1)
@@ -452,6 +407,6 @@ def test_p2_noise_on_the_unit_circle_makes_the_limiting_error_unbounded():
     assert (
         limiting_error(setting).unbounded and limiting_error(setting).recovers_at(sp.Rational(1, 10)) is False
     )
-    early, _ = _simulated_position_error(setting, 30, 0.1, 2000, 1)
-    late, _ = _simulated_position_error(setting, 120, 0.1, 2000, 1)
+    early, _ = simulated_position_error(setting, 30, 0.1, 2000, 1)
+    late, _ = simulated_position_error(setting, 120, 0.1, 2000, 1)
     assert late > 4 * early  # bounded errors would stay within sampling noise of each other
