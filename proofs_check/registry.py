@@ -21,6 +21,7 @@ from .claims import (
     gd_step,
     population_loss,
     stability,
+    theorems_by_setting,
 )
 from .extensions import extension_claims
 
@@ -60,6 +61,8 @@ PAPER_CLAIMS: tuple[Callable[..., Check], ...] = (
     capability.weakened_conditions_have_counterexamples,
     capability.gaussian_ratio_and_test_loss_match_simulator,
     capability.sparse_test_loss_vanishes,
+    # the chapter "The theorems under each assumption": one claim per cell of its table
+    *theorems_by_setting.CLAIMS,
 )
 
 # The paper's claims, then every extension's (proofs_check/extensions, found by module name).
