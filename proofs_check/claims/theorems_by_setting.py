@@ -46,7 +46,7 @@ from mesacheck.symbolic.symmetric_line import symmetric_line
 
 from ..check import Check
 
-__all__ = ["ROWS", "Row", "CLAIMS", "cell_name"]
+__all__ = ["ROWS", "Row", "CLAIMS", "cell_name", "summary"]
 
 HALF = sp.Rational(1, 2)
 FOUR_FIFTHS = sp.Rational(4, 5)
@@ -339,3 +339,31 @@ def _cell(row: Row, column: str) -> Callable[..., Check]:
 
 
 CLAIMS: tuple[Callable[..., Check], ...] = tuple(_cell(row, column) for row in ROWS for column in _COLUMNS)
+
+
+def summary(check: Check) -> str:
+    """A cell of the book's table: the derived verdict in a few words, and the check's verdict."""
+    column = check.claim.rsplit("_", 1)[-1] if not check.claim.endswith("vanilla_gd") else "vanilla_gd"
+    evidence = check.evidence
+    if column == "emergence":
+        driven = evidence["driven"]
+        text = "kept" if isinstance(driven, str) else "fails: drives " + ", ".join(driven)
+    elif column == "vanilla_gd":
+        keeps, equal = check.predicted
+        text = (
+            "yes" if keeps and equal else ("no: the flow leaves the diagonal" if not keeps else "no: unequal")
+        )
+        if evidence["d"] == 1:
+            text += " (d = 1)"
+    else:
+        regime, recovers = evidence["regime"], evidence["recovers"]
+        if regime.startswith("noise with |lambda| = 1"):
+            text = "no: the error grows without bound"
+        elif "noise" in regime:
+            floor = sp.nsimplify(evidence["noise_floor_relative"])
+            text = f"the noise floor (relative {floor}) {'is reached' if recovers else 'is missed'} at p_oo"
+        elif recovers:
+            text = "yes: error -> 0 at p_oo"
+        else:
+            text = f"no: relative error -> {sp.nsimplify(check.predicted)}"
+    return f"{text} ({'PASS' if check.passed else 'FAIL'})"
