@@ -15,7 +15,12 @@ __all__ = [
     "start_atol",
     "in_user_units",
     "require_paper_process",
+    "read_model",
+    "MODEL_COMMANDS",
 ]
+
+# the commands that take --model, --heads and --key-dim so far (the others refuse them)
+MODEL_COMMANDS = ("flow --full", "simulate")
 
 
 class InvalidRequest(ValueError):
@@ -116,4 +121,32 @@ def require_paper_process(setting, verb: str) -> None:
             f"`mesacheck {verb}` is derived for the paper's process only so far (uniform phases on the "
             f"unit circle, no noise, every position), not for: {setting.describe()}; `mesacheck limit` and "
             "`mesacheck flow --full` take this setting"
+        )
+
+
+def read_model(model, mask: bool, d: int):
+    """The :class:`mesacheck.symbolic.parameterization.Model` a verb runs: ``model`` (default the
+    paper's) with the reference's masking when ``mask``, checked at dimension d; an impossible
+    one is :class:`InvalidRequest` (one line)."""
+    from dataclasses import replace
+
+    from mesacheck.symbolic.parameterization import PAPER_MODEL, InvalidModel
+
+    model = PAPER_MODEL if model is None else model
+    try:
+        if mask and not model.masked:
+            model = replace(model, mask="prediction-blocks")
+        model.keys(d)
+    except InvalidModel as error:
+        raise InvalidRequest(str(error)) from None
+    return model
+
+
+def refuse_model(model, verb: str) -> None:
+    """Refuse a model other than the paper's where a verb's derivation is the paper's."""
+    if model is not None and not model.is_paper:
+        raise InvalidRequest(
+            f"`mesacheck {verb}` takes the paper's model only so far (one merged head), "
+            f"not {model.describe()}; "
+            f"{' and '.join(f'`mesacheck {c}`' for c in MODEL_COMMANDS)} take --model, --heads and --key-dim"
         )
