@@ -124,10 +124,10 @@ def require_paper_process(setting, verb: str) -> None:
         )
 
 
-def read_model(model, mask: bool, d: int):
+def read_model(model, mask: bool, d: int, init: str = "diagonal"):
     """The :class:`mesacheck.symbolic.parameterization.Model` a verb runs: ``model`` (default the
-    paper's) with the reference's masking when ``mask``, checked at dimension d; an impossible
-    one is :class:`InvalidRequest` (one line)."""
+    paper's) with the reference's masking when ``mask``, checked at dimension d with its start
+    ``init``; an impossible one is :class:`InvalidRequest` (one line)."""
     from dataclasses import replace
 
     from mesacheck.symbolic.parameterization import PAPER_MODEL, InvalidModel
@@ -136,9 +136,14 @@ def read_model(model, mask: bool, d: int):
     try:
         if mask and not model.masked:
             model = replace(model, mask="prediction-blocks")
-        model.keys(d)
+        keys = model.keys(d)
     except InvalidModel as error:
         raise InvalidRequest(str(error)) from None
+    if init == "diagonal" and model.parameterization == "separate" and keys < d:
+        raise InvalidRequest(
+            f"the diagonal start W^KQ = a0 I in its lower-left block has rank d = {d}, above the key "
+            f"dimension {keys}: start at random (--init random)"
+        )
     return model
 
 

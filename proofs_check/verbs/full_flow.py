@@ -100,7 +100,7 @@ def full_flow(
             f"precision; integrate x_1 / 10^{given.digits} instead (the flow is invariant: a b scales by "
             "1/scale^2, time by 1/scale^4), or use `mesacheck limit`"
         )
-    model = read_model(model, mask, given.law.d)
+    model = read_model(model, mask, given.law.d, init)
     cost = (
         flow_cost(given.law.d, T)
         if model.is_paper

@@ -80,7 +80,7 @@ def simulate(
             f"would over- or underflow; simulate x_1 / 10^{given.digits} instead (the flow is invariant: "
             "a b scales by 1/scale^2 and time by 1/scale^4), or use `mesacheck limit`"
         )
-    model = read_model(model, mask, given.law.d)
+    model = read_model(model, mask, given.law.d, init)
     if init not in ("diagonal", "random"):
         raise InvalidRequest(f"init is 'diagonal' or 'random', got {init!r}")
     if not model.is_paper or init == "random":
