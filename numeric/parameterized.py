@@ -186,81 +186,120 @@ class ParameterizedLoss:
 
     # -- Hessian ---------------------------------------------------------------------------
     def hessian(self, theta) -> np.ndarray:
-        """The exact Hessian in real coordinates, by the chain rule (module docstring)."""
+        """The exact Hessian in real coordinates, by the chain rule (module docstring). The
+        paper's model takes :meth:`FullModel.jacobian` itself."""
+        if self.model.is_paper:
+            return self.base.jacobian(theta)
         heads = self.heads(theta)
-        merged = self._merged_hessian(heads)
+        merged = self._merged_hessian(heads, real=False)
         if self.model.parameterization == "merged":
             return merged
-        return self._separate_hessian(theta, heads, merged)
+        return self._separate_hessian(theta, heads, merged, real=False)
 
-    def _merged_hessian(self, heads) -> np.ndarray:
+    def real_hessian(self, theta) -> np.ndarray:
+        """The Hessian's block on the real coordinates (:meth:`real_coordinates`), for a real law
+        at a real point, where the imaginary parts stay 0: the same chain rule on real blocks
+        only (a quarter of the merged work, an eighth of the pull-back's)."""
+        if not self.base.real_subspace_invariant or np.any(theta[~self.real_coordinates()]):
+            raise ValueError(
+                "the real block alone is the flow's Jacobian only for a real law at a real point"
+            )
+        if self.model.is_paper:
+            keep = self.real_coordinates()
+            return self.base.jacobian(theta)[np.ix_(keep, keep)]
+        heads = [(Q.real, P.real) for Q, P in self.heads(theta)]
+        merged = self._merged_hessian(heads, real=True)
+        if self.model.parameterization == "merged":
+            return merged
+        return self._separate_hessian(theta, heads, merged, real=True)
+
+    def _merged_hessian(self, heads, real: bool) -> np.ndarray:
         """The Hessian in the merged heads' real coordinates (Re W^KQ_h, Im W^KQ_h, Re P_h,
-        Im P_h) for h = 1..H: the full model's closed form (:meth:`FullModel.jacobian`), whose
-        blocks between heads h and h' are its blocks with (W^KQ, P) of h on the gradient's side
-        and of h' on the step's side; the antilinear parts (from conj(W) in the gradient)
-        exist only within a head. For one head these are the full model's operations."""
+        Im P_h) for h = 1..H (``real``: Re W^KQ_h, Re P_h only): the full model's closed form
+        (:meth:`FullModel.jacobian`), whose blocks between heads h and h' are its blocks with
+        (W^KQ, P) of h on the gradient's side and of h' on the step's side; the antilinear
+        parts (from conj(W) in the gradient) exist only within a head. The contractions run
+        as matrix products (tensordot), not einsum loops."""
         d, n = self.d, 2 * self.d
         G = self._G(heads).reshape(d, n, n * n)
         K = self.base.arrays.K
-        real = (
+        if real or (
             self.base.real_subspace_invariant
             and not any(np.any(Q.imag) for Q, _ in heads)
             and not any(np.any(P.imag) for _, P in heads)
-        )
-        if real:  # a real law at a real point: every block is real
+        ):  # a real law at a real point: every block is real
             K, G = K.real, G.real
             heads = [(Q.real, P.real) for Q, P in heads]
         K4 = K.reshape(n, n * n, n, n * n)  # [c, ab, c', a'b']
+        K_pairs = K4.transpose(1, 3, 0, 2).reshape((n * n) ** 2, n * n)  # [(ab, a'b'), (c, c')]
         qs = [Q.reshape(n * n) for Q, _ in heads]
-        K_q = [K4 @ q for q in qs]  # [c, ab, c']: K applied to e_c' (x) Q_h
-        qK = [np.einsum("x,cxdy->cdy", q.conj(), K4) for q in qs]  # [c, c', a'b']: conj(Q_h) . K
+        K_q = [np.tensordot(K4, q, axes=(3, 0)) for q in qs]  # [c, ab, c']: K applied to e_c' (x) Q_h
+        qK = [np.tensordot(q.conj(), K4, axes=(0, 1)) for q in qs]  # [c, c', a'b']: conj(Q_h) . K
         zero_kq, zero_pv = np.zeros((n * n, n * n)), np.zeros((d * n, d * n))
         rows = []
         for h, (_, P) in enumerate(heads):
             kq_row, pv_row = [], []
             for h2, (_, P2) in enumerate(heads):
-                M = np.einsum("x,cxd->cd", qs[h].conj(), K_q[h2])
+                M = np.tensordot(qs[h].conj(), K_q[h2], axes=(0, 1))  # conj(Q_h) . K . Q_h'
                 pv_pv = np.kron(np.eye(d), M)
-                pv_kq = np.einsum("rd,cdy->rcy", P2, qK[h]).reshape(d * n, n * n)
-                kq_pv = np.einsum("rc,cxd->xrd", P.conj(), K_q[h2]).reshape(n * n, d * n)
-                kq_kq = np.einsum("cd,cxdy->xy", P.conj().T @ P2, K4)
-                same = h == h2
-                pv_kq_anti = G.reshape(d * n, n * n) if same else np.zeros((d * n, n * n))
-                kq_pv_anti = G.transpose(2, 0, 1).reshape(n * n, d * n) if same else np.zeros((n * n, d * n))
-                kq_row += [_real_block(kq_kq, zero_kq), _real_block(kq_pv, kq_pv_anti)]
-                pv_row += [_real_block(pv_kq, pv_kq_anti), _real_block(pv_pv, zero_pv)]
+                pv_kq = np.tensordot(P2, qK[h], axes=(1, 1)).reshape(d * n, n * n)  # [r, c, a'b']
+                kq_pv = np.tensordot(P.conj(), K_q[h2], axes=(1, 0)).transpose(1, 0, 2).reshape(n * n, d * n)
+                kq_kq = (K_pairs @ (P.conj().T @ P2).reshape(n * n)).reshape(n * n, n * n)
+                if h == h2:  # conj(W) of the head's own gradient
+                    pv_kq_anti, kq_pv_anti = (
+                        G.reshape(d * n, n * n),
+                        G.transpose(2, 0, 1).reshape(n * n, d * n),
+                    )
+                else:
+                    pv_kq_anti, kq_pv_anti = np.zeros_like(pv_kq), np.zeros_like(kq_pv)
+                if real:  # the (Re, Re) block of each: linear + antilinear
+                    kq_row += [kq_kq, kq_pv + kq_pv_anti]
+                    pv_row += [pv_kq + pv_kq_anti, pv_pv]
+                else:
+                    kq_row += [_real_block(kq_kq, zero_kq), _real_block(kq_pv, kq_pv_anti)]
+                    pv_row += [_real_block(pv_kq, pv_kq_anti), _real_block(pv_pv, zero_pv)]
             rows += [kq_row, pv_row]
         return np.block(rows)
 
-    def _separate_hessian(self, theta, heads, merged) -> np.ndarray:
+    def _separate_hessian(self, theta, heads, merged, real: bool) -> np.ndarray:
         """J^T H_merged J + C: J is the real Jacobian of (W_K, W_Q, P) -> (W_K^T W_Q, P) per
-        head (block-diagonal), C the curvature of W_K^T W_Q: for directions (dK, dQ) its second
-        derivative is dK^T dQ, so C couples Re/Im W_K[k, a] with Re/Im W_Q[k, b] through
-        g_KQ[a, b] = gr + i gi as [[gr, gi], [gi, -gr]]."""
+        head (block-diagonal, applied as a sparse matrix), C the curvature of W_K^T W_Q: for
+        directions (dK, dQ) its second derivative is dK^T dQ, so C couples Re/Im W_K[k, a] with
+        Re/Im W_Q[k, b] through g_KQ[a, b] = gr + i gi as [[gr, gi], [gi, -gr]] (``real``: the
+        real coordinates alone, where J's blocks are A and C's is gr)."""
+        from scipy import sparse
+
         d, n = self.d, 2 * self.d
         matrices = self.unpack(theta)
         g = self._G(heads)
         k = matrices[0].shape[0]
-        u_size = 2 * (n * n + d * n)
-        t_size = 2 * (2 * k * n + d * n)
+        copies = 1 if real else 2  # Re only, or (Re, Im)
+        t_size = copies * (2 * k * n + d * n)
         H = self.model.heads
-        jac = np.zeros((H * u_size, H * t_size))
-        curvature = np.zeros((H * t_size, H * t_size))
+        jac_blocks, curvature = [], np.zeros((H * t_size, H * t_size))
         for h, (_, P) in enumerate(heads):
             W_K, W_Q = matrices[3 * h], matrices[3 * h + 1]
+            if real:
+                W_K, W_Q = W_K.real, W_Q.real
             A_K = np.einsum("ae,kb->abke", np.eye(n), W_Q).reshape(n * n, k * n)
             A_Q = np.einsum("bf,ka->abkf", np.eye(n), W_K).reshape(n * n, k * n)
-            r0, c0 = h * u_size, h * t_size
-            jac[r0 : r0 + 2 * n * n, c0 : c0 + 2 * k * n] = _holomorphic_block(A_K)
-            jac[r0 : r0 + 2 * n * n, c0 + 2 * k * n : c0 + 4 * k * n] = _holomorphic_block(A_Q)
-            jac[r0 + 2 * n * n : r0 + u_size, c0 + 4 * k * n : c0 + t_size] = np.eye(2 * d * n)
             g_KQ = np.einsum("rcab,rc->ab", g, P.conj())
             eye = np.eye(k)
-            gr, gi = np.kron(eye, g_KQ.real), np.kron(eye, g_KQ.imag)
-            block = np.block([[gr, gi], [gi, -gr]])
-            curvature[c0 : c0 + 2 * k * n, c0 + 2 * k * n : c0 + 4 * k * n] = block
-            curvature[c0 + 2 * k * n : c0 + 4 * k * n, c0 : c0 + 2 * k * n] = block.T
-        return jac.T @ merged @ jac + curvature
+            if real:
+                top = [A_K, A_Q, np.zeros((n * n, d * n))]
+                block = np.kron(eye, g_KQ.real)
+            else:
+                top = [_holomorphic_block(A_K), _holomorphic_block(A_Q), np.zeros((2 * n * n, 2 * d * n))]
+                gr, gi = np.kron(eye, g_KQ.real), np.kron(eye, g_KQ.imag)
+                block = np.block([[gr, gi], [gi, -gr]])
+            bottom = [np.zeros((copies * d * n, copies * k * n))] * 2 + [np.eye(copies * d * n)]
+            jac_blocks.append(sparse.csr_matrix(np.block([top, bottom])))
+            c0, width = h * t_size, copies * k * n
+            curvature[c0 : c0 + width, c0 + width : c0 + 2 * width] = block
+            curvature[c0 + width : c0 + 2 * width, c0 : c0 + width] = block.T
+        jac = sparse.block_diag(jac_blocks, format="csr")
+        merged_jac = (jac.T @ merged.T).T  # merged @ jac, as sparse @ dense
+        return jac.T @ merged_jac + curvature
 
     def hessian_by_differences(self, theta) -> np.ndarray:
         """The Hessian column by column from gradients at theta +- s u: the gradient is a
@@ -452,7 +491,13 @@ def integrate_model_flow(
     def velocity(_, y):
         return -loss.gradient(full_state(y))[active]
 
+    real_only = not np.any(active & ~loss.real_coordinates())
+    if real_only:  # the real block alone: a real law from a real start
+        active_in_real = active[loss.real_coordinates()]
+
     def jacobian(_, y):
+        if real_only:
+            return -loss.real_hessian(full_state(y))[np.ix_(active_in_real, active_in_real)]
         return -loss.hessian(full_state(y))[np.ix_(active, active)]
 
     reported = [-1.0]

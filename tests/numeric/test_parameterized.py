@@ -68,6 +68,25 @@ def test_gradient_and_hessian_by_the_chain_rule_against_independent_routes(law, 
     np.testing.assert_allclose(loss.hessian(y), expected, rtol=0, atol=1e-12 * np.max(np.abs(expected)))
 
 
+def test_the_real_block_and_the_general_merged_code_against_the_full_hessian():
+    """A real law at a real point: the flow's Jacobian is the real block, computed alone, and
+    the real-imaginary coupling is 0 (so the imaginary parts stay 0); the merged heads' code at
+    one head is the full model's closed form (rounding only: 1e-13 relative)."""
+    base = full_model(gaussian(2, 1), 6)
+    for model in MODELS.values():
+        loss = ParameterizedLoss(model, base)
+        y = np.random.default_rng(1).normal(scale=0.7, size=loss.size) * loss.real_coordinates()
+        H, real = loss.hessian(y), loss.real_coordinates()
+        scale = np.max(np.abs(H))
+        np.testing.assert_allclose(loss.real_hessian(y), H[np.ix_(real, real)], rtol=0, atol=1e-13 * scale)
+        assert np.max(np.abs(H[np.ix_(real, ~real)])) <= 1e-13 * scale
+    loss = ParameterizedLoss(Model(), full_model(COMPLEX, 6))
+    y = np.random.default_rng(2).normal(scale=0.7, size=loss.size)
+    expected = loss.base.jacobian(y)
+    general = loss._merged_hessian(loss.heads(y), real=False)
+    np.testing.assert_allclose(general, expected, rtol=0, atol=1e-13 * np.max(np.abs(expected)))
+
+
 def test_the_papers_model_through_the_model_object_is_the_full_flow_to_the_last_bit():
     base = full_model(full_one(2), 12)
     start = diagonal_initialization(2, 0.1, 0.1)
