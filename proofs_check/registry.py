@@ -59,6 +59,7 @@ PAPER_CLAIMS: tuple[Callable[..., Check], ...] = (
     models.separate_keys_reach_the_same_mesa_optimizer,
     models.plateau_time_of_separate_keys,
     models.merged_and_separate_training_follow_exact_descent,
+    models.d_heads_learn_the_coordinatewise_step,
 )
 
 # The paper's claims, then every extension's (proofs_check/extensions, found by module name).

@@ -47,6 +47,8 @@ from .parameterization import InvalidModel, Model
 from .symmetric_line import SymmetricLine
 
 __all__ = [
+    "HeadsLine",
+    "heads_line",
     "ModelLine",
     "model_line",
     "plateau_time",
@@ -184,3 +186,84 @@ def antiderivative_check(k: int) -> sp.Expr:
     time = plateau_time(k, H, alpha, beta)
     integrand = 1 / ((beta - alpha * H * s_0**k) * s_0 ** (k - 1))
     return sp.simplify(-sp.diff(time, s_0) - integrand)
+
+
+@dataclass(frozen=True)
+class HeadsLine:
+    """The loss of diagonal heads as a function of C[r, k] = sum_h b_{h,r} a_{h,k}, on the
+    exchangeable family C = p I + q (11^T - I): L = (A_pp p^2 + 2 A_pq p q + A_qq q^2)/2
+    - B_p p - B_q q + const (thm-heads-line)."""
+
+    line: SymmetricLine
+    A_pp: sp.Expr
+    A_pq: sp.Expr
+    A_qq: sp.Expr
+    B_p: sp.Expr
+    B_q: sp.Expr
+
+    @property
+    def limit(self) -> tuple[sp.Expr, sp.Expr]:
+        """(p*, q*): the minimum over the family, reached by H >= d heads (C has rank d)."""
+        determinant = sp.simplify(self.A_pp * self.A_qq - self.A_pq**2)
+        if determinant == 0:  # q does not enter (e.g. the sparse token: one coordinate at a time)
+            if self.A_pq != 0 or self.B_q != 0 or self.A_pp == 0:
+                raise ZeroDivisionError(
+                    "the loss is not bounded below on the family, or does not depend on p"
+                )
+            return sp.factor(self.B_p / self.A_pp), sp.S.Zero
+        p = (self.B_p * self.A_qq - self.B_q * self.A_pq) / determinant
+        q = (self.A_pp * self.B_q - self.A_pq * self.B_p) / determinant
+        return sp.factor(p), sp.factor(q)
+
+    def loss(self, p, q) -> sp.Expr:
+        d = self.line.setting.law.d
+        constant = d * self.line.gamma / 2
+        return (
+            (self.A_pp * p**2 + 2 * self.A_pq * p * q + self.A_qq * q**2) / 2
+            - self.B_p * p
+            - self.B_q * q
+            + constant
+        )
+
+
+def heads_line(line: SymmetricLine) -> HeadsLine:
+    """The coefficients of :class:`HeadsLine` for the setting and T of ``line``: K and J summed
+    over the equality patterns of (r, k, l) as :func:`mesacheck.symbolic.symmetric_line.
+    symmetric_line` sums them, split by whether k = r and l = r. On the one-head line
+    (p = q = a b) they give back alpha p^2 d / 2 and beta p d.
+
+    >>> from mesacheck.symbolic.moments import gaussian
+    >>> from mesacheck.symbolic.symmetric_line import symmetric_line
+    >>> heads_line(symmetric_line(gaussian(3, 1), 8)).limit  # d heads: 1/(5 sigma^2), no cross term
+    (1/5, 0)
+    """
+    import math
+
+    from .full_model import linear_coefficient, quadratic_coefficient
+    from .symmetric_line import _patterns
+
+    setting, T = line.setting, line.T
+    d = setting.law.d
+    A = {"pp": sp.S.Zero, "pq": sp.S.Zero, "qq": sp.S.Zero}
+    for pattern in _patterns(3):  # (r, k, l)
+        classes = max(pattern) + 1
+        if classes > d:
+            continue
+        r, k, l = pattern
+        kind = "".join("p" if index == r else "q" for index in (k, l))
+        weight = sp.Rational(1, 2) if kind in ("pq", "qp") else 1  # the cross term appears twice
+        A["pq" if kind == "qp" else kind] += (
+            weight * math.perm(d, classes) * quadratic_coefficient(setting, T, (r, d + k, k), (r, d + l, l))
+        )
+    B = {"p": sp.S.Zero, "q": sp.S.Zero}
+    for pattern in _patterns(2):  # (r, k)
+        classes = max(pattern) + 1
+        if classes > d:
+            continue
+        r, k = pattern
+        B["p" if k == r else "q"] += math.perm(d, classes) * sp.re(
+            linear_coefficient(setting, T, r, (r, d + k, k))
+        )
+    return HeadsLine(
+        line, *(sp.expand(A[key]) for key in ("pp", "pq", "qq")), *(sp.expand(B[key]) for key in "pq")
+    )

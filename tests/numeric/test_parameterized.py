@@ -19,7 +19,7 @@ from mesacheck.numeric.parameterized import (
     train_model,
 )
 from mesacheck.numeric.simulate import diagonal_initialization, sample_sequences
-from mesacheck.symbolic.model_line import antiderivative_check, model_line, s_0, theta
+from mesacheck.symbolic.model_line import model_line, s_0, theta
 from mesacheck.symbolic.moments import Atoms, full_one, gaussian, sparse
 from mesacheck.symbolic.parameterization import InvalidModel, Model
 from mesacheck.symbolic.symmetric_line import symmetric_line
@@ -175,11 +175,6 @@ def test_the_reduced_flow_on_the_line_against_the_integrated_full_flow(model, s)
     np.testing.assert_allclose(crossing, predicted, rtol=1e-8, atol=0)
     np.testing.assert_allclose(solution.loss[0], float(reduced.saddle_loss), rtol=1e-8, atol=0)
     assert solution.conserved_drift <= 1e-12
-
-
-@pytest.mark.parametrize("k", [2, 3])
-def test_the_plateau_time_is_an_antiderivative(k):
-    assert antiderivative_check(k) == 0
 
 
 @pytest.mark.parametrize(
