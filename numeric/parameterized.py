@@ -353,10 +353,15 @@ class ParameterizedLoss:
 
     def ab(self, theta) -> float:
         """The mesa-optimizer's step product: mean over j of Re z_j[j, d+j, j] = Re sum_h
-        P_h[j, j] W^KQ_h[d+j, j] (for one real head, the reference's a b)."""
+        P_h[j, j] W^KQ_h[d+j, j]; for the paper's model the reference's metric, mean over j of
+        Re W^KQ[d+j, j] Re W^PV[j, j] (the same for real parameters)."""
         d = self.d
         j = np.arange(d)
-        total = sum(P[j, j] * Q[d + j, j] for Q, P in self.heads(theta))
+        heads = self.heads(theta)
+        if self.model.is_paper:
+            ((Q, P),) = heads
+            return float(np.mean(Q[d + j, j].real * P[j, j].real))
+        total = sum(P[j, j] * Q[d + j, j] for Q, P in heads)
         return float(np.mean(np.real(total)))
 
 

@@ -147,7 +147,12 @@ def test_the_simulator_tracks_exact_descent_in_any_parameterization():
 
 @pytest.mark.parametrize(
     "model, s",
-    [(Model(), 1e-5), (Model("separate"), 1e-3), (Model("separate", heads=2), 5e-4)],
+    [
+        (Model(), 1e-5),
+        # the claim plateau_time_of_separate_keys checks the separate case by default
+        pytest.param(Model("separate"), 1e-3, marks=pytest.mark.slow),
+        pytest.param(Model("separate", heads=2), 5e-4, marks=pytest.mark.slow),
+    ],
     ids=["merged", "separate", "separate-2-heads"],
 )
 def test_the_reduced_flow_on_the_line_against_the_integrated_full_flow(model, s):
