@@ -21,7 +21,9 @@ Hence, exactly, for every model:
 - *stationary points*: f'(p) = 0, the mesa-optimizer p = p* = beta / alpha with loss
   d (gamma - beta^2 / alpha) / 2, or every head degenerate (dp/dphi = 0 for each factor: at
   least two factors of every head are 0), where p = 0 and the loss is
-  d gamma / 2 = sum_t E||x_{t+1}||^2 / 2: the only saddle, the plateau;
+  d gamma / 2 = sum_t E||x_{t+1}||^2 / 2: the only saddle, the plateau (strict for merged
+  heads, inertia (1, 0, 1) per head at the origin; of third order for separate heads, whose
+  Hessian vanishes there: :meth:`ModelLine.inertia`);
 - *the mesa-optimizer emerges with the same lim ab*: dp/dtau = (beta - alpha p)
   |grad_phi p|^2, so from p(0) in (0, p*) p increases to p* (the same p* for every model);
 - *plateau length*: from the balanced start with every factor s_0 in every head,
@@ -107,6 +109,21 @@ class ModelLine:
         """A description of the degenerate set where the flow can stall: in every head,
         the gradient of its product vanishes, i.e. at least two of its factors are 0."""
         return {"p": 0, "loss": self.saddle_loss, "condition": "in every head at least two factors are 0"}
+
+    def hessian(self, point: dict | None = None) -> sp.Matrix:
+        """The Hessian of the line's loss in the factors, at ``point`` (default: the origin)."""
+        variables = [phi for head in self.factors for phi in head]
+        H = sp.hessian(self.loss, variables)
+        return H.subs({phi: 0 for phi in variables} if point is None else point)
+
+    def inertia(self, point: dict | None = None) -> tuple[int, int, int]:
+        """(positive, zero, negative) eigenvalues of :meth:`hessian` at ``point`` (default the
+        origin, the saddle): merged heads give a strict saddle there (d beta couples a and b:
+        one negative and one positive eigenvalue per head), separate heads a zero Hessian (p is
+        cubic in the factors: a saddle of third order, hence the algebraic escape)."""
+        eigenvalues = self.hessian(point).eigenvals(multiple=True)
+        signs = [sp.sign(sp.nsimplify(v)) for v in eigenvalues]
+        return (signs.count(1), signs.count(0), signs.count(-1))
 
     def time_derivative(self, quantity: sp.Expr) -> sp.Expr:
         return sp.expand(sum(sp.diff(quantity, phi) * v for phi, v in self.velocity.items()))

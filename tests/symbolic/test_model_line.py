@@ -47,3 +47,23 @@ def test_the_conserved_quantities_of_every_model_hold_by_substitution():
 def test_the_diagonal_line_needs_a_key_dimension_of_d():
     with pytest.raises(InvalidModel, match="key_dim >= d"):
         model_line(Model("separate", key_dim=1), symmetric_line(gaussian(2, 1), 5))
+
+
+def test_the_saddle_is_strict_for_merged_heads_and_of_third_order_for_separate_ones():
+    """At the origin the merged line's Hessian couples a and b by -d beta (one negative, one
+    positive eigenvalue per head); the separate line's vanishes. The full model's Hessian in
+    every entry at 0 says the same: negative curvature for merged, none at all for separate."""
+    import numpy as np
+
+    from mesacheck.numeric.full_flow import full_model
+    from mesacheck.numeric.parameterized import ParameterizedLoss
+
+    line = symmetric_line(gaussian(2, 1), 5)
+    assert model_line(Model(), line).inertia() == (1, 0, 1)
+    assert model_line(Model(heads=2), line).inertia() == (2, 0, 2)
+    assert model_line(Model("separate"), line).inertia() == (0, 3, 0)
+    base = full_model(gaussian(2, 1), 5)
+    merged = ParameterizedLoss(Model(), base)
+    assert np.linalg.eigvalsh(merged.hessian(np.zeros(merged.size)))[0] < -1
+    separate = ParameterizedLoss(Model("separate"), base)
+    assert not np.any(separate.hessian(np.zeros(separate.size)))
