@@ -54,8 +54,8 @@ def gradient_times(base) -> None:
         loss.hessian(y)
         hessian = time.perf_counter() - start
         print(
-            f"   {model.describe():55s} {loss.size:5d} real parameters: gradient {1e3 * np.median(times):.2f} ms, "
-            f"Hessian {1e3 * hessian:.0f} ms"
+            f"   {model.describe():55s} {loss.size:5d} real parameters: "
+            f"gradient {1e3 * np.median(times):.2f} ms, Hessian {1e3 * hessian:.0f} ms"
         )
 
 
@@ -72,7 +72,8 @@ def random_flows(base, p_star: float) -> None:
         derived = model.parameterization == "merged" and model.heads == 1 or model == Model("separate")
         gap = float(np.max(np.abs(products - p_star)) / p_star)
         print(
-            f"   {model.describe():55s} {wall:5.1f} s ({cpu:.1f} CPU-s), a b = {solution.ab[-1]:.12f}, loss {solution.loss[-1]:.10f}, "
+            f"   {model.describe():55s} {wall:5.1f} s ({cpu:.1f} CPU-s), a b = {solution.ab[-1]:.12f}, "
+            f"loss {solution.loss[-1]:.10f}, "
             f"structure {[structure_of(Q, P) for Q, P in heads]}, |grad L| {solution.gradient_norm:.1e}, "
             f"drift {solution.conserved_drift:.1e}"
         )
@@ -80,6 +81,10 @@ def random_flows(base, p_star: float) -> None:
             f"      products a_j b_j = {np.array2string(products, precision=9)}; "
             + (f"derived limit p* = {p_star:.12f}, gap {gap:.1e}" if derived else "limit not derived")
         )
+
+
+def _above_half(tau, loss, solution, p_star):
+    return loss.ab(solution.interpolant(tau)) - p_star / 2
 
 
 def plateaus(base, line) -> None:
@@ -99,17 +104,15 @@ def plateaus(base, line) -> None:
         p_star = float(reduced.ab_limit)
         i = int(np.argmax(solution.ab > p_star / 2))
         crossing = brentq(
-            lambda tau, sol=solution: loss.ab(sol.interpolant(tau)) - p_star / 2,
-            solution.tau[i - 1],
-            solution.tau[i],
-            xtol=1e-15,
+            _above_half, solution.tau[i - 1], solution.tau[i], args=(loss, solution, p_star), xtol=1e-15
         )
         predicted = float(reduced.plateau_time().subs({s_0: sp.Float(s, 30), theta: sp.Rational(1, 2)}))
         saddle = float(reduced.saddle_loss)
         print(
-            f"   {model.describe():55s} s_0 = {s:.0e}: plateau {crossing:.10g} (closed form {predicted:.10g}, "
-            f"rel. gap {abs(crossing - predicted) / predicted:.1e}); plateau loss {solution.loss[0]:.12g} vs "
-            f"d gamma/2 = {saddle:g} (rel. gap {abs(solution.loss[0] - saddle) / saddle:.1e}); final gap to p* "
+            f"   {model.describe():55s} s_0 = {s:.0e}: plateau {crossing:.10g} "
+            f"(closed form {predicted:.10g}, rel. gap {abs(crossing - predicted) / predicted:.1e}); "
+            f"plateau loss {solution.loss[0]:.12g} vs d gamma/2 = {saddle:g} "
+            f"(rel. gap {abs(solution.loss[0] - saddle) / saddle:.1e}); final gap to p* "
             f"{abs(solution.ab[-1] - p_star) / p_star:.1e}, loss vs minimum "
             f"{abs(solution.loss[-1] - float(reduced.minimum_loss)):.1e}; {wall:.1f} s"
         )
