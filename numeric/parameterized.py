@@ -400,7 +400,7 @@ def initialize(
 ) -> np.ndarray:
     """A start in real coordinates. ``diagonal``: every head at the paper's Assumption 3.1,
     W^KQ_h = [[0, 0], [a0 I, 0]], P_h = [b0 I, 0]; a separate head splits a0 evenly,
-    W_K = [0, sqrt|a0| I], W_Q = [sign(a0) sqrt|a0| I, 0] on its first d rows (balanced: its
+    W_K = [0, sqrt(abs(a0)) I], W_Q = [sign(a0) sqrt(abs(a0)) I, 0] on its first d rows (balanced: its
     balance is 0), which needs key_dim >= d. ``random``: every entry of every matrix i.i.d.
     real N(0, sigma_w^2) (Figure 5), in the packing's order from one generator."""
     model, d = loss.model, loss.d
@@ -468,7 +468,7 @@ def integrate_model_flow(
     dense: bool = False,
     progress: Callable[[float, float], None] | None = None,
 ) -> ModelFlowSolution:
-    """Integrate d theta / d tau = -grad L(theta) until |grad L| <= ``gtol`` (default
+    """Integrate d theta / d tau = -grad L(theta) until the gradient's norm is <= ``gtol`` (default
     :func:`gradient_tolerance`), as :func:`mesacheck.numeric.full_flow.integrate_full_flow`
     does for the paper's model, with the same steps: LSODA with the exact Hessian as its
     Jacobian, only the coordinates that move integrated (the model's mask; the real parts when

@@ -25,7 +25,7 @@ Hence, exactly, for every model:
   heads, inertia (1, 0, 1) per head at the origin; of third order for separate heads, whose
   Hessian vanishes there: :meth:`ModelLine.inertia`);
 - *the mesa-optimizer emerges with the same lim ab*: dp/dtau = (beta - alpha p)
-  |grad_phi p|^2, so from p(0) in (0, p*) p increases to p* (the same p* for every model);
+  (the squared norm of grad_phi p), so from p(0) in (0, p*) p increases to p* (the same p* for every model);
 - *plateau length*: from the balanced start with every factor s_0 in every head,
   p = H s^k (k = 2 merged, 3 separate) and ds/dtau = (beta - alpha H s^k) s^(k-1), so the time
   to reach p = theta p* is the integral of ds / ((beta - alpha H s^k) s^(k-1)) from s_0:
