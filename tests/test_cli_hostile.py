@@ -654,3 +654,15 @@ def test_the_papers_model_named_explicitly_is_the_default_everywhere():
     default = run("limit", "--d", "2", "--T", "5", "--json")
     assert named.exit_code == default.exit_code == 0
     assert json.loads(named.output)["ab_closed_form"] == json.loads(default.output)["ab_closed_form"]
+
+
+def test_a_model_in_a_setting_the_exact_loss_refuses_is_one_line():
+    """A model trains beside its exact flow: real noise under a contraction has no exact
+    averages, so simulate refuses it for any model but the paper's (which trains alone)."""
+    result = run(
+        *["simulate", "--d", "2", "--T", "6", "--model", "separate", "--noise", "0.3", "--r", "0.9"],
+        *["--noise-kind", "real", "--steps", "2", "--m", "20", "--m-test", "10"],
+    )
+    assert result.exit_code == 2, result.output
+    assert_clean(result)
+    assert "exact loss refuses this setting" in result.output

@@ -196,11 +196,6 @@ def _simulate_model(
         )
     if model.masked and init == "random":
         raise InvalidRequest("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
-    if exact.noise.present:
-        raise InvalidRequest(
-            f"{model.describe()} is trained beside its exact flow, which is not derived with noise yet; "
-            "drop --noise, or train the paper's model"
-        )
     coordinates = 2 * model.size(d)
     guard(
         model_simulate_cost(
@@ -211,7 +206,13 @@ def _simulate_model(
     if not exact.is_paper_process:
         guard(exact_averages_cost(T), force)
         exact_size_guard(exact.phases, T, force)
-    population = ParameterizedLoss(model, full_model(exact, T))
+    try:  # the exact loss of the setting, as `flow --full` takes it (noise included where derived)
+        population = ParameterizedLoss(model, full_model(exact, T))
+    except NotImplementedError as error:
+        raise InvalidRequest(
+            f"{model.describe()} trains beside its exact flow, and the exact loss refuses this setting: "
+            f"{error}"
+        ) from None
     try:
         start = initialize(population, init, a0=a0, b0=b0, sigma_w=sigma_w, seed=init_seed)
     except InvalidModel as error:
