@@ -251,6 +251,49 @@ def test_conditions_at_large_d_for_an_exchangeable_law_agree_with_small_d(x1):
         assert large[key]["holds"] == small[key]["holds"] is True
 
 
+def test_flow_certify_prints_the_box_and_the_verdict():
+    result = run("flow", "--full", "--x1", "full-one", "--d", "2", "--T", "10", "--certify")
+    assert result.exit_code == 0, result.output
+    assert "certify: box of half-width 1e-09" in result.output
+    assert "certified on the real parameters" in result.output and "undecided" in result.output
+    payload = json.loads(
+        run("flow", "--full", "--x1", "gaussian", "--d", "2", "--T", "10", "--certify", "--json").output
+    )
+    assert payload["certified"]["unique_zero"] is True and payload["certified"]["real_inertia"] == [23, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [(["--mask"], "drop --mask"), (["--noise", "0.5"], "without noise"), (["--d", "6"], "d <= 5")],
+)
+def test_flow_certify_refuses_what_it_cannot_prove(extra, fragment):
+    args = ["flow", "--full", "--x1", "gaussian", "--d", "2", "--T", "10", "--certify", *extra]
+    result = run(*args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_flow_certify_says_so_at_a_degenerate_limit():
+    """Under W = diag(+-1) the sparse token's limit has more zero modes than the rescaling: the
+    bordered Jacobian is singular, and the command says it is not certified (no inf printed)."""
+    result = run(
+        "flow",
+        "--full",
+        "--x1",
+        "sparse",
+        "--d",
+        "2",
+        "--T",
+        "5",
+        "--phases",
+        "roots:2",
+        "--certify",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    certified = json.loads(result.output)["certified"]
+    assert certified["verdict"].startswith("not certified") and certified["contraction"] is None
+
+
 def test_flow_of_separate_heads_reaches_the_mesa_optimizer_and_reports_every_head():
     """Issue 23: two heads of separate keys and queries from the diagonal start reach the same
     exact p* as the paper's model (the flow stops at |grad L| <= 1e-11: 1e-9 relative, the
@@ -290,3 +333,8 @@ def test_simulate_trains_a_model_beside_its_exact_flow():
     assert payload["settings"]["model"]["key_dim"] == 2 and len(payload["log"]) == 3
     assert all(row["ab_exact_flow"] is not None for row in payload["log"])
     assert payload["log"][0]["ab"] == payload["log"][0]["ab_exact_flow"]  # the same start
+
+
+def test_flow_certify_refuses_a_model_other_than_the_papers():
+    result = run("flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--certify")
+    assert result.exit_code == 2 and "paper's model" in result.output and "Traceback" not in result.output
