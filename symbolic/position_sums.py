@@ -1,0 +1,187 @@
+"""Sums over positions in closed form, whatever T: the progression sums that the exact averages
+of every fixed-modulus law of W reduce to (:mod:`mesacheck.symbolic.process_counts`,
+:mod:`mesacheck.symbolic.noise_counts`).
+
+Past a first few positions, the sum over the solutions of the phase equations at position t
+is one function of t from a small family (:func:`fitted_form`): a polynomial in t (the unit
+circle), a polynomial times q^(k t) (a circle of radius r, q = r^2: the solution sets are boxes,
+rows and lines, over which q^(i + j) sums geometrically), or a polynomial on each residue class
+of t mod N (the N-th roots of unity). Weighted by 1/rho_t^p with rho_t = t - c, the sum over t
+of each member is a combination of
+
+    P(e, x, N, n0, n1) = sum_{n = n0, n0 + N, ..., <= n1} n^e x^n,                   (eq-progression-sum)
+
+with e an integer (negative: harmonic numbers of a residue class, or partial polylogarithms
+for x < 1), 0 < x <= 1 rational and N >= 1. Such a sum is an exact rational when it is cheap
+(few terms and small numbers), and otherwise the SymPy number :class:`ProgressionSum`, left
+unevaluated: exact as an expression, it evaluates to any precision by mpmath (Hurwitz zeta and
+digamma for x = 1, the Lerch transcendent or its convergent series for x < 1), as the paper's
+harmonic numbers do past T = 2002. So the averages cost the same at every T.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+__all__ = [
+    "ProgressionSum",
+    "progression_sum",
+    "progression_sum_value",
+    "weighted_power_sum",
+    "EXACT_TERMS",
+    "EXACT_BITS",
+]
+
+# A progression sum is summed exactly when it has at most this many terms and its powers of x
+# stay below this many bits (the harmonic numbers' HARMONIC_EXACT_UNTIL is the same trade-off:
+# past it the exact rationals' size, not their count, sets the cost).
+EXACT_TERMS = 2000
+EXACT_BITS = 20_000
+
+
+class ProgressionSum(sp.Function):
+    """P(e, x, N, n0, n1) = sum over n = n0, n0 + N, ... <= n1 of n^e x^n, unevaluated: a
+    positive real number that SymPy evaluates (``evalf``, ``float``) to any precision.
+
+    >>> value = ProgressionSum(-2, 1, 1, 1, 10**6)  # H^(2)_(10^6)
+    >>> round(float(value), 12), round(float(sp.pi**2 / 6 - 1 / sp.Integer(10**6)), 12)
+    (1.644932566849, 1.644932566849)
+    """
+
+    is_real = True
+    is_extended_real = True
+    is_positive = True
+    is_extended_positive = True
+    is_finite = True
+    is_commutative = True
+
+    @classmethod
+    def eval(cls, e, x, N, n0, n1):
+        return None  # stays unevaluated: exactness is decided by progression_sum
+
+    def _eval_evalf(self, prec):
+        e, x, N, n0, n1 = (a for a in self.args)
+        with mpmath.workprec(prec + 30):
+            value = progression_sum_value(int(e), Fraction(int(x.p), int(x.q)), int(N), int(n0), int(n1))
+            return sp.Float(value, precision=prec)
+
+
+def progression_sum(e: int, x: Fraction, N: int, n0: int, n1: int):
+    """eq-progression-sum as an exact :class:`~fractions.Fraction` when cheap, else the
+    unevaluated :class:`ProgressionSum` (0 when the progression is empty)."""
+    if n1 < n0:
+        return Fraction(0)
+    if n0 < 1:
+        raise ValueError(f"a progression sum starts at n0 >= 1, got {n0}")
+    terms = (n1 - n0) // N + 1
+    x = Fraction(x)
+    if x == 1 and e >= 0:
+        return _polynomial_progression(e, N, n0, terms)
+    bits = 0 if x == 1 else n1 * max(x.numerator.bit_length(), x.denominator.bit_length())
+    if terms <= EXACT_TERMS and bits <= EXACT_BITS:
+        return _exact_progression(e, x, N, n0, terms)
+    return ProgressionSum(e, sp.Rational(x.numerator, x.denominator), N, n0, n0 + (terms - 1) * N)
+
+
+def _exact_progression(e: int, x: Fraction, N: int, n0: int, terms: int) -> Fraction:
+    # binary splitting keeps the partial sums' denominators balanced (the harmonic numbers' trick)
+    a, b = x.numerator, x.denominator
+
+    def split(lo, hi):  # sum over m in [lo, hi) of (n0 + m N)^e x^(n0 + m N), as p / q unreduced
+        if hi - lo == 1:
+            n = n0 + lo * N
+            power_num, power_den = a**n, b**n
+            if e >= 0:
+                return n**e * power_num, power_den
+            return power_num, n ** (-e) * power_den
+        mid = (lo + hi) // 2
+        p1, q1 = split(lo, mid)
+        p2, q2 = split(mid, hi)
+        return p1 * q2 + p2 * q1, q1 * q2
+
+    return Fraction(*split(0, terms))
+
+
+@functools.cache
+def _faulhaber(k: int) -> tuple[Fraction, ...]:
+    """Coefficients c_0..c_(k+1) of sum_{m=0}^{M-1} m^k = sum_j c_j M^j (exact polynomial)."""
+    M = sp.Symbol("M")
+    m = sp.Symbol("m")
+    poly = sp.Poly(sp.expand(sp.summation(m**k, (m, 0, M - 1))), M)
+    return tuple(Fraction(int(c.p), int(c.q)) for c in reversed(poly.all_coeffs()))
+
+
+def _polynomial_progression(e: int, N: int, n0: int, terms: int) -> Fraction:
+    """sum_{m=0}^{terms-1} (n0 + m N)^e exactly, by Faulhaber's polynomials in ``terms``."""
+    total = Fraction(0)
+    for k in range(e + 1):
+        power_sum = sum(c * terms**j for j, c in enumerate(_faulhaber(k)))
+        total += math.comb(e, k) * n0 ** (e - k) * N**k * power_sum
+    return total
+
+
+def progression_sum_value(e: int, x: Fraction, N: int, n0: int, n1: int) -> mpmath.mpf:
+    """eq-progression-sum at mpmath's working precision: exact summation below a few thousand
+    terms; past it, Hurwitz zeta / digamma (x = 1) or the series' tail from the Lerch
+    transcendent (x < 1)."""
+    terms = (n1 - n0) // N + 1
+    if terms <= 0:
+        return mpmath.mpf(0)
+    X = mpmath.mpf(x.numerator) / x.denominator
+    if x == 1:
+        if e >= 0:
+            value = _polynomial_progression(e, N, n0, terms)
+            return mpmath.mpf(value.numerator) / value.denominator
+        s = -e
+        a = mpmath.mpf(n0) / N
+        if s == 1:
+            return (mpmath.digamma(a + terms) - mpmath.digamma(a)) / N
+        return (mpmath.zeta(s, a) - mpmath.zeta(s, a + terms)) / mpmath.mpf(N) ** s
+    # x < 1: the terms fall geometrically; sum them directly until they are below the working
+    # precision's last digit (each term after the current one is at most ratio times it)
+    ratio = X**N
+    needed = (mpmath.mp.prec + 64) * math.log(2) / -float(mpmath.log(ratio)) if ratio < 1 else math.inf
+    if min(terms, needed * 2 + abs(e) * 50) <= 50_000:
+        total = mpmath.mpf(0)
+        eps = mpmath.mpf(2) ** (-mpmath.mp.prec - 20)
+        for m in range(terms):
+            n = n0 + m * N
+            term = mpmath.mpf(n) ** e * X**n
+            total += term
+            # the rest: each later term is at most term * ratio * ((n + N) / n)^max(e, 0)
+            growth = ratio * (mpmath.mpf(n + N) / n) ** max(e, 0)
+            if m > 10 and growth < 1 and term / (1 - growth) < eps * abs(total):
+                break
+        return total
+    # x close to 1: the Lerch transcendent Phi(z, s, a) = sum_m z^m / (m + a)^s, z = x^N
+    a = mpmath.mpf(n0) / N
+    head = mpmath.lerchphi(ratio, -e, a)
+    tail = ratio**terms * mpmath.lerchphi(ratio, -e, a + terms)
+    return X**n0 * mpmath.mpf(N) ** e * (head - tail)
+
+
+def weighted_power_sum(a: int, x: Fraction, N: int, residue: int, c: int, p: int, t_low: int, t_high: int):
+    """sum over t in [t_low, t_high] with t = residue (mod N) of t^a x^t / (t - c)^p, exactly:
+    a rational plus rationals times :class:`ProgressionSum` numbers, as a dict
+    {ProgressionSum or 1: Fraction} (1 for the rational part)."""
+    # the first t >= t_low in the residue class; n = t - c runs over a progression of step N
+    first = t_low + (residue - t_low) % N
+    if first > t_high:
+        return {}
+    out: dict = {}
+    shift = Fraction(x) ** c if c >= 0 else 1 / Fraction(x) ** (-c)
+    for k in range(a + 1):  # t^a = (n + c)^a = sum_k C(a, k) c^(a-k) n^k
+        coefficient = math.comb(a, k) * c ** (a - k) * shift
+        if not coefficient:
+            continue
+        value = progression_sum(k - p, x, N, first - c, t_high - c)
+        if isinstance(value, Fraction):
+            out[1] = out.get(1, Fraction(0)) + coefficient * value
+        else:
+            out[value] = out.get(value, Fraction(0)) + coefficient
+    return out
