@@ -12,6 +12,7 @@ exact rationals whose size grows with T.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass
 
@@ -160,11 +161,33 @@ def announce(cost: Cost, show: bool) -> None:
         print(f"{cost.what}: about {_seconds(cost.seconds)} ...", file=sys.stderr)
 
 
-def exact_averages_cost(T: int) -> Cost:
+def exact_averages_cost(T: int, setting=None) -> Cost:
     """The exact averages of a non-paper setting enumerate the solutions of the phase equations
     on lines of the (i, j) box: ~3000 systems x T positions x up to T points. Measured at
-    d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold."""
+    d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold.
+
+    Given the ``setting``: where the averages are fitted and summed in closed form in T
+    (mesacheck.symbolic.process_counts.fitted_route_applies: a circle of any radius, roots:N
+    with N <= 64, every position or the last; no noise, or complex noise on |lambda| = 1),
+    the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, 2-core machine,
+    beside other jobs): 1.5-3 s at T = 10^5 and 10^6 (r = 0.5, roots:7, last position), the
+    roots of unity ~0.1 s per N more."""
+    if setting is not None:
+        from mesacheck.symbolic.noise_counts import fitted_noise_applies
+        from mesacheck.symbolic.process_counts import fitted_route_applies
+
+        noiseless = dataclasses.replace(setting, noise=_no_noise())
+        if fitted_route_applies(noiseless) and (not setting.noise.present or fitted_noise_applies(setting)):
+            period = setting.phases.phase_period
+            noise = 8.0 if setting.noise.present else 0.0  # the noise terms' fit grid, ~T-independent
+            return Cost(3.0 + 0.1 * period + noise, 4e8, f"the exact averages over W (closed form in T = {T})")
     return Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
+
+
+def _no_noise():
+    from mesacheck.symbolic.setting import NO_NOISE
+
+    return NO_NOISE
 
 
 # The exact averages beyond the paper's process sum rationals over positions up to T, with
@@ -177,12 +200,20 @@ def exact_averages_cost(T: int) -> Cost:
 MAX_BITS = 20_000
 
 
-def exact_size_guard(phases, T: int, force: bool) -> None:
+def exact_size_guard(phases, T: int, force: bool, setting=None) -> None:
     """Refuse exact arithmetic whose numbers would grow past ``MAX_BITS`` (unless forced), in
     one line with the estimate and the way on. ``phases``: the law of W (its
-    ``bits_per_power()`` and ``describe()``)."""
+    ``bits_per_power()`` and ``describe()``). Given the ``setting``, the powers the exact
+    arithmetic reaches are those of its route (mesacheck.symbolic.process_counts.exact_power_reach:
+    the fitted route takes powers up to ~90 exactly, whatever T, and leaves larger sums
+    unevaluated)."""
     bits_per_power = phases.bits_per_power()
-    bits = bits_per_power * T
+    reach = T
+    if setting is not None:
+        from mesacheck.symbolic.process_counts import exact_power_reach
+
+        reach = exact_power_reach(setting, T)
+    bits = bits_per_power * reach
     if force or bits <= MAX_BITS:
         return
     raise InvalidRequest(

@@ -28,11 +28,16 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
+from .moments import position
+
 __all__ = [
     "ProgressionSum",
     "progression_sum",
     "progression_sum_value",
     "weighted_power_sum",
+    "as_number",
+    "rho_shift",
+    "numeric_value",
     "EXACT_TERMS",
     "EXACT_BITS",
 ]
@@ -48,9 +53,9 @@ class ProgressionSum(sp.Function):
     """P(e, x, N, n0, n1) = sum over n = n0, n0 + N, ... <= n1 of n^e x^n, unevaluated: a
     positive real number that SymPy evaluates (``evalf``, ``float``) to any precision.
 
-    >>> value = ProgressionSum(-2, 1, 1, 1, 10**6)  # H^(2)_(10^6)
-    >>> round(float(value), 12), round(float(sp.pi**2 / 6 - 1 / sp.Integer(10**6)), 12)
-    (1.644932566849, 1.644932566849)
+    >>> value = ProgressionSum(-2, 1, 1, 1, 10**6)  # H^(2)_(10^6) = pi^2/6 - 1/10^6 + O(10^-12)
+    >>> round(float(value), 10), round(float(sp.pi**2 / 6) - 1e-6, 10)
+    (1.6449330668, 1.6449330668)
     """
 
     is_real = True
@@ -65,10 +70,14 @@ class ProgressionSum(sp.Function):
         return None  # stays unevaluated: exactness is decided by progression_sum
 
     def _eval_evalf(self, prec):
-        e, x, N, n0, n1 = (a for a in self.args)
-        with mpmath.workprec(prec + 30):
-            value = progression_sum_value(int(e), Fraction(int(x.p), int(x.q)), int(N), int(n0), int(n1))
-            return sp.Float(value, precision=prec)
+        e, x, N, n0, n1 = self.args
+        return sp.Float(_value_at(int(e), int(x.p), int(x.q), int(N), int(n0), int(n1), prec), precision=prec)
+
+
+@functools.lru_cache(maxsize=4096)  # one entry's many counts share a few sums: evaluate each once
+def _value_at(e: int, p: int, q: int, N: int, n0: int, n1: int, prec: int) -> mpmath.mpf:
+    with mpmath.workprec(prec + 30):
+        return +progression_sum_value(e, Fraction(p, q), N, n0, n1)
 
 
 def progression_sum(e: int, x: Fraction, N: int, n0: int, n1: int):
@@ -185,3 +194,54 @@ def weighted_power_sum(a: int, x: Fraction, N: int, residue: int, c: int, p: int
         else:
             out[value] = out.get(value, Fraction(0)) + coefficient
     return out
+
+
+def as_number(total: dict):
+    """A dict {ProgressionSum or 1: Fraction} (as :func:`weighted_power_sum` gives) as one
+    exact number: a Fraction when every part is rational, else the SymPy sum of the parts."""
+    rational = total.get(1, Fraction(0))
+    parts = {n: v for n, v in total.items() if n != 1 and v}
+    if not parts:
+        return rational
+    return sp.Rational(rational.numerator, rational.denominator) + sp.Add(
+        *(sp.Rational(v.numerator, v.denominator) * n for n, v in parts.items())
+    )
+
+
+def rho_shift(rho) -> int | None:
+    """c with rho_t = t - c for an integer c (the paper: c = 1), else None: the closed forms
+    here take 1/rho_t^p = 1/n^p with n = t - c."""
+    expr = sp.expand(sp.sympify(rho) - position)
+    if expr.free_symbols or not expr.is_Integer:
+        return None
+    return -int(expr)
+
+
+def numeric_value(value, dps: int = 50) -> float:
+    """An exact number of the averages (int, Fraction, SymPy rational, or a rational combination
+    of :class:`ProgressionSum` numbers) as a float: each progression sum evaluated once at
+    ``dps`` digits and the combination formed at that precision, so that cancellation between
+    its terms costs no accuracy in the double. Anything else goes through SymPy's ``float``.
+
+    >>> numeric_value(ProgressionSum(-1, 1, 1, 1, 10**6) - ProgressionSum(-1, 1, 1, 1, 10**6 - 1))
+    1e-06
+    """
+    if isinstance(value, int | Fraction):
+        return float(value)
+    expr = sp.sympify(value)
+    if expr.is_Rational or not expr.has(ProgressionSum):
+        return float(expr)
+    with mpmath.workdps(dps):
+        total = mpmath.mpf(0)
+        for term, coefficient in sp.expand(expr).as_coefficients_dict().items():
+            if not coefficient.is_Rational:
+                return float(expr)
+            weight = mpmath.mpf(int(coefficient.p)) / int(coefficient.q)
+            if term == 1:
+                total += weight
+            elif isinstance(term, ProgressionSum):
+                e, x, N, n0, n1 = term.args
+                total += weight * _value_at(int(e), int(x.p), int(x.q), int(N), int(n0), int(n1), mpmath.mp.prec)
+            else:
+                return float(expr)
+        return float(total)

@@ -34,8 +34,7 @@ import sympy as sp
 
 from ._cache import disk_cached
 from .paper_counts import phase_counts
-from .moments import position
-from .position_sums import weighted_power_sum
+from .position_sums import as_number, rho_shift, weighted_power_sum
 from .positions import check_length
 from .setting import NO_NOISE, Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, check_kind, entries
@@ -70,6 +69,8 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     if setting.noise.present:  # the x_1 term; the noise terms are mesacheck.symbolic.noise_counts
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
+        if T > _PAPER_EXACT_UNTIL and fitted_route_applies(setting):  # exact harmonic numbers grow with T
+            return fitted_setting_counts(setting, T, kind)
         return phase_counts(T, kind, setting.rho)
     phases = setting.phases
     if not phases.symmetric_phase or (phases.phase_period and phases.modulus_moment(1) != 1):
@@ -79,6 +80,9 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     return _setting_counts(setting, T, kind)
 
 
+# past this T the paper's counts hold their sums over positions as unevaluated exact numbers
+# (the harmonic numbers' HARMONIC_EXACT_UNTIL + 2): exact rationals would grow with T
+_PAPER_EXACT_UNTIL = 2002
 _BY_AVERAGES_MAX_T = 40  # ~30 s for K: the enumeration of every position grows like T^3
 
 
@@ -304,9 +308,15 @@ class _ScaledMoments:
         return product
 
 
-def target_weight(setting: Setting, T: int) -> Fraction:
+def target_weight(setting: Setting, T: int):
     """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
-    (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
+    (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2).
+    A fixed modulus q = |lambda|^2 with the loss at every position or the last: the geometric
+    sum as a progression sum (exact, unevaluated past ~2000 positions)."""
+    phases = setting.phases
+    if phases.fixed_modulus and setting.positions in ("all", "last"):
+        low = 2 if setting.positions == "all" else T - 1
+        return as_number(weighted_power_sum(0, phases.modulus_squared, 1, 0, 0, 0, low, T - 1))
     return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
 
 
@@ -506,14 +516,6 @@ _FIT_CHECKS = 8  # positions past the fit (per residue class: 2) where the fitte
 _FIT_MAX_PERIOD = 64  # roots:N past this: the fit needs ~5N positions per system, so not taken
 
 
-def _rho_shift(rho) -> int | None:
-    """c with rho_t = t - c, c an integer; else None (the fitted route needs it)."""
-    expr = sp.expand(sp.sympify(rho) - position)
-    if expr.free_symbols or not expr.is_Integer:
-        return None
-    return -int(expr)
-
-
 class _Family:
     """The functions of t that a count is fitted on, in groups fitted separately, each with its
     fit positions and check positions. Everything is in integers: phi_b(t) = t^a q^(k t) is
@@ -589,7 +591,16 @@ def fitted_route_applies(setting: Setting) -> bool:
         return False
     if phases.phase_period and (phases.phase_period > _FIT_MAX_PERIOD or phases.modulus_squared != 1):
         return False
-    return _rho_shift(setting.rho) is not None and setting.positions in ("all", "last")
+    return rho_shift(setting.rho) is not None and setting.positions in ("all", "last")
+
+
+def exact_power_reach(setting: Setting, T: int) -> int:
+    """The largest power of |lambda|^2 that the exact averages of ``setting`` at length T take
+    as an exact rational: T on the direct routes; on the fitted route the powers of its fit
+    positions (larger sums stay unevaluated, :data:`mesacheck.symbolic.position_sums.EXACT_BITS`)."""
+    if not fitted_route_applies(dataclasses.replace(setting, noise=NO_NOISE)):
+        return T
+    return min(T, 3 * _Family(setting.phases.modulus_squared, setting.phases.phase_period).last + 2)
 
 
 def fitted_setting_counts(setting: Setting, T: int, kind: str) -> dict | None:
@@ -602,7 +613,7 @@ def fitted_setting_counts(setting: Setting, T: int, kind: str) -> dict | None:
     if not fitted_route_applies(setting):
         return None
     phases, has_j, power = setting.phases, HAS_J[kind], WEIGHT_POWER[kind]
-    c = _rho_shift(setting.rho)
+    c = rho_shift(setting.rho)
     low, high = (2, T - 1) if setting.positions == "all" else (T - 1, T - 1)
     q, N = phases.modulus_squared, phases.phase_period
     family = _Family(q, N)
@@ -628,14 +639,15 @@ def fitted_setting_counts(setting: Setting, T: int, kind: str) -> dict | None:
     memo: dict = {}
     out = {}
     for partition, blocks, system, shift in entries(kind):
-        if (system, shift) not in memo:
+        key = (system, shift if q != 1 else 0)  # |lambda| = 1: the modulus shift does not matter
+        if key not in memo:
             count = _counts_at(phases, powers, system, shift, positions, has_j)
             values = tuple(count[t] for t in positions)
             if values not in by_values:
                 by_values[values] = _fitted_total(family, count, head_weights, Lh, B, scaled, common, system)
-            memo[system, shift] = by_values[values]
-        if memo[system, shift]:
-            out[partition, blocks] = memo[system, shift]
+            memo[key] = by_values[values]
+        if memo[key]:
+            out[partition, blocks] = memo[key]
     return out
 
 
@@ -667,15 +679,4 @@ def _fitted_total(family, count, head_weights, Lh, B, scaled, common, system):
         if value:
             part = Fraction(value * family.E, denominator * common[n]) if family.E != 1 else Fraction(value, denominator * common[n])
             total[n] = total.get(n, Fraction(0)) + part
-    return _as_number(total)
-
-
-def _as_number(total: dict):
-    """A Fraction when every part is rational, else the SymPy sum of the parts."""
-    rational = total.pop(1, Fraction(0))
-    parts = {n: v for n, v in total.items() if v}
-    if not parts:
-        return rational
-    return sp.Rational(rational.numerator, rational.denominator) + sp.Add(
-        *(sp.Rational(v.numerator, v.denominator) * n for n, v in parts.items())
-    )
+    return as_number(total)

@@ -299,8 +299,8 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
     from mesacheck.symbolic.symmetric_line import symmetric_line
 
     T, d = given.T, given.law.d
-    guard(exact_averages_cost(T), force)
-    exact_size_guard(exact.phases, T, force)
+    guard(exact_averages_cost(T, exact), force)
+    exact_size_guard(exact.phases, T, force, exact)
     try:
         line = symmetric_line(exact, T)
     except ValueError as error:
@@ -338,7 +338,8 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
         "limit_kind": "saddle" if saddle else "mesa-optimizer",
         "ab_exact": user(target, -2),
         "ab_mesa_optimizer": user(p_star, -2),
-        "ab_exact_rational": str(line.ab_star) if not given.digits else None,
+        # past ~2000 positions p* holds unevaluated progression sums: exact, but not one rational
+        "ab_exact_rational": str(line.ab_star) if not given.digits and line.ab_star.is_Rational else None,
         "exact_form": "an exact finite sum over the positions (no closed form in T is used here)",
         "error_per_position": user(float(line.error_per_position), 2),
         "ab_flow": user(ab_flow, -2),
