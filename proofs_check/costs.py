@@ -180,7 +180,9 @@ def exact_averages_cost(T: int, setting=None) -> Cost:
         if fitted_route_applies(noiseless) and (not setting.noise.present or fitted_noise_applies(setting)):
             period = setting.phases.phase_period
             noise = 8.0 if setting.noise.present else 0.0  # the noise terms' fit grid, ~T-independent
-            return Cost(3.0 + 0.1 * period + noise, 4e8, f"the exact averages over W (closed form in T = {T})")
+            return Cost(
+                3.0 + 0.1 * period + noise, 4e8, f"the exact averages over W (closed form in T = {T})"
+            )
     return Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
 
 

@@ -58,6 +58,7 @@ from .position_sums import as_number, rho_shift, weighted_power_sum
 from .positions import check_length, power_sums, rho_weights
 from .setting import Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, entries
+
 __all__ = [
     "noise_counts",
     "noise_weights",
@@ -176,10 +177,12 @@ class _FitGrid:
             key = G.tobytes()
             if key not in totals:
                 totals[key] = _sum_over_positions(G, self.weights, self.direct, self.tails, self.period)
-            if totals[key]:
+            if any(totals[key].values()):
                 for entry, term in targets:
-                    cell = out.setdefault(entry, {})
-                    cell[term] = cell.get(term, Fraction(0)) + totals[key]
+                    cell = out.setdefault(entry, {}).setdefault(term, {})
+                    for number, value in totals[key].items():  # {ProgressionSum or 1: Fraction}
+                        cell[number] = cell.get(number, Fraction(0)) + value
+        out = {entry: {nu: as_number(parts) for nu, parts in cells.items()} for entry, cells in out.items()}
         return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
 
 
@@ -402,13 +405,15 @@ def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
     return np.rint(np.bincount(t, weights=weight, minlength=last + 1)).astype(np.int64)
 
 
-def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> Fraction:
+def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> dict:
     """sum_t w_t G(t) over the trained positions, exactly: directly up to the fit, and past it
-    from the Newton coefficients of G on each residue class of t mod the period."""
+    from the Newton coefficients of G on each residue class of t mod the period. As a dict
+    {ProgressionSum or 1: Fraction} (:func:`mesacheck.symbolic.position_sums.as_number`)."""
     upto = len(G) if direct else _FIT_FROM
-    total = sum((w * int(G[t]) for t, w in weights.items() if t < upto), Fraction(0))
+    head = sum((w * int(G[t]) for t, w in weights.items() if t < upto), Fraction(0))
     if direct:
-        return total
+        return {1: head}
+    out = {1: head}
     for c in range(period):
         values = [int(v) for v in G[_FIT_FROM + c :: period]]
         differences = []
@@ -419,8 +424,12 @@ def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, perio
                 raise NotImplementedError("a noise term is not a polynomial of degree <= 5 in t from t = 16")
         if any(differences[_DEGREE + 1 :]):
             raise NotImplementedError("a noise term is not a polynomial of degree <= 5 in t from t = 16")
-        total += sum(delta * tails[c][k] for k, delta in enumerate(differences[: _DEGREE + 1]) if delta)
-    return total
+        for k, delta in enumerate(differences[: _DEGREE + 1]):
+            if delta:
+                tail = tails[c][k]
+                for number, value in tail.items() if isinstance(tail, dict) else ((1, tail),):
+                    out[number] = out.get(number, Fraction(0)) + delta * value
+    return out
 
 
 def _tail_sums(setting: Setting, T: int, weights: dict, period: int, power: int) -> list[list[Fraction]]:
@@ -465,14 +474,17 @@ def _progression_tails(setting: Setting, T: int, period: int, power: int):
     out = []
     for c in range(period):
         residue = (_FIT_FROM + c) % period
-        powers = [weighted_power_sum(a, Fraction(1), period, residue, shift, power, low, high) for a in range(_DEGREE + 1)]
+        powers = [
+            weighted_power_sum(a, Fraction(1), period, residue, shift, power, low, high)
+            for a in range(_DEGREE + 1)
+        ]
         row = []
         for k in range(_DEGREE + 1):
             total: dict = {}
             for a, coefficient in enumerate(_binomial_in_t_class(k, c, period)):
                 for number, value in powers[a].items():
                     total[number] = total.get(number, Fraction(0)) + coefficient * value
-            row.append(as_number(total))
+            row.append(total)  # kept as {ProgressionSum or 1: Fraction}: summed per term in assemble
         out.append(row)
     return out
 
@@ -661,6 +673,14 @@ def noise_target_weight(setting: Setting, T: int) -> Fraction:
         return Fraction(0)
     check_noise_supported(setting)
     q = setting.phases.modulus_squared
+    if setting.phases.fixed_modulus and setting.positions in ("all", "last"):  # closed forms in T
+        low = 2 if setting.positions == "all" else T - 1
+        if q == 1:
+            return as_number(weighted_power_sum(1, Fraction(1), 1, 0, 0, 0, low, T - 1))
+        total = weighted_power_sum(0, Fraction(1), 1, 0, 0, 0, low, T - 1)
+        for number, value in weighted_power_sum(0, q, 1, 0, 0, 0, low, T - 1).items():
+            total[number] = total.get(number, Fraction(0)) - value
+        return as_number({number: value / (1 - q) for number, value in total.items()})
     return sum(
         (omega * (t if q == 1 else (1 - q**t) / (1 - q)) for t, omega in setting.position_weights(T).items()),
         Fraction(0),

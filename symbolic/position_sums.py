@@ -231,9 +231,12 @@ def numeric_value(value, dps: int = 50) -> float:
     expr = sp.sympify(value)
     if expr.is_Rational or not expr.has(ProgressionSum):
         return float(expr)
+    terms = expr.as_coefficients_dict()
+    if not all(term == 1 or isinstance(term, ProgressionSum) for term in terms):
+        terms = sp.expand(expr).as_coefficients_dict()
     with mpmath.workdps(dps):
         total = mpmath.mpf(0)
-        for term, coefficient in sp.expand(expr).as_coefficients_dict().items():
+        for term, coefficient in terms.items():
             if not coefficient.is_Rational:
                 return float(expr)
             weight = mpmath.mpf(int(coefficient.p)) / int(coefficient.q)
@@ -241,7 +244,9 @@ def numeric_value(value, dps: int = 50) -> float:
                 total += weight
             elif isinstance(term, ProgressionSum):
                 e, x, N, n0, n1 = term.args
-                total += weight * _value_at(int(e), int(x.p), int(x.q), int(N), int(n0), int(n1), mpmath.mp.prec)
+                total += weight * _value_at(
+                    int(e), int(x.p), int(x.q), int(N), int(n0), int(n1), mpmath.mp.prec
+                )
             else:
                 return float(expr)
         return float(total)

@@ -70,7 +70,7 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
         if T > _PAPER_EXACT_UNTIL and fitted_route_applies(setting):  # exact harmonic numbers grow with T
-            return fitted_setting_counts(setting, T, kind)
+            return _setting_counts(setting, T, kind)
         return phase_counts(T, kind, setting.rho)
     phases = setting.phases
     if not phases.symmetric_phase or (phases.phase_period and phases.modulus_moment(1) != 1):
@@ -532,7 +532,9 @@ class _Family:
                 check = [first + N * m for m in range(3, 5)]
                 groups.append(([(a, 0, residue) for a in range(3)], fit, check))
         else:  # the unit circle: a polynomial of degree <= 2; r < 1: t^a q^(k t), k = 1, 2, 3
-            basis = [(a, 0, 0) for a in range(3)] if q == 1 else [(a, k, 0) for k in (1, 2, 3) for a in (0, 1)]
+            basis = (
+                [(a, 0, 0) for a in range(3)] if q == 1 else [(a, k, 0) for k in (1, 2, 3) for a in (0, 1)]
+            )
             fit = [_FIT_FROM + m for m in range(len(basis))]
             groups.append((basis, fit, [fit[-1] + 1 + m for m in range(_FIT_CHECKS)]))
         self.last = max(max(check) for _, _, check in groups)
@@ -570,7 +572,9 @@ class _Family:
 def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
     """The exact inverse of a small square matrix (Gauss-Jordan over the rationals)."""
     n = len(matrix)
-    rows = [[Fraction(v) for v in row] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(matrix)]
+    rows = [
+        [Fraction(v) for v in row] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(matrix)
+    ]
     for col in range(n):
         pivot = next(r for r in range(col, n) if rows[r][col])
         rows[col], rows[pivot] = rows[pivot], rows[col]
@@ -632,7 +636,9 @@ def fitted_setting_counts(setting: Setting, T: int, kind: str) -> dict | None:
             a, k, residue = b
             sums[b] = weighted_power_sum(a, q**k, N or 1, residue, c, power, max(low, _FIT_FROM), high)
     numbers = {n for table in sums.values() for n in table} | {1}
-    common = {n: math.lcm(1, *(table[n].denominator for table in sums.values() if n in table)) for n in numbers}
+    common = {
+        n: math.lcm(1, *(table[n].denominator for table in sums.values() if n in table)) for n in numbers
+    }
     scaled = {b: {n: int(v * common[n]) for n, v in table.items()} for b, table in sums.items()}
     B = powers.denominator
     by_values: dict = {}  # many systems share one count sequence
@@ -657,7 +663,9 @@ def _counts_at(phases, powers, system, shift, positions, has_j) -> dict:
     N = phases.phase_period
     if N:
         many = [t for t in positions if N <= 6 * t + 6]
-        counts = _roots_counts(equations, low_i, low_j, np.array(many, dtype=np.int64), has_j, N) if many else []
+        counts = (
+            _roots_counts(equations, low_i, low_j, np.array(many, dtype=np.int64), has_j, N) if many else []
+        )
         out = {t: int(v) for t, v in zip(many, counts)}
         for t in positions:
             if t not in out:
@@ -677,6 +685,10 @@ def _fitted_total(family, count, head_weights, Lh, B, scaled, common, system):
     for n in common:
         value = sum(m * scaled[b][n] for b, m in numerators.items() if n in scaled[b])
         if value:
-            part = Fraction(value * family.E, denominator * common[n]) if family.E != 1 else Fraction(value, denominator * common[n])
+            part = (
+                Fraction(value * family.E, denominator * common[n])
+                if family.E != 1
+                else Fraction(value, denominator * common[n])
+            )
             total[n] = total.get(n, Fraction(0)) + part
     return as_number(total)
