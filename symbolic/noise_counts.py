@@ -53,8 +53,8 @@ import numpy as np
 import sympy as sp
 
 from ._cache import disk_cached
-from .positions import POLYNOMIAL_FROM as _FIT_FROM
 from .position_sums import as_number, rho_shift, weighted_power_sum
+from .positions import POLYNOMIAL_FROM as _FIT_FROM
 from .positions import check_length, power_sums, rho_weights
 from .setting import Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, entries

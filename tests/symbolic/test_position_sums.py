@@ -15,8 +15,8 @@ from mesacheck.symbolic import noise_counts
 from mesacheck.symbolic.moments import gaussian, position
 from mesacheck.symbolic.position_sums import (
     EXACT_TERMS,
-    _exact_progression,
     ProgressionSum,
+    _exact_progression,
     as_number,
     numeric_value,
     progression_sum,
