@@ -6,8 +6,8 @@ machine (2026-11-24, one BLAS thread, empty derivation cache). They are delibera
 relax everywhere. Since issue 12 the emergence guard takes each phase count in closed form in
 T with harmonic numbers as symbols (mesacheck.symbolic.full_model.phase_count_form): its cost does not
 depend on T, and for an exchangeable law not on d either (its 4-coordinate marginal). The full
-model's table of every count (:func:`_phase_count_table`, used by ``flow --full``) still holds
-exact rationals whose size grows with T.
+model's table of every count (:func:`_phase_count_table`, used by ``flow --full``) holds exact
+rationals up to T = 2002 and closed forms in T past it (issue 25).
 """
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ _PADDED_MOMENTS = 1e-5
 
 def _phase_count_table(T: int) -> float:
     # mesacheck.symbolic.full_model.phase_counts, every entry with exact harmonic numbers: ~1 s at
-    # T = 10^4 and 25 s at T = 10^5 measured cold, the exact rationals' size growing with T
-    return 0.5 + 2.5e-4 * T
+    # T = 10^4 and 25 s at T = 10^5 measured cold, the exact rationals' size growing with T; past
+    # T = 2002 the table is fitted and summed in closed form in T
+    # (mesacheck.symbolic.process_counts.fitted_setting_counts): `flow --full --d 3` cold took
+    # 2.1 CPU-s at T = 10^4 against 4.1 at T = 100 (2026-12-03, loaded machine)
+    return 0.5 + 2.5e-4 * T if T <= 2002 else 1.5
 
 
 def _diagonal_loss(d: int, exchangeable: bool = False) -> Cost:

@@ -98,8 +98,8 @@ def full_flow(
         raise InvalidRequest("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
     start_time = time.perf_counter()
     if not exact.is_paper_process:
-        guard(exact_averages_cost(T), force)
-        exact_size_guard(exact.phases, T, force)
+        guard(exact_averages_cost(T, exact), force)
+        exact_size_guard(exact.phases, T, force, exact)
     model = full_model(exact, T)
     d = given.law.d
     if init == "diagonal":
