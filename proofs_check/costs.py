@@ -224,7 +224,7 @@ def exact_size_guard(phases, T: int, force: bool, setting=None) -> None:
     raise InvalidRequest(
         f"too large: the exact averages for {_short(phases.describe())} would build "
         f"numbers of about {bits:,.0f} bits "
-        f"(each power of |lambda|^2 adds ~{bits_per_power:,.0f} bits, up to the power T = {T}; "
+        f"(each power of |lambda|^2 adds ~{bits_per_power:,.0f} bits, up to the power {reach} at T = {T}; "
         f"limit {MAX_BITS:,} bits); give the law's numbers with fewer digits (e.g. --r 0.999 or "
         f"--r 0.001), or T <= {max(int(MAX_BITS // max(bits_per_power, 1)), 1)}, or pass --force "
         "to run it anyway"

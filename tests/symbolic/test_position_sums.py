@@ -182,3 +182,25 @@ def test_noise_tails_in_closed_form_equal_the_finite_sum(setting, power):
         weights = setting.loss_weights(T, power)
         finite = noise_counts._tail_sums(setting, T, weights, period, power)  # T < 400: the finite sum
         assert [[as_number(cell) for cell in row] for row in closed] == finite
+
+
+def test_the_cost_guard_estimates_the_closed_forms_and_still_refuses_what_grows():
+    """The guard's estimate (no derivation run): the fitted settings cost the same at every T,
+    under the guard's limit; a random modulus and noise under a contraction still grow like T^2."""
+    from mesacheck.proofs_check.costs import MAX_SECONDS, exact_averages_cost
+    from mesacheck.symbolic.setting import random_modulus
+
+    law = gaussian(5, 1)
+    for setting in (
+        Setting(law, circle(HALF)),
+        Setting(law, roots_of_unity(7)),
+        Setting(law, positions="last"),
+        Setting(law, noise=Noise("complex", HALF)),
+    ):
+        near, far = exact_averages_cost(100, setting), exact_averages_cost(10**6, setting)
+        assert near.seconds == far.seconds < 30
+    for setting in (
+        Setting(law, random_modulus("1/(k+1)")),
+        Setting(law, circle(HALF), Noise("complex", HALF)),
+    ):
+        assert exact_averages_cost(10**5, setting).seconds > MAX_SECONDS
