@@ -98,22 +98,31 @@ def progression_sum(e: int, x: Fraction, N: int, n0: int, n1: int):
 
 
 def _exact_progression(e: int, x: Fraction, N: int, n0: int, terms: int) -> Fraction:
-    # binary splitting keeps the partial sums' denominators balanced (the harmonic numbers' trick)
+    """The sum term by term in integers: x^n = a^n b^(n1 - n) / b^(n1) over one denominator,
+    and for e < 0 the 1/n^(-e) by binary splitting (the harmonic numbers' trick)."""
     a, b = x.numerator, x.denominator
+    n1 = n0 + (terms - 1) * N
+    numerators = []
+    value = a**n0 * b ** (n1 - n0)  # x^n b^(n1), exact at every n of the progression
+    up, down = a**N, b**N
+    for m in range(terms):
+        numerators.append(value)
+        if m + 1 < terms:
+            value = value * up // down
+    scale = b**n1
+    if e >= 0:
+        return Fraction(sum((n0 + m * N) ** e * v for m, v in enumerate(numerators)), scale)
 
-    def split(lo, hi):  # sum over m in [lo, hi) of (n0 + m N)^e x^(n0 + m N), as p / q unreduced
+    def split(lo, hi):  # sum over m in [lo, hi) of numerators[m] / n^(-e), as p / q unreduced
         if hi - lo == 1:
-            n = n0 + lo * N
-            power_num, power_den = a**n, b**n
-            if e >= 0:
-                return n**e * power_num, power_den
-            return power_num, n ** (-e) * power_den
+            return numerators[lo], (n0 + lo * N) ** (-e)
         mid = (lo + hi) // 2
         p1, q1 = split(lo, mid)
         p2, q2 = split(mid, hi)
         return p1 * q2 + p2 * q1, q1 * q2
 
-    return Fraction(*split(0, terms))
+    p, q = split(0, terms)
+    return Fraction(p, q * scale)
 
 
 @functools.cache
