@@ -224,3 +224,18 @@ def test_real_noise_with_complex_phases_leaves_the_diagonal_and_complex_noise_do
         # both exact up to double rounding of O(10^4) weighted terms: 1e-12 of the gradient's scale
         assert abs(engine - quadrature) <= 1e-12
         assert (engine > 1e-3) == leaves
+
+
+@pytest.mark.parametrize(
+    "setting, T",
+    [
+        (Setting(gaussian(1, 1), circle(sp.Rational(1, 2))), 32),
+        pytest.param(Setting(gaussian(1, 1), roots_of_unity(7)), 52, marks=pytest.mark.slow),
+        (Setting(gaussian(1, 1), positions="last"), 40),
+    ],
+    ids=["r=0.5", "roots:7", "last"],
+)
+def test_engine_in_closed_form_in_T_equals_quadrature(setting, T):
+    """Past the fit's positions (T > 30, > 50 for roots:7) the engine's averages over W are the
+    closed forms in T (process_counts.fitted_setting_counts): against torus quadrature."""
+    _assert_engine_equals_quadrature(setting, T, seed=T)
