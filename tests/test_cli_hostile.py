@@ -175,6 +175,8 @@ OPTIONS = [
     "--x1", "--sigma", "--c", "--atoms", "--moments", "--d", "--T", "--a0", "--b0", "--mask", "--tau-max",
     "--m", "--m-test", "--steps", "--eta", "--seed", "--log-every", "--T-test", "--full", "--init",
     "--sigma-w", "--out", "--heatmap", "--plot", "--bogus",
+    # the setting's options (issue #25: the hostile suite draws every option added since)
+    "--r", "--phases", "--modulus", "--noise", "--noise-kind", "--noise-moments", "--loss-positions",
 ]  # fmt: skip
 VALUES = st.one_of(
     st.sampled_from(
@@ -208,6 +210,27 @@ VALUES = st.one_of(
             "1/3",
             "0x10",
             "99999999999999999999999",
+            # values of the setting's options, right and wrong
+            "uniform",
+            "roots:7",
+            "roots:2",
+            "roots:0",
+            "roots:-3",
+            "roots:1e9",
+            "complex",
+            "real",
+            "last",
+            "all",
+            "{}",
+            "[1, 2]",
+            '{"2": 1, "4": 3}',
+            '{"9/10": "1/2", "1": "1/2"}',
+            '{"1": "2"}',
+            "1/(k+1)",
+            "(1/2)^k",
+            "sign:0.3",
+            "__import__('os').system('false')",
+            "{",
         ]
     ),  # fmt: skip
     st.integers(-(10**30), 10**30).map(str),

@@ -87,25 +87,40 @@ def limit(setting, process, a0, b0, mask, force, tau_max, closed_form, as_json):
 
 
 def _lines_in_setting(payload: dict) -> list[str]:
-    """The text of an answer beyond the paper's process (p* on the symmetric line)."""
+    """The text of an answer beyond the paper's process (p* on the symmetric line, or the
+    per-coordinate flow of a law that is not exchangeable)."""
+    head = [
+        f"x_1: {payload['x1']};  d = {payload['d']}, T = {payload['T']}, "
+        f"(a0, b0) = ({payload['a0']}, {payload['b0']})",
+        f"setting: {payload['setting']}",
+        payload["regime"],
+    ]
+    certificate = (
+        f"certificate: |grad L| = {number_text(payload['certificate']['gradient_norm'], 2)}, conserved drift "
+        f"{number_text(payload['certificate']['conserved_drift'], 2)}  ({payload['seconds']:.2f} s)"
+    )
+    if payload["ab_exact"] is None:
+        return [
+            *head,
+            f"no p*: {payload['closed_form_reason']}",
+            f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)} (mean over coordinates)",
+            f"a_limit = {', '.join(number_text(v, 10) for v in payload['a_limit'])}",
+            f"b_limit = {', '.join(number_text(v, 10) for v in payload['b_limit'])}",
+            *([payload["note"]] if "note" in payload else []),
+            certificate,
+        ]
     error = (
         f"relative error {payload['relative_error']:.1e}"
         if payload["relative_error"] is not None
         else f"absolute error {number_text(payload['absolute_error'], 2)}"
     )
     lines = [
-        f"x_1: {payload['x1']};  d = {payload['d']}, T = {payload['T']}, "
-        f"(a0, b0) = ({payload['a0']}, {payload['b0']})",
-        f"setting: {payload['setting']}",
-        payload["regime"],
+        *head,
         f"exact           lim ab = {number_text(payload['ab_exact'], 15)}   ({payload['limit_kind']}; "
         "beta/alpha on the symmetric line, an exact finite sum over positions)",
         f"integrated flow lim ab = {number_text(payload['ab_flow'], 15)}   {error}",
     ]
     if "note" in payload:
         lines.append(payload["note"])
-    lines.append(
-        f"certificate: |grad L| = {number_text(payload['certificate']['gradient_norm'], 2)}, conserved drift "
-        f"{number_text(payload['certificate']['conserved_drift'], 2)}  ({payload['seconds']:.2f} s)"
-    )
+    lines.append(certificate)
     return lines

@@ -291,16 +291,20 @@ def from_symbolic_half(entry: dict, start: float) -> Limit:
 def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start) -> Limit:
     """lim ab of the diagonal model in a setting beyond the paper's process: the exact rational
     p* = beta / alpha from the symmetric line (an exact finite sum over positions) against the
-    integrated flow of the diagonal model on the exact loss."""
+    integrated flow of the diagonal model on the exact loss. A law whose moments change when
+    coordinates are permuted has no symmetric line: its flow is the per-coordinate diagonal flow
+    on the exact loss, as in the paper's process (:func:`_per_coordinate_limit`)."""
     import numpy as np
 
-    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow, off_diagonal_gradient
+    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow
     from mesacheck.numeric.full_flow import full_model
-    from mesacheck.symbolic.symmetric_line import symmetric_line
+    from mesacheck.symbolic.symmetric_line import exchangeable, symmetric_line
 
     T, d = given.T, given.law.d
     guard(exact_averages_cost(T, exact), force)
     exact_size_guard(exact.phases, T, force, exact)
+    if not exchangeable(exact.law):
+        return _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start)
     try:
         line = symmetric_line(exact, T)
     except ValueError as error:
@@ -311,13 +315,7 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
             "and there is no limit to report"
         )
     model = full_model(exact, T)
-    off, keeps = off_diagonal_gradient(model, a_start, b_start, mask=mask)
-    regime = (
-        f"{'masked: ' if mask else ''}the full model keeps the diagonal here: the diagonal model is exact"
-        if keeps
-        else f"the full model LEAVES the diagonal here (off-diagonal gradient {off:.2e} at the start): "
-        "these are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
-    )
+    regime, keeps = _regime_in_setting(model, a_start, b_start, mask)
     saddle = a_start == -b_start
     p_star = float(line.ab_star)
     # on a = -b the flow runs into the strict saddle: stop 1e6-fold closer to it than the start
@@ -367,6 +365,84 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
         regime=regime,
         certificate=report["certificate"],
         reason="beyond the paper's process: p* = beta / alpha is an exact finite sum over positions",
+        report=report,
+    )
+
+
+def _regime_in_setting(model, a_start, b_start, mask) -> tuple[str, bool]:
+    """Whether the full model keeps the diagonal at the start, as the regime's text."""
+    from mesacheck.numeric.diagonal_flow import off_diagonal_gradient
+
+    off, keeps = off_diagonal_gradient(model, a_start, b_start, mask=mask)
+    regime = (
+        f"{'masked: ' if mask else ''}the full model keeps the diagonal here: the diagonal model is exact"
+        if keeps
+        else f"the full model LEAVES the diagonal here (off-diagonal gradient {off:.2e} at the start): "
+        "these are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
+    )
+    return regime, bool(keeps)
+
+
+def _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start) -> Limit:
+    """A law that is not exchangeable: the flow leaves the symmetric line, so there is no single
+    p*; the diagonal model's flow on the exact loss, one (a_j, b_j) per coordinate, gives the limit
+    (the same keys as the paper's process: ``a_limit``, ``b_limit``, ``limit_kind``)."""
+    import numpy as np
+
+    from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow
+    from mesacheck.numeric.full_flow import full_model
+
+    model = full_model(exact, given.T)
+    regime, keeps = _regime_in_setting(model, a_start, b_start, mask)
+    # from a0 = -b0 the flow may run into the saddle at the origin (stop 1e6-fold closer to it
+    # than the start, before rounding sends it away), or leave: without exchangeability the line
+    # a_j = -b_j need not be invariant, so where it ends says which
+    stop = 1e-6 * max(abs(a_start), abs(b_start)) if a_start == -b_start else 0.0
+    solution = integrate_diagonal_flow(model, a_start, b_start, stop_below=stop)
+    saddle = max(np.max(np.abs(solution.a)), np.max(np.abs(solution.b))) <= stop
+    user = given.in_user_units
+    reason = (
+        f"the moments of {exact.law.name} change when coordinates are permuted: the flow leaves the "
+        "symmetric line, so there is no single p*; the limit is the per-coordinate diagonal flow's on "
+        "the exact loss"
+    )
+    report = {
+        "x1": given.description,
+        "setting": exact.describe(),
+        "d": given.law.d,
+        "T": given.T,
+        "a0": a0,
+        "b0": b0,
+        "regime": regime,
+        "diagonal_invariant": keeps,
+        "limit_kind": "saddle" if saddle else "stationary point of the diagonal flow",
+        "ab_exact": None,
+        "closed_form_reason": reason,
+        "ab_flow": user(float(np.mean(solution.ab)), -2),
+        "ab_flow_per_coordinate": [user(float(v), -2) for v in solution.ab],
+        "a_limit": [user(float(v), -1) for v in solution.a],
+        "b_limit": [user(float(v), -1) for v in solution.b],
+        "certificate": {
+            "gradient_norm": user(solution.gradient_norm, 3),
+            "conserved_drift": user(solution.conserved_drift, -2),
+            "tau_end": user(solution.tau, -4),
+            "method": "LSODA",
+            "rtol": 1e-12,
+            "state": "(a_1..a_d, b_1..b_d)",
+        },
+    }
+    if saddle:
+        report["note"] = "a0 = -b0: the flow runs into the saddle at the origin"
+    report["seconds"] = time.perf_counter() - start
+    return Limit(
+        ab_exact=None,
+        ab_flow=report["ab_flow"],
+        a_limit=report["a_limit"],
+        b_limit=report["b_limit"],
+        kind=report["limit_kind"],
+        regime=regime,
+        certificate=report["certificate"],
+        reason=reason,
         report=report,
     )
 
