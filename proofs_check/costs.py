@@ -172,9 +172,9 @@ def exact_averages_cost(T: int, setting=None) -> Cost:
     Given the ``setting``: where the averages are fitted and summed in closed form in T
     (mesacheck.symbolic.process_counts.fitted_route_applies: a circle of any radius, roots:N
     with N <= 64, every position or the last; no noise, or complex noise on |lambda| = 1),
-    the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, 2-core machine,
-    beside other jobs): 1.5-3 s at T = 10^5 and 10^6 (r = 0.5, roots:7, last position), the
-    roots of unity ~0.1 s per N more."""
+    the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, CPU seconds of
+    the whole command, benchmarks/large_T.py): 2.0-2.3 s at T = 10^5 and 10^6 (r = 0.5, last
+    position), roots:7 2.9-3.3 s, complex noise 3.4-4.6 s."""
     if setting is not None:
         from mesacheck.symbolic.noise_counts import fitted_noise_applies
         from mesacheck.symbolic.process_counts import fitted_route_applies
