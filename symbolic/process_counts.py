@@ -44,6 +44,7 @@ __all__ = [
     "setting_counts_by_positions",
     "fitted_setting_counts",
     "fitted_route_applies",
+    "closed_form_in_T",
     "target_weight",
     "brute_force_count",
 ]
@@ -596,6 +597,17 @@ def fitted_route_applies(setting: Setting) -> bool:
     if phases.phase_period and (phases.phase_period > _FIT_MAX_PERIOD or phases.modulus_squared != 1):
         return False
     return rho_shift(setting.rho) is not None and setting.positions in ("all", "last")
+
+
+def closed_form_in_T(setting: Setting, T: int) -> bool:
+    """Whether the averages of ``setting`` at length T (the noise terms included) are summed over
+    positions in closed form in T (:func:`fitted_setting_counts`), not as a finite sum."""
+    from .noise_counts import fitted_noise_applies
+
+    noiseless = dataclasses.replace(setting, noise=NO_NOISE)
+    if not fitted_route_applies(noiseless) or (setting.noise.present and not fitted_noise_applies(setting)):
+        return False
+    return T - 1 > _Family(noiseless.phases.modulus_squared, noiseless.phases.phase_period).last
 
 
 def exact_power_reach(setting: Setting, T: int) -> int:
