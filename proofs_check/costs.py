@@ -12,7 +12,6 @@ rationals up to T = 2002 and closed forms in T past it (issue 25).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from dataclasses import dataclass
 
@@ -175,24 +174,17 @@ def exact_averages_cost(T: int, setting=None) -> Cost:
     the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, CPU seconds of
     the whole command, benchmarks/large_T.py): 2.0-2.3 s at T = 10^5 and 10^6 (r = 0.5, last
     position), roots:7 2.9-3.3 s, complex noise 3.4-4.6 s."""
+    direct = Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
     if setting is not None:
-        from mesacheck.symbolic.noise_counts import fitted_noise_applies
-        from mesacheck.symbolic.process_counts import fitted_route_applies
+        from mesacheck.symbolic.process_counts import closed_form_in_T
 
-        noiseless = dataclasses.replace(setting, noise=_no_noise())
-        if fitted_route_applies(noiseless) and (not setting.noise.present or fitted_noise_applies(setting)):
-            period = setting.phases.phase_period
-            noise = 8.0 if setting.noise.present else 0.0  # the noise terms' fit grid, ~T-independent
-            return Cost(
-                3.0 + 0.1 * period + noise, 4e8, f"the exact averages over W (closed form in T = {T})"
-            )
-    return Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
-
-
-def _no_noise():
-    from mesacheck.symbolic.setting import NO_NOISE
-
-    return NO_NOISE
+        if closed_form_in_T(setting, T):
+            # the averages' own share of the CPU times above (the imports and the flow are the
+            # rest): ~0.5 s, roots:N ~0.15 s per N, the noise terms' fit grid ~1.5 s
+            seconds = 0.5 + 0.15 * setting.phases.phase_period + (1.5 if setting.noise.present else 0.0)
+            closed = Cost(seconds, 4e8, f"the exact averages over W (closed form in T = {T})")
+            return closed if closed.seconds < direct.seconds else direct
+    return direct
 
 
 # The exact averages beyond the paper's process sum rationals over positions up to T, with
