@@ -1,6 +1,7 @@
 """A new user's install: `pip install .` into a fresh venv (no site packages but its own),
 then, outside the checkout, `import mesacheck` and its version, and that no top-level
-`symbolic`, `numeric` or `proofs_check` was installed (issue 21). Prints each step's time.
+`symbolic`, `numeric` or `proofs_check` was installed (issue 21), and that python-flint came
+with it and `flow --full --certify` runs (issue 24). Prints each step's time.
 
     python benchmarks/fresh_install.py [--keep]
 """
@@ -30,6 +31,21 @@ def main() -> int:
         ("pip install .", [*pip, str(ROOT)], 0),
         ("import mesacheck", [str(python), "-c", "import mesacheck; print(mesacheck.__version__)"], 0),
         ("the command line", [str(folder / "venv" / "bin" / "mesacheck"), "--version"], 0),
+        ("python-flint came too", [str(python), "-c", "import flint; print(flint.__version__)"], 0),
+        (
+            "a certified limit",
+            [
+                str(folder / "venv" / "bin" / "mesacheck"),
+                "flow",
+                "--full",
+                "--d",
+                "2",
+                "--T",
+                "10",
+                "--certify",
+            ],
+            0,
+        ),
         *(
             (f"no top-level {name}", [str(python), "-c", f"import {name}"], 1)
             for name in ("symbolic", "numeric", "proofs_check")

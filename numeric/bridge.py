@@ -11,6 +11,7 @@ import inspect
 import itertools
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache, lru_cache, partial
 from pathlib import Path
 
@@ -46,6 +47,9 @@ __all__ = [
     "full_model_arrays",
     "normalization",
     "position_weights",
+    "algebraic_data",
+    "exact_value",
+    "full_model_rationals",
 ]
 
 
@@ -251,6 +255,21 @@ def evaluate(expr: sp.Expr, values: dict, *, dps: int | None = None):
     return mpmath.mpf(sp.N(out, dps + 5).evalf(dps + 5).__str__())
 
 
+def exact_value(expr: sp.Expr, values: dict) -> sp.Expr:
+    """A closed form at ``values``, exactly (harmonic numbers at an integer are rationals):
+    what :func:`evaluate` rounds, for :func:`algebraic_data` to certify.
+
+    >>> exact_value(sp.harmonic(sp.Symbol("n")), {"n": 3})
+    11/6
+    """
+    expr = sp.sympify(expr)
+    names = {s.name: s for s in expr.free_symbols}
+    out = expr.xreplace({names[str(k)]: exact_number(v) for k, v in values.items() if str(k) in names})
+    if out.free_symbols:
+        raise ValueError(f"give values for {sorted(map(str, out.free_symbols))}")
+    return out
+
+
 @dataclass(frozen=True)
 class FullModelArrays:
     """The coefficients of the full model's loss (:mod:`mesacheck.symbolic.full_model`) as arrays:
@@ -288,7 +307,7 @@ def _numeric_moment(law: Distribution, values: tuple):
     return moment
 
 
-def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None) -> np.ndarray:
+def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None, number=float) -> np.ndarray:
     """sum over coordinate tuples k and block tuples of moment(k) * count(partition(k), blocks),
     plus, with noise, sum over noise slots nu of the noise weight w_nu(partition(k), blocks)
     (floats, :func:`mesacheck.symbolic.noise_counts.noise_weights` at the law's values) times the moment
@@ -298,10 +317,16 @@ def _assemble(d: int, counts: dict, moment, slots, noise: dict | None = None) ->
     partitions, rows = _partition_rows(d, n)
 
     def term(cells: dict, keep: tuple) -> np.ndarray:
-        table = np.array([[float(cells.get((p, q), 0)) for q in blocks_list] for p in partitions])
+        table = np.array(
+            [[number(cells.get((p, q), 0)) for q in blocks_list] for p in partitions],
+            dtype=float if number is float else object,
+        )
         kept = tuple(slots[a] for a in keep)
         # the moment depends on the kept slots' coordinates only: d^|keep| values, broadcast
-        sub = np.array([moment(k, kept) for k in itertools.product(range(d), repeat=len(keep))])
+        sub = np.array(
+            [moment(k, kept) for k in itertools.product(range(d), repeat=len(keep))],
+            dtype=None if number is float else object,
+        )
         shape = [d if a in keep else 1 for a in range(n)]
         moments = np.broadcast_to(sub.reshape(shape), (d,) * n).reshape(-1)
         return moments[:, None] * table[rows]
@@ -354,6 +379,52 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
     return FullModelArrays(d, T, K.reshape(n**3, n**3), J.reshape(d, n**3), constant)
 
 
+def full_model_rationals(setting, T: int, values: dict) -> tuple[np.ndarray, np.ndarray, int, Fraction]:
+    """K, J and the constant of :func:`full_model_arrays` exactly, for a law whose moments are
+    rational at ``values`` and a setting without noise: ``(K_numerators, J_numerators,
+    denominator, constant)`` with K = K_numerators / denominator and J likewise (object arrays
+    of Python integers, one common denominator: what :mod:`mesacheck.numeric.certify`
+    evaluates in interval arithmetic)."""
+    setting = as_setting(setting)
+    if setting.noise.present:
+        raise ValueError("the exact rational coefficients are built for settings without noise")
+    law, point = setting.law, dict(_frozen(values))
+    d, n = law.d, 2 * law.d
+
+    def exact(expr) -> Fraction:
+        names = {str(q): q for q in expr.free_symbols}
+        expr = sp.nsimplify(expr.xreplace({names[k]: v for k, v in point.items() if k in names}))
+        if not expr.is_Rational:
+            raise ValueError(f"{expr} is not rational: give the law rational parameters")
+        return Fraction(int(expr.p), int(expr.q))
+
+    memo: dict = {}
+
+    def moment(coordinates, slots) -> Fraction:
+        alpha_beta = tuple(sorted((k, s) for k, (_, s) in zip(coordinates, slots)))
+        if alpha_beta not in memo:
+            memo[alpha_beta] = exact(slot_moment(law, coordinates, slots))
+        return memo[alpha_beta]
+
+    counts = {kind: setting_counts(setting, T, kind) for kind in ("quadratic", "linear")}
+    slots = {"quadratic": QUADRATIC_SLOTS, "linear": LINEAR_SLOTS}
+    for kind in counts:  # a first pass meets every moment, for their common denominator
+        _assemble(d, {}, moment, slots[kind])
+    scale_moments = math.lcm(*(m.denominator for m in memo.values()))
+    scale_counts = math.lcm(*(c.denominator for kind in counts for c in counts[kind].values()))
+
+    def moment_numerator(coordinates, slots) -> int:
+        return int(moment(coordinates, slots) * scale_moments)
+
+    def count_numerator(count) -> int:
+        return int(Fraction(count) * scale_counts)
+
+    K = _assemble(d, counts["quadratic"], moment_numerator, QUADRATIC_SLOTS, number=count_numerator)
+    J = _assemble(d, counts["linear"], moment_numerator, LINEAR_SLOTS, number=count_numerator)[:d]
+    constant = exact(target_moment(setting, T)) / 2
+    return K.reshape(n**3, n**3), J.reshape(d, n**3), scale_moments * scale_counts, constant
+
+
 def _number(expr, values: tuple) -> float:
     """An exact expression of the setting at the given parameter values, as a finite float."""
     # a rational (most noise weights, ~10^5 per setting) is its float: evaluate() gives the same
@@ -391,3 +462,62 @@ def position_weights(setting, T: int) -> np.ndarray:
     """
     omega = as_setting(setting).position_weights(T)
     return np.array([float(omega.get(t, 0)) for t in range(2, T)])
+
+
+def algebraic_data(value) -> tuple:
+    """An exact real algebraic number from :mod:`symbolic` as plain data that numeric code
+    certifies without SymPy (:mod:`mesacheck.numeric.certify`): ``("rational", q)`` with q a
+    Fraction, or ``("root", coefficients, (lo, hi))``, the integer coefficients of its minimal
+    polynomial (constant term first) and rational bounds between which it is the only real root,
+    or, for a rational function of one real ``CRootOf`` (whose minimal polynomial can take
+    minutes), ``("function of root", numerator, denominator, root)``: the polynomials' Fraction
+    coefficients (constant term first) and the root as ``("root", ...)``.
+
+    >>> algebraic_data(sp.Rational(2, 6))
+    ('rational', Fraction(1, 3))
+    >>> algebraic_data(sp.sqrt(2))[:2]
+    ('root', (-2, 0, 1))
+    """
+    value = sp.sympify(value)
+    if value.free_symbols:
+        raise ValueError(f"{value} is not a number")
+    if value.is_Rational:
+        return "rational", Fraction(int(value.p), int(value.q))
+    x = sp.Dummy("x")
+    roots = value.atoms(sp.CRootOf)
+    if len(roots) == 1:  # a rational function of one root: its minimal polynomial can take minutes
+        (root,) = roots
+        numerator, denominator = sp.fraction(sp.together(value.xreplace({root: x})))
+        if numerator.is_polynomial(x) and denominator.is_polynomial(x):
+
+            def coefficients_of(polynomial):
+                terms = reversed(sp.Poly(polynomial, x).all_coeffs())
+                return tuple(Fraction(int(sp.Rational(c).p), int(sp.Rational(c).q)) for c in terms)
+
+            interval = root._get_interval()
+            bounds = tuple(
+                Fraction(int(sp.Rational(e).p), int(sp.Rational(e).q)) for e in (interval.a, interval.b)
+            )
+            if root.is_real and bounds[0] < bounds[1]:
+                poly = sp.Poly(root.poly.as_expr(), root.poly.gens[0]).clear_denoms()[1]
+                base = ("root", tuple(int(c) for c in reversed(poly.all_coeffs())), bounds)
+                return "function of root", coefficients_of(numerator), coefficients_of(denominator), base
+    polynomial = sp.Poly(sp.minimal_polynomial(value, x), x).clear_denoms()[1]
+    coefficients = tuple(int(c) for c in reversed(polynomial.all_coeffs()))
+    if len(coefficients) == 2:  # an unsimplified rational
+        return "rational", Fraction(-coefficients[0], coefficients[1])
+    approximation = sp.N(value, 60)
+    if sp.im(approximation) != 0:
+        raise ValueError(f"{value} is not real")
+    approximation = sp.re(approximation)
+    # SymPy's exact real-root isolation; the root is picked by a 60-digit value, kept 1e-40 away
+    # from the interval's ends (the intervals are disjoint, so the choice is unambiguous)
+    candidates = [
+        (lo, hi)
+        for (lo, hi), _ in polynomial.intervals(eps=sp.Rational(1, 10**20))
+        if lo + sp.Rational(1, 10**40) < approximation < hi - sp.Rational(1, 10**40)
+    ]
+    if len(candidates) != 1:
+        raise ArithmeticError(f"could not isolate the real root {approximation} of {polynomial.as_expr()}")
+    lo, hi = (Fraction(int(sp.Rational(e).p), int(sp.Rational(e).q)) for e in candidates[0])
+    return "root", coefficients, (lo, hi)

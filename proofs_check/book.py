@@ -79,6 +79,11 @@ class Verdict:
                 *rows,
                 "",
                 f"Tolerance: {_escape(c['tolerance'])}",
+                *(
+                    ["", f"Certified: the exact prediction lies in {_escape(c['certified']['ball'])}"]
+                    if c.get("certified")
+                    else []
+                ),
                 *([""] + [f"Evidence: {evidence}"] if evidence else []),
             ]
         )

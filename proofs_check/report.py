@@ -54,6 +54,10 @@ def compared(row: dict, digits: int = 6) -> str:
         return f"{len(predicted) - agree} of {len(predicted)} directions disagree"
     if kind == "equal":
         return f"{_number(predicted, digits)} vs {_number(measured, digits)}, error {row['error']:.1e}"
+    if kind == "certified":
+        evidence = row.get("evidence", {})
+        proven = "proven" if measured is True else "NOT proven"
+        return f"{proven}: box +/- {_number(evidence.get('radius'), 2)}, {evidence.get('verdict', '-')}"
     return row.get("failure", "-")
 
 

@@ -13,6 +13,16 @@ Two facts, both exact:
   of any one coordinate. Then L(S A S, S B S) = L(A, B) for S = diag(+-1), and A_jk, B_jk
   (j != k) change sign under S while the diagonal does not, so their gradient vanishes on the
   diagonal manifold. (The exact moment condition is the subject of the emergence-condition work.)
+
+In a setting (:class:`mesacheck.symbolic.setting.Setting`: a law of W, noise, rho_t, trained
+positions) both facts are re-derived from the setting's exact K and J: :func:`emergence_condition`
+takes the setting, and :func:`block_invariance` says which blocks stay zero and why. Each block
+of the full model shifts the phase degree of its terms by an offset delta (:data:`BLOCKS`); on
+the manifold a block's gradient pairs its terms (degree t + delta in each coordinate's phase)
+with the residual (degree t). Uniform phases (any modulus) average such a pair to 0 unless
+delta = 0; the N-th roots of unity only unless delta = 0 mod N (N = 2: the upper-right block of
+W^KQ, delta = -2, is driven); circular complex noise keeps the rule, and real noise, whose pairs
+xi^2 need not be conjugated, balances an even offset (the same block is driven by E xi^2).
 """
 
 from __future__ import annotations
@@ -41,6 +51,11 @@ __all__ = [
     "pattern_violating_law",
     "MAX_D_OFF_DIAGONAL",
     "LOSS_DEGREE",
+    "BLOCKS",
+    "block_of",
+    "phase_offset_couples",
+    "block_invariance",
+    "masking_keeps_diagonal",
 ]
 
 _MARGINAL_D = 4  # the most coordinates one coefficient of the emergence condition involves
@@ -244,10 +259,10 @@ def _identity(law, T, exact_until) -> tuple:
 # as symbols past HARMONIC_EXACT_UNTIL, so the cache keeps that threshold in its key
 @disk_cached(key=_identity)
 def _emergence_condition(law: Distribution, T: int, exact_until: int) -> dict[str, sp.Expr]:
-    from .setting import as_setting
-
-    if law.exchangeable and law.d > _MARGINAL_D and as_setting(law).is_paper_process:
-        law = marginal(law, _MARGINAL_D)  # (any rho_t: the argument is about coordinates)
+    if law.exchangeable and law.d > _MARGINAL_D:
+        # any setting: W's entries and the noise are i.i.d. across coordinates, so the argument
+        # about coordinates holds as it is (marginal keeps the setting's process)
+        law = marginal(law, _MARGINAL_D)
     a, b = diagonal_parameters(law.d)
     out = {}
     for name, value in manifold_gradient(law, T).items():
@@ -389,3 +404,85 @@ def _violating_weights(target: tuple[int, ...]) -> list:
     step = min(base / (2 * abs(v)) for v in delta if v != 0)
     step = sp.Rational(1, 2 ** (int(sp.ceiling(sp.log(1 / step, 2)))))  # a power of 1/2 below it
     return [base + step * v for v in delta]
+
+
+# The blocks of the full model: (matrix, row block, column block) -> (name, phase offset delta).
+# An entry's indices are (block, coordinate): block 0 reads x_i (or, for W^KQ's columns, the
+# query x_t), block 1 reads x_{i-1} (x_{t-1}). The term P[r, c] Q[a, b] e_i[c] conj(e_i[a]) e_t[b]
+# has phase degree t - 1 + block(a) - block(c) - block(b) (eq-full-prediction), so its offset
+# from the target's degree t is delta = block(a) - block(c) - block(b) - 1; on the manifold a
+# W^KQ entry pairs with W^PV's left block (c in block 0) and a W^PV entry with W^KQ's
+# lower-left block (a in block 1, b in block 0).
+BLOCKS = {
+    ("W_KQ", 1, 0): ("W^KQ lower-left (prediction block)", 0),
+    ("W_KQ", 0, 0): ("W^KQ upper-left", -1),
+    ("W_KQ", 1, 1): ("W^KQ lower-right", -1),
+    ("W_KQ", 0, 1): ("W^KQ upper-right", -2),
+    ("W_PV", 0, 0): ("W^PV left (prediction block)", 0),
+    ("W_PV", 0, 1): ("W^PV right", -1),
+}
+
+
+def block_of(name: str, d: int) -> tuple[str, int, int]:
+    """The block key (matrix, row block, column block) of an entry named "W_KQ[row,col]"
+    (1-based; W^PV has one row block).
+
+    >>> block_of("W_KQ[1,3]", 2), block_of("W_PV[2,1]", 2)
+    (('W_KQ', 0, 1), ('W_PV', 0, 0))
+    """
+    matrix = name[: name.index("[")]
+    row, col = (int(v) - 1 for v in name[name.index("[") + 1 : -1].split(","))
+    return (matrix, 0 if matrix == "W_PV" else row // d, col // d)
+
+
+def phase_offset_couples(setting, offset: int) -> bool:
+    """Whether the law of W (and the noise) of a setting can average a term of phase offset
+    ``offset`` against the target to a non-zero value: the phase rule of thm-block-invariance.
+    Uniform phases: only offset 0; the N-th roots of unity: offset = 0 mod N; real noise: also
+    any even offset."""
+    from .setting import as_setting
+
+    setting = as_setting(setting)
+    period = setting.phases.phase_period
+    if offset == 0 or (period and offset % period == 0):
+        return True
+    return bool(setting.noise.present and not setting.noise.circular and offset % 2 == 0)
+
+
+def block_invariance(setting, condition: dict) -> list[dict]:
+    """For each block of the full model: its name, phase offset, whether the phase rule
+    (:func:`phase_offset_couples`) lets the setting drive it, and whether the exact emergence
+    ``condition`` (:func:`emergence_condition` of the same setting) drives it, with the entries
+    whose coefficients do not vanish. The exact coefficients decide; the phase rule says why."""
+    from .setting import as_setting
+
+    d = as_setting(setting).d
+    driven: dict = {}
+    for key in condition:
+        entry = key.split(" ")[1]
+        driven.setdefault(block_of(entry, d), set()).add(entry)
+    out = []
+    for key, (name, offset) in BLOCKS.items():
+        entries = sorted(driven.get(key, ()))
+        out.append(
+            {
+                "block": name,
+                "phase_offset": offset,
+                "phase_rule_allows": phase_offset_couples(setting, offset),
+                "stays_zero" if offset else "stays_diagonal": not entries,
+                "driven_entries": entries,
+            }
+        )
+    return out
+
+
+def masking_keeps_diagonal(condition: dict, d: int) -> bool:
+    """Whether the reference's masking (the off-diagonal entries of the prediction blocks held
+    at 0) keeps the diagonal model where ``condition`` fails: every non-zero coefficient is of
+    such an entry (none of another block, none of an on-manifold entry's imaginary part)."""
+    prediction = {("W_KQ", 1, 0), ("W_PV", 0, 0)}
+    for key in condition:
+        entry = key.split(" ")[1]
+        if block_of(entry, d) not in prediction or _on_manifold(entry, d):
+            return False
+    return True

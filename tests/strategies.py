@@ -16,6 +16,8 @@ __all__ = [
     "recovery_region_laws",
     "process_settings",
     "noisy_settings",
+    "emergence_settings",
+    "recovery_settings",
 ]
 
 
@@ -188,3 +190,91 @@ def noisy_settings(draw):
     if phases is None:
         return Setting(law, noise=noise, positions=positions), T
     return Setting(law, phases, noise, positions=positions), T
+
+
+@st.composite
+def _maybe_sign_symmetric_atoms(draw, d: int):
+    """One to three rational atoms in d coordinates, with every sign flip of them added half the
+    time (then every moment odd in a coordinate vanishes, and the emergence condition of the
+    paper's process holds)."""
+    import itertools
+
+    from mesacheck.symbolic.moments import Atoms
+
+    points = [[draw(rationals(-2, 2, 2)) for _ in range(d)] for _ in range(draw(st.integers(1, 3)))]
+    if draw(st.booleans()):
+        signs = list(itertools.product((1, -1), repeat=d))
+        points = [[s * x for s, x in zip(flip, point)] for point in points for flip in signs]
+    return Atoms(points, [sp.Rational(1, len(points))] * len(points))
+
+
+@st.composite
+def emergence_settings(draw):
+    """(setting, T) for the emergence property over settings (d <= 3, small T so that the
+    quadrature over W, and over real noise, stays cheap): a real atom law, any law of W of
+    :func:`process_settings`, or (outside the ci profile) real noise on the unit circle or
+    W = diag(+-1) (d = 1, 2, T = 3), which drives the upper-right block of W^KQ."""
+    from mesacheck.symbolic.setting import Noise, Setting, roots_of_unity
+
+    # real noise's exact averages take ~20 s cold even at d = 1, T = 3 (the noise counts): drawn
+    # outside the ci profile only (tests/test_properties.py has a slow test of that case)
+    kinds = (
+        ["process"] if settings.get_current_profile_name() == "ci" else ["process", "process", "real-noise"]
+    )
+    kind = draw(st.sampled_from(kinds))
+    if kind == "process":
+        d = draw(st.integers(1, 3))
+        law = draw(_maybe_sign_symmetric_atoms(d))
+        T = draw(st.integers(3, 5 if d < 3 else 4))
+        return draw(process_settings(law)), T
+    d = draw(st.integers(1, 2))
+    law = draw(_maybe_sign_symmetric_atoms(d))
+    noise = Noise("real", sp.Rational(draw(st.integers(1, 6)), 4))
+    if draw(st.booleans()):
+        return Setting(law, roots_of_unity(2), noise), 3
+    return Setting(law, noise=noise), 3
+
+
+@st.composite
+def recovery_settings(draw):
+    """(setting, family) for the recovery property over settings: an exchangeable law in
+    d = 1..3, d <= 2 under a contraction or a random modulus (sparse, Gaussian, Rademacher, or
+    i.i.d. with |x| on two points), and a noiseless law of W with |lambda| = 1 on the circle or
+    the N-th roots of unity (N = 1..5), a contraction, or a random modulus with atoms in
+    {1/4, 1/2, 1}; every or the last position."""
+    import itertools
+
+    from mesacheck.symbolic.moments import Atoms, gaussian, sparse
+    from mesacheck.symbolic.setting import Setting, circle, modulus_atoms, roots_of_unity
+
+    kind = draw(st.sampled_from(["circle", "roots", "contraction", "modulus"]))
+    # the extrapolated regimes need quadrature at t = 13: ~0.4 s at d = 2, ~80 s at d = 3
+    d = draw(st.integers(1, 3 if kind in ("circle", "roots") else 2))
+    s = draw(_positive(4, 12, 8))
+    family = draw(st.sampled_from(["sparse", "gaussian", "rademacher", "two-point"]))
+    if family == "sparse":
+        law = sparse(d, s)
+    elif family == "gaussian":
+        law = gaussian(d, s)
+    else:  # i.i.d. coordinates with symmetric signs, as atoms (the quadrature needs nodes)
+        values = {s: sp.S.One}
+        if family == "two-point":
+            u, q = draw(_positive(4, 16, 8)), sp.Rational(draw(st.integers(1, 3)), 4)
+            values = {u: q, s: 1 - q} if u != s else values
+        one = [(sign * v, w / 2) for v, w in values.items() for sign in (1, -1)]
+        grid = list(itertools.product(one, repeat=d))
+        law = Atoms(
+            [[v for v, _ in point] for point in grid], [sp.Mul(*(w for _, w in point)) for point in grid]
+        )
+    if kind == "circle":
+        phases = circle(1)
+    elif kind == "roots":
+        phases = roots_of_unity(draw(st.integers(1, 5)))
+    elif kind == "contraction":
+        phases = circle(sp.Rational(draw(st.integers(2, 6)), 8))
+    else:
+        half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
+        radii = draw(st.sampled_from([(1, half), (1, quarter), (half,)]))
+        weight = sp.Rational(draw(st.integers(1, 3)), 4) if len(radii) == 2 else sp.S.One
+        phases = modulus_atoms(dict(zip(radii, (weight, 1 - weight))))
+    return Setting(law, phases, positions=draw(st.sampled_from(["all", "last"]))), family

@@ -249,3 +249,46 @@ def test_conditions_at_large_d_for_an_exchangeable_law_agree_with_small_d(x1):
     small = json.loads(run("conditions", *x1, "--d", "3", "--T", "20", "--json").output)
     for key in ("emergence_condition", "equal_diagonal_condition"):
         assert large[key]["holds"] == small[key]["holds"] is True
+
+
+def test_flow_certify_prints_the_box_and_the_verdict():
+    result = run("flow", "--full", "--x1", "full-one", "--d", "2", "--T", "10", "--certify")
+    assert result.exit_code == 0, result.output
+    assert "certify: box of half-width 1e-09" in result.output
+    assert "certified on the real parameters" in result.output and "undecided" in result.output
+    payload = json.loads(
+        run("flow", "--full", "--x1", "gaussian", "--d", "2", "--T", "10", "--certify", "--json").output
+    )
+    assert payload["certified"]["unique_zero"] is True and payload["certified"]["real_inertia"] == [23, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [(["--mask"], "drop --mask"), (["--noise", "0.5"], "without noise"), (["--d", "6"], "d <= 5")],
+)
+def test_flow_certify_refuses_what_it_cannot_prove(extra, fragment):
+    args = ["flow", "--full", "--x1", "gaussian", "--d", "2", "--T", "10", "--certify", *extra]
+    result = run(*args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_flow_certify_says_so_at_a_degenerate_limit():
+    """Under W = diag(+-1) the sparse token's limit has more zero modes than the rescaling: the
+    bordered Jacobian is singular, and the command says it is not certified (no inf printed)."""
+    result = run(
+        "flow",
+        "--full",
+        "--x1",
+        "sparse",
+        "--d",
+        "2",
+        "--T",
+        "5",
+        "--phases",
+        "roots:2",
+        "--certify",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    certified = json.loads(result.output)["certified"]
+    assert certified["verdict"].startswith("not certified") and certified["contraction"] is None

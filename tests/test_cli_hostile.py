@@ -462,10 +462,19 @@ def test_complex_noise_under_contraction_is_exact():
     assert full.exit_code == 0, full.output
 
 
-@pytest.mark.parametrize("command", ["recovery", "conditions"])
-def test_paper_only_commands_say_so(command):
-    result = CliRunner().invoke(main, [command, "--phases", "roots:2", "--d", "2", "--T", "6"])
-    assert result.exit_code == 2 and "paper's process only" in result.output
+def test_conditions_and_recovery_answer_in_a_setting_and_name_the_driven_block():
+    """roots:2 (W = diag(+-1)): conditions answers (the upper-right block of W^KQ is driven by
+    E[x_j^4]); recovery refuses in one line, since the diagonal model does not describe training."""
+    arguments = ["--phases", "roots:2", "--d", "2", "--T", "6"]
+    result = CliRunner().invoke(main, ["conditions", *arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    driven = {b["block"]: b for b in payload["blocks"] if b["driven_entries"]}
+    assert payload["emergence_condition"]["holds"] is False
+    assert "E[x_j^4]" in driven["W^KQ upper-right"]["driving_moments"]
+    refused = CliRunner().invoke(main, ["recovery", *arguments])
+    assert refused.exit_code == 2 and "emergence condition fails in this setting" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
 
 
 def test_limit_in_a_setting_agrees_with_its_flow_and_says_what_it_is():

@@ -45,5 +45,7 @@ def test_the_wheel_holds_one_top_level_name_and_its_data(tmp_path):
             assert f"mesacheck/{folder}/{relative}" in names, f"{folder}/{relative} is not in the wheel"
     for source in (ROOT / "proofs_check" / "api").glob("*.py"):
         assert f"mesacheck/{source.name}" in names, source
+    requires = zipfile.ZipFile(wheel).read(f"{metadata}/METADATA").decode()
+    assert "Requires-Dist: python-flint" in requires  # numeric/certify.py's interval arithmetic
     entry_points = zipfile.ZipFile(wheel).read(f"{metadata}/entry_points.txt")
     assert b"mesacheck = mesacheck.proofs_check.cli:main" in entry_points

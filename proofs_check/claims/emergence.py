@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 from scipy.stats import t as student_t
 
-from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.bridge import evaluate, exact_value
 from mesacheck.numeric.flow import descend_population, integrate_flow, refine_limit
 from mesacheck.numeric.simulate import simulate_training
 from mesacheck.symbolic.moments import c, full_one, gaussian, sigma, sparse
@@ -47,6 +47,7 @@ def _flow_check(name, law, values, statement, reference_line) -> Check:
         rtol=FLOW_RTOL,
         atol=FLOW_ATOL,
         tolerance="closed form vs solve_ivp LSODA (rtol 1e-12, stationarity 1e-13): 20x margin",
+        exact=exact_value(limit.ab, values),
         evidence={
             "closed_form": sp.latex(limit.ab),
             "d": D,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.bridge import evaluate, exact_value
 from mesacheck.numeric.full_flow import full_model, integrate_full_flow, random_initialization, structure_of
 from mesacheck.numeric.simulate import diagonal_initialization
 from mesacheck.symbolic.moments import gaussian
@@ -109,4 +109,5 @@ def random_initialization_reaches_diagonal_limit(quick: bool = False) -> Check:
         atol=1e-12,
         tolerance="gradient tolerance 1e-11 over Hessian eigenvalues >= ~3 off the symmetry modes",
         evidence=evidence,
+        exact=exact_value(ab_limit(gaussian(d)), {"T": LENGTH, "sigma": 1}),
     )

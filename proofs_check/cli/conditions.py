@@ -27,11 +27,23 @@ def conditions(setting, process, a0, b0, mask, force, as_json):
     payload, law, T = result.report, setting.sampling_law, setting.T
     emergence, equal = result.emergence_offending, result.equal_diagonal_offending
     lines = [f"{setting.description}, d = {law.d}, T = {T}", *([payload["units"]] if setting.digits else [])]
+    if "setting" in payload:
+        lines.append(f"setting: {payload['setting']}")
     lines.append(f"emergence condition: {'holds' if not emergence else 'FAILS'}")
     for k, v in list(emergence.items())[:12]:
         lines.append(f"  coefficient {k} = {sp.sstr(v)} (must be 0)")
     if len(emergence) > 12:
         lines.append(f"  ... {len(emergence) - 12} more (see --json)")
+    for block in payload.get("blocks", ()):
+        state = (
+            ("stays zero" if block["phase_offset"] else "stays diagonal")
+            if block.get("stays_zero", block.get("stays_diagonal"))
+            else "DRIVEN"
+        )
+        line = f"  block {block['block']} (phase offset {block['phase_offset']}): {state}"
+        if block["driven_entries"]:
+            line += f" by {', '.join(block['driving_moments'])}"
+        lines.append(line)
     if equal is None:
         lines.append("equal-diagonal condition: not applicable (the diagonal model is not invariant)")
     else:

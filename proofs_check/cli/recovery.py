@@ -33,6 +33,9 @@ def recovery(setting, process, a0, b0, mask, force, T_test, as_json):
         show_cost=progress_wanted(as_json),
     )
     payload = result.report
+    if "setting" in payload:
+        emit(payload, as_json, _lines_in_setting(setting, payload))
+        return
     p_T, error, loss, ratio = result.p_T, result.error_limit, result.test_loss, result.expected_ratio
     per_position = payload["test_loss_per_position"]
     holds_T, holds_inf = result.holds_at_T, result.holds_as_T_grows
@@ -52,3 +55,38 @@ def recovery(setting, process, a0, b0, mask, force, T_test, as_json):
     ]
     lines += [payload["units"]] if setting.digits else []
     emit(payload, as_json, lines)
+
+
+def _lines_in_setting(setting, payload: dict) -> list[str]:
+    """The recovery analysis beyond the paper's process, as lines."""
+    verdict = {True: "holds", False: "FAILS", None: "not derived"}
+
+    def text(value, digits=6):
+        if value is None:
+            return "unbounded" if payload["error_unbounded"] else "not derived"
+        return number_text(value, digits)
+
+    lines = [
+        f"{setting.description}, d = {payload['d']}, trained at T = {payload['T']}, tested at T_test = "
+        f"{payload['T_test']}",
+        f"setting: {payload['setting']}",
+        f"trained step a b = p(T) = {number_text(payload['p_T'], 12)}   [exact: {payload['p_T_exact']}; "
+        f"T -> oo: {payload['p_T_to_infinity']}]",
+        f"recovery at T = {payload['T']}: {verdict[payload['recovery_holds_at_T']]}; as T grows: "
+        f"{verdict[payload['recovery_holds_as_T_grows']]}",
+        f"  {payload['limit_regime']}: {payload['limit_statement']}",
+        "  lim_t E|y_t[j] - x_(t+1)[j]|^2 = "
+        + (
+            "unbounded for p != 0"
+            if payload["error_unbounded"]
+            else f"{payload['error_limit_per_coordinate_closed_form']} at p"
+        ),
+        f"  at p(T): {text(payload['error_limit_per_coordinate'])} per coordinate, relative "
+        f"{text(payload['relative_error_limit'])} (noise floor "
+        f"{number_text(payload['noise_floor_per_coordinate'], 6)}"
+        f", relative {text(payload['relative_noise_floor'])}); as T grows: relative "
+        f"{text(payload['relative_error_limit_T_to_infinity'])}",
+        f"error per trained position at T = {number_text(payload['error_per_trained_position'], 6)}; exact "
+        f"test loss at T_test = {number_text(payload['test_loss'], 6)}",
+    ]
+    return lines + ([payload["units"]] if "units" in payload else [])

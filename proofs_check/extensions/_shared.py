@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from mesacheck.numeric.bridge import evaluate
+from mesacheck.numeric.bridge import evaluate, exact_value
 from mesacheck.numeric.flow import integrate_flow
 from mesacheck.symbolic.stationary import ab_limit
 
@@ -41,6 +41,7 @@ def formula_against_flow(
         atol=1e-14,
         tolerance="integrator rtol 1e-12; 100x margin",
         evidence=evidence or {},
+        exact=exact_value(formula, values),
     )
 
 
@@ -87,6 +88,7 @@ def setting_limit_against_flows(claim: str, statement: str, setting, T: int, *, 
         1e-12,
         "the flows' stopping rule; p* is exact",
         evidence,
+        exact=line.ab_star,
     )
 
 

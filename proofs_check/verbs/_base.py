@@ -14,7 +14,6 @@ __all__ = [
     "diagonal_regime",
     "start_atol",
     "in_user_units",
-    "require_paper_process",
 ]
 
 
@@ -107,13 +106,3 @@ def start_atol(a0: float, b0: float) -> float:
     starts of order 1; from a tiny start on a0 = -b0 the state falls 13 decades below the start
     into the saddle, and an absolute tolerance above that never lets the solver settle."""
     return 1e-14 * min(1.0, max(abs(a0), abs(b0)))
-
-
-def require_paper_process(setting, verb: str) -> None:
-    """Refuse a setting beyond the paper's process where a verb's derivation is the paper's."""
-    if not setting.is_paper_process:
-        raise InvalidRequest(
-            f"`mesacheck {verb}` is derived for the paper's process only so far (uniform phases on the "
-            f"unit circle, no noise, every position), not for: {setting.describe()}; `mesacheck limit` and "
-            "`mesacheck flow --full` take this setting"
-        )

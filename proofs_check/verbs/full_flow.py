@@ -54,6 +54,7 @@ def full_flow(
     force: bool = False,
     show_cost: bool = False,
     progress=None,
+    certify: bool = False,
 ) -> FullFlow:
     """Integrate the exact full flow (LSODA with the exact Hessian, until |grad L| <= 1e-11) from
     the diagonal start (a0, b0) or, ``init="random"``, a Gaussian start of scale ``sigma_w``.
@@ -62,6 +63,9 @@ def full_flow(
     :class:`ScaledLaw` (the command line's). ``allow_unfinished`` reports the state at
     ``tau_max``, marked not stationary, instead of raising; ``progress(gtol)``, given the
     stopping tolerance, returns the callback ``(tau, gradient_norm)`` called as the flow runs.
+    ``certify`` proves, in interval arithmetic, that a unique stationary point lies within 1e-9
+    of the limit and gives the Hessian's inertia there (:mod:`mesacheck.numeric.certify`); the
+    report's "certified" holds the box and the verdict.
 
     >>> import mesacheck
     >>> result = mesacheck.full_flow(mesacheck.gaussian(2, 1), 5)
@@ -96,6 +100,8 @@ def full_flow(
         raise InvalidRequest(f"init is 'diagonal' or 'random', got {init!r}")
     if init == "random" and mask:
         raise InvalidRequest("--mask needs zero off-diagonal prediction blocks: use --init diagonal")
+    if certify:
+        _can_certify(exact, d=given.law.d, mask=mask)
     start_time = time.perf_counter()
     if not exact.is_paper_process:
         guard(exact_averages_cost(T, exact), force)
@@ -149,6 +155,9 @@ def full_flow(
         "W_PV": [[str(complex(v)) if v.imag else float(v.real) for v in row] for row in W_PV],
         "wall_seconds": time.perf_counter() - start_time,
     }
+    if certify:
+        report["certified"] = _certificate(exact, T, W_KQ, W_PV, start, stationary)
+        report["wall_seconds"] = time.perf_counter() - start_time
     return FullFlow(
         W_KQ=W_KQ,
         W_PV=W_PV,
@@ -185,3 +194,45 @@ def _against_exact_limit(setting, T: int, W_KQ, W_PV, structure: str, stationary
         "reached": bool(stationary and structure == "diagonal" and gap <= REACHED_RTOL),
         "rtol": REACHED_RTOL,
     }
+
+
+CERTIFY_RADIUS = 1e-9  # the box's half-width: 100x the distance the flow's stopping rule leaves
+
+
+def _can_certify(setting, *, d: int, mask: bool) -> None:
+    """Refuse --certify where the proof does not apply, before any work."""
+    from mesacheck.numeric.certify import CERTIFY_MAX_D
+
+    if mask:
+        raise InvalidRequest(
+            "--certify proves a stationary point of the full loss; the masked flow's limit is a constrained "
+            "one: drop --mask"
+        )
+    if setting.noise.present:
+        raise InvalidRequest(
+            "--certify needs the exact rational coefficients, built for settings without noise"
+        )
+    if d > CERTIFY_MAX_D:
+        raise InvalidRequest(
+            f"--certify is offered for d <= {CERTIFY_MAX_D} (the exact K has (2d)^6 entries)"
+        )
+
+
+def _certificate(setting, T: int, W_KQ, W_PV, start, stationary: bool) -> dict:
+    """The certificate of the flow's end as a dict, or the reason none could be attempted."""
+    import numpy as np
+
+    from mesacheck.numeric.certify import certify_stationary, conserved_quantity, exact_full_model
+
+    if not stationary:
+        return {"verdict": "not certified: the flow did not become stationary", "radius": CERTIFY_RADIUS}
+    if np.any(W_KQ.imag) or np.any(W_PV.imag) or any(np.any(np.imag(W)) for W in start):
+        return {"verdict": "not certified: the certificate runs on real parameters", "radius": CERTIFY_RADIUS}
+    try:
+        model = exact_full_model(setting, T)
+    except (ValueError, ArithmeticError) as error:
+        raise InvalidRequest(f"--certify: {error}") from None
+    certificate = certify_stationary(
+        model, W_KQ.real, W_PV.real, conserved=conserved_quantity(*start), radius=CERTIFY_RADIUS
+    )
+    return certificate.as_dict()

@@ -316,7 +316,7 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
             "and there is no limit to report"
         )
     model = full_model(exact, T)
-    regime, keeps = _regime_in_setting(model, a_start, b_start, mask)
+    regime, keeps = _regime_in_setting(given, exact, model, a_start, b_start, mask)
     saddle = a_start == -b_start
     p_star = float(line.ab_star)
     # on a = -b the flow runs into the strict saddle: stop 1e6-fold closer to it than the start
@@ -375,18 +375,38 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
     )
 
 
-def _regime_in_setting(model, a_start, b_start, mask) -> tuple[str, bool]:
-    """Whether the full model keeps the diagonal at the start, as the regime's text."""
-    from mesacheck.numeric.diagonal_flow import off_diagonal_gradient
+def _regime_in_setting(given, exact, model, a_start, b_start, mask) -> tuple[str, bool]:
+    """Whether the full model keeps the diagonal, from the exact emergence condition of the
+    setting over the whole diagonal manifold (every coefficient of the off-manifold gradient, a
+    polynomial in a, b, must vanish; not a test at the start), as the regime's text; where it
+    fails, the driven blocks and the gradient off the diagonal at the start."""
+    import dataclasses
 
-    off, keeps = off_diagonal_gradient(model, a_start, b_start, mask=mask)
-    regime = (
-        f"{'masked: ' if mask else ''}the full model keeps the diagonal here: the diagonal model is exact"
-        if keeps
-        else f"the full model LEAVES the diagonal here (off-diagonal gradient {off:.2e} at the start): "
+    from mesacheck.numeric.diagonal_flow import off_diagonal_gradient
+    from mesacheck.symbolic.conditions import BLOCKS, block_of, masking_keeps_diagonal
+
+    from .conditions import setting_emergence
+
+    d = exact.d
+    offending = setting_emergence(dataclasses.replace(exact, law=given.sampling_law), given.T)
+    keeps = not offending or (mask and masking_keeps_diagonal(offending, d))
+    if not offending:
+        return (
+            "the full model keeps the diagonal: the emergence condition holds in this setting (proven over "
+            "the whole diagonal manifold); the diagonal model is exact"
+        ), True
+    if keeps:
+        return (
+            "masked: the off-diagonal entries of the prediction blocks are held at 0; the diagonal model "
+            "is exact"
+        ), True
+    driven = sorted({BLOCKS[block_of(k.split(" ")[1], d)][0] for k in offending})
+    off, _ = off_diagonal_gradient(model, a_start, b_start, mask=mask)
+    return (
+        f"the full model LEAVES the diagonal: the emergence condition fails ({len(offending)} non-zero "
+        f"coefficients; driven: {', '.join(driven)}; off-diagonal gradient {off:.2e} at the start): "
         "these are the diagonal model's numbers; `mesacheck flow --full` follows every entry"
-    )
-    return regime, bool(keeps)
+    ), False
 
 
 def _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start) -> Limit:
@@ -399,7 +419,7 @@ def _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start) -
     from mesacheck.numeric.full_flow import full_model
 
     model = full_model(exact, given.T)
-    regime, keeps = _regime_in_setting(model, a_start, b_start, mask)
+    regime, keeps = _regime_in_setting(given, exact, model, a_start, b_start, mask)
     # from a0 = -b0 the flow may run into the saddle at the origin (stop 1e6-fold closer to it
     # than the start, before rounding sends it away), or leave: without exchangeability the line
     # a_j = -b_j need not be invariant, so where it ends says which

@@ -38,4 +38,14 @@ COMMAND_LINES = [
         ["simulate", "--x1", "gaussian", "--d", "2", "--T", "6", "--steps", "40", "--m", "64", "--seed", "0"],
     ),
     ("check_one_claim", ["check", "--only", "ab_limit_sparse"]),
+    (
+        "conditions_real_process",
+        ["conditions", "--x1", "gaussian", "--d", "2", "--T", "6", "--phases", "roots:2"],
+    ),
+    (
+        # the process of tests/test_cli_hostile.py::test_complex_noise_under_contraction_is_exact
+        # (r = 0.9, s = 0.5, T = 10): its exact averages are derived once per run
+        "recovery_noise_contraction",
+        ["recovery", "--x1", "gaussian", "--d", "2", "--T", "10", "--r", "0.9", "--noise", "0.5"],
+    ),
 ]

@@ -16,6 +16,33 @@ def test_claim_holds(claim):
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.__name__)
+def test_a_claims_certified_ball_contains_its_closed_form(claim):
+    """A claim whose prediction is exact and algebraic reports a ball (`check --json`) that
+    contains the closed form evaluated by mpmath at 50 digits and rejects it shifted by 1e-30
+    relative (its verdict is shared with test_claim_holds: no second run)."""
+    from mesacheck.numeric.bridge import algebraic_data
+    from mesacheck.numeric.certify import certified_value
+
+    from ..numeric.test_certify import WRONG, contains_50_digits
+
+    check, _ = run_claim(claim, quick=True)
+    if check.exact is None:
+        return
+    value = certified_value(algebraic_data(check.exact))
+    assert contains_50_digits(value, check.exact)
+    assert not contains_50_digits(value, check.exact * (1 + WRONG))
+    reported = check.as_dict()["certified"]
+    assert reported["contains_predicted"] and reported["radius"] == value.radius
+
+
+def test_at_least_ten_claims_carry_a_certified_ball():
+    """Issue 24's acceptance: >= 10 claims carry an exact algebraic prediction (listed after the
+    claims' own tests, so that their shared verdicts are ready)."""
+    exact = [c.__name__ for c in CLAIMS if run_claim(c, quick=True)[0].exact is not None]
+    assert len(exact) >= 10, exact
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.__name__)
 def test_claim_is_documented_as_a_statement(claim):
     fields = claim_fields(claim)
     assert fields["derivation"].split()[0].startswith(("eq-", "thm-", "asm-", "ex-", "fig-"))

@@ -169,3 +169,39 @@ def test_the_sampled_training_runs_without_an_exact_flow_where_emergence_fails()
     result = mesacheck.simulate(full_one(2), 6, steps=2, m=10, m_test=10)
     assert result.regime.startswith("no exact flow: the emergence condition fails"), result.regime
     assert result.flow_curve is None and all(row["ab_exact_flow"] is None for row in result.records)
+
+
+def test_conditions_in_settings_derive_the_condition_and_name_the_driven_blocks():
+    """Beyond the paper's process the verb answers: a contraction keeps the Gaussian token's
+    diagonal (every block stays zero, vanilla GD), full-one leaves it through the prediction
+    blocks only, and W = diag(+-1) drives the upper-right block of W^KQ by even moments."""
+    from mesacheck.symbolic.setting import Setting, circle, roots_of_unity
+
+    kept = mesacheck.conditions(Setting(gaussian(2, 1), circle(sp.Rational(1, 2))), 5)
+    assert kept.emergence and kept.equal_diagonal
+    assert not any(block["driven_entries"] for block in kept.report["blocks"])
+    left = mesacheck.conditions(Setting(full_one(2), circle(sp.Rational(1, 2))), 5)
+    driven = {b["block"] for b in left.report["blocks"] if b["driven_entries"]}
+    assert not left.emergence and driven == {
+        "W^KQ lower-left (prediction block)",
+        "W^PV left (prediction block)",
+    }
+    real = mesacheck.conditions(Setting(gaussian(2, 1), roots_of_unity(2)), 5)
+    (block,) = [b for b in real.report["blocks"] if b["driven_entries"]]
+    assert block["block"] == "W^KQ upper-right" and block["phase_rule_allows"]
+    assert "E[x_j^4]" in block["driving_moments"]
+
+
+def test_recovery_in_settings_gives_the_limiting_error_and_the_noise_floor():
+    """Sparse on the roots of unity (N = 3) recovers; a contraction never does (relative error
+    1); W = diag(+-1) is refused with the reason, masked or not. (Under noise: the golden line
+    recovery_noise_contraction and the noise-floor property.)"""
+    from mesacheck.symbolic.setting import Setting, circle, roots_of_unity
+
+    sparse_roots = mesacheck.recovery(Setting(sparse(2, 1), roots_of_unity(3)), 6)
+    assert sparse_roots.holds_at_T and sparse_roots.holds_as_T_grows and sparse_roots.error_limit == 0.0
+    contraction = mesacheck.recovery(Setting(sparse(2, 1), circle(sp.Rational(1, 2))), 6).report
+    assert contraction["relative_error_limit"] == 1.0 and contraction["recovery_holds_at_T"] is False
+    for mask in (False, True):
+        with pytest.raises(mesacheck.InvalidRequest, match="emergence condition fails in this setting"):
+            mesacheck.recovery(Setting(gaussian(2, 1), roots_of_unity(2)), 5, mask=mask)
