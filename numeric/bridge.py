@@ -30,6 +30,7 @@ from mesacheck.symbolic.full_model import (
 )
 from mesacheck.symbolic.moments import Distribution, exact_number
 from mesacheck.symbolic.noise_counts import noise_counts, noise_weights
+from mesacheck.symbolic.paper_counts import phase_counts
 from mesacheck.symbolic.position_sums import ProgressionSum, numeric_value
 from mesacheck.symbolic.process_counts import setting_counts
 from mesacheck.symbolic.setting import Setting, as_setting
@@ -407,6 +408,15 @@ def full_model_rationals(setting, T: int, values: dict) -> tuple[np.ndarray, np.
         return memo[alpha_beta]
 
     counts = {kind: setting_counts(setting, T, kind) for kind in ("quadratic", "linear")}
+    if not all(isinstance(c, Fraction) for kind in counts for c in counts[kind].values()):
+        # past ~2000 positions the counts are closed forms in T holding unevaluated exact sums
+        # (mesacheck.symbolic.position_sums): the paper's table keeps its exact rationals
+        if not setting.is_paper_process:
+            raise ValueError(
+                f"past T = 2002 the averages of {setting.describe()} are closed forms in T, not single "
+                "rationals: the exact rational coefficients are built up to T = 2002"
+            )
+        counts = {kind: phase_counts(T, kind, setting.rho) for kind in ("quadratic", "linear")}
     slots = {"quadratic": QUADRATIC_SLOTS, "linear": LINEAR_SLOTS}
     for kind in counts:  # a first pass meets every moment, for their common denominator
         _assemble(d, {}, moment, slots[kind])
