@@ -47,6 +47,7 @@ __all__ = [
 # past it the exact rationals' size, not their count, sets the cost).
 EXACT_TERMS = 2000
 EXACT_BITS = 20_000
+_SERIES_TERMS = 50_000  # x < 1: past this many terms, the Lerch transcendent instead of the series
 
 
 class ProgressionSum(sp.Function):
@@ -164,7 +165,7 @@ def progression_sum_value(e: int, x: Fraction, N: int, n0: int, n1: int) -> mpma
     # precision's last digit (each term after the current one is at most ratio times it)
     ratio = X**N
     needed = (mpmath.mp.prec + 64) * math.log(2) / -float(mpmath.log(ratio)) if ratio < 1 else math.inf
-    if min(terms, needed * 2 + abs(e) * 50) <= 50_000:
+    if min(terms, needed * 2 + abs(e) * 50) <= _SERIES_TERMS:
         total = mpmath.mpf(0)
         eps = mpmath.mpf(2) ** (-mpmath.mp.prec - 20)
         for m in range(terms):

@@ -223,3 +223,20 @@ def test_the_full_flow_at_a_billion_positions_reaches_the_closed_form():
         exact = (T - 2) / (5 * T + mpmath.harmonic(T - 2) - 10)
     # the flow's stopping rule leaves ~1e-13 relative (RESULTS: 1e-13 at the paper's T)
     assert json.loads(result.output)["ab"] == pytest.approx(float(exact), rel=1e-11, abs=0)
+
+
+@pytest.mark.parametrize("e", [-2, 1])
+def test_the_lerch_route_near_x_1_equals_the_terms_summed_in_mpmath(e, monkeypatch):
+    """x = 1 - 10^-6: past the series' reach (here lowered to 100 terms) the Lerch transcendent
+    gives the sum; against the terms added one by one at 40 digits."""
+    from mesacheck.symbolic import position_sums
+
+    monkeypatch.setattr(position_sums, "_SERIES_TERMS", 100)
+    x, N, n0, n1 = Fraction(999999, 10**6), 3, 15, 3015
+    with mpmath.workdps(40):
+        X, direct, power = mpmath.mpf(x.numerator) / x.denominator, mpmath.mpf(0), None
+        for n in range(n0, n1 + 1, N):
+            power = X**n if power is None else power * X**N
+            direct += mpmath.mpf(n) ** e * power
+        value = position_sums.progression_sum_value(e, x, N, n0, n1)
+        assert abs(value - direct) <= mpmath.mpf(10) ** -30 * abs(direct)
