@@ -225,7 +225,7 @@ def test_the_full_flow_at_a_billion_positions_reaches_the_closed_form():
     assert json.loads(result.output)["ab"] == pytest.approx(float(exact), rel=1e-11, abs=0)
 
 
-@pytest.mark.parametrize("e", [-2, 1])
+@pytest.mark.parametrize("e", [pytest.param(-2, marks=pytest.mark.slow), 1])
 def test_the_lerch_route_near_x_1_equals_the_terms_summed_in_mpmath(e, monkeypatch):
     """x = 1 - 10^-6: past the series' reach (here lowered to 100 terms) the Lerch transcendent
     gives the sum; against the terms added one by one at 40 digits."""
