@@ -19,6 +19,7 @@ from .claims import (
     emergence_condition,
     full_loss,
     gd_step,
+    models,
     population_loss,
     stability,
 )
@@ -60,6 +61,10 @@ PAPER_CLAIMS: tuple[Callable[..., Check], ...] = (
     capability.weakened_conditions_have_counterexamples,
     capability.gaussian_ratio_and_test_loss_match_simulator,
     capability.sparse_test_loss_vanishes,
+    models.separate_keys_reach_the_same_mesa_optimizer,
+    models.plateau_time_of_separate_keys,
+    models.merged_and_separate_training_follow_exact_descent,
+    models.d_heads_learn_the_coordinatewise_step,
 )
 
 # The paper's claims, then every extension's (proofs_check/extensions, found by module name).

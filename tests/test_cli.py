@@ -292,3 +292,49 @@ def test_flow_certify_says_so_at_a_degenerate_limit():
     assert result.exit_code == 0, result.output
     certified = json.loads(result.output)["certified"]
     assert certified["verdict"].startswith("not certified") and certified["contraction"] is None
+
+
+def test_flow_of_separate_heads_reaches_the_mesa_optimizer_and_reports_every_head():
+    """Issue 23: two heads of separate keys and queries from the diagonal start reach the same
+    exact p* as the paper's model (the flow stops at |grad L| <= 1e-11: 1e-9 relative, the
+    verb's own REACHED_RTOL), and the JSON names the model and gives every head's matrices."""
+    result = run("flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--heads", "2", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["model"]["parameterization"] == "separate" and payload["model"]["heads"] == 2
+    assert payload["exact_limit"]["reached"] and payload["structure"] == "diagonal"
+    assert [sorted(head) for head in payload["heads"]] == [
+        ["W_K", "W_KQ (merged)", "W_PV", "W_Q", "structure"]
+    ] * 2
+    assert payload["certificate"]["conserved_drift"] <= 1e-10
+
+
+def test_simulate_trains_a_model_beside_its_exact_flow():
+    result = run(
+        *["simulate", "--d", "2", "--T", "6", "--model", "separate", "--key-dim", "2", "--a0", "0.3"],
+        *[
+            "--b0",
+            "0.3",
+            "--eta",
+            "0.05",
+            "--steps",
+            "20",
+            "--m",
+            "200",
+            "--m-test",
+            "50",
+            "--log-every",
+            "10",
+        ],
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["settings"]["model"]["key_dim"] == 2 and len(payload["log"]) == 3
+    assert all(row["ab_exact_flow"] is not None for row in payload["log"])
+    assert payload["log"][0]["ab"] == payload["log"][0]["ab_exact_flow"]  # the same start
+
+
+def test_flow_certify_refuses_a_model_other_than_the_papers():
+    result = run("flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--certify")
+    assert result.exit_code == 2 and "paper's model" in result.output and "Traceback" not in result.output

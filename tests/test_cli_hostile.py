@@ -622,3 +622,62 @@ def test_exact_numbers_that_would_grow_huge_are_refused_with_the_estimate(comman
     result = CliRunner().invoke(main, [*command, "--r", "1e-300"])
     assert result.exit_code == 2, result.output
     assert "bits" in result.output and "limit 20,000 bits" in result.output and "--force" in result.output
+
+
+# --- the model options (issue 23): read one way, refused clearly where impossible ---------------
+
+
+@pytest.mark.parametrize("command", [["flow", "--full"], ["simulate"]])
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        (["--heads", "0"], "must be >= 1"),
+        (["--heads", "-3"], "must be >= 1"),
+        (["--heads", "1.5"], "whole number"),
+        (["--heads", "two"], "whole number"),
+        (["--heads", "9"], "<= 8"),
+        (["--heads", "1" + "0" * 40], "whole number"),
+        (["--model", "separate", "--key-dim", "0"], "must be >= 1"),
+        (["--model", "separate", "--key-dim", "nan"], "whole number"),
+        (["--model", "separate", "--key-dim", "65"], "<= 64"),
+        (["--model", "separate", "--key-dim", "21"], "<= 4 d = 20"),  # over the limit at d = 5
+        (["--key-dim", "3"], "needs separate keys"),
+        (["--model", "tied"], "Invalid value for '--model'"),
+        (["--model", "separate", "--mask"], "mask only merged"),
+        (["--model", "separate", "--key-dim", "1"], "--init random"),  # a diagonal start of rank d > 1
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_impossible_models_are_refused_in_one_line(command, arguments, fragment, as_json):
+    result = run(*command, *arguments, *(["--json"] if as_json else []))
+    assert result.exit_code == 2, result.output
+    assert_clean(result, as_json)
+    assert fragment in (json.loads(result.output)["error"] if as_json else result.output)
+
+
+@pytest.mark.parametrize("command", [["limit"], ["recovery"], ["conditions"]])
+@pytest.mark.parametrize("arguments", [["--model", "separate"], ["--heads", "2"]])
+def test_commands_without_models_refuse_them_naming_those_that_take_them(command, arguments):
+    result = run(*command, *arguments)
+    assert result.exit_code == 2, result.output
+    assert_clean(result)
+    assert "`mesacheck flow --full` and `mesacheck simulate` take --model" in result.output
+
+
+def test_the_papers_model_named_explicitly_is_the_default_everywhere():
+    named = run("limit", "--d", "2", "--T", "5", "--model", "merged", "--heads", "1", "--json")
+    default = run("limit", "--d", "2", "--T", "5", "--json")
+    assert named.exit_code == default.exit_code == 0
+    assert json.loads(named.output)["ab_closed_form"] == json.loads(default.output)["ab_closed_form"]
+
+
+def test_a_model_in_a_setting_the_exact_loss_refuses_is_one_line():
+    """A model trains beside its exact flow: real noise under a contraction has no exact
+    averages, so simulate refuses it for any model but the paper's (which trains alone)."""
+    result = run(
+        *["simulate", "--d", "2", "--T", "6", "--model", "separate", "--noise", "0.3", "--r", "0.9"],
+        *["--noise-kind", "real", "--steps", "2", "--m", "20", "--m-test", "10"],
+    )
+    assert result.exit_code == 2, result.output
+    assert_clean(result)
+    assert "exact loss refuses this setting" in result.output

@@ -5,6 +5,8 @@ derivations; ``mesacheck.numeric``: flows, quadrature and the finite-sample simu
 ``mesacheck.proofs_check``: the claims and the command line):
 
 * the setting: :class:`Setting` (the law of x_1, the law of W, noise, the trained positions);
+  the model: :class:`Model` (merged or separate keys and queries, heads, key dimension, mask;
+  :data:`PAPER_MODEL` the default) and its reduced flows :func:`model_line`, :func:`heads_line`;
   laws of x_1 :func:`gaussian`, :func:`sparse`, :func:`full_one`, :class:`Atoms`; laws of W
   :func:`circle`, :func:`roots_of_unity`, :func:`random_modulus`, :func:`modulus_atoms`; noise
   :class:`Noise`;
@@ -12,7 +14,8 @@ derivations; ``mesacheck.numeric``: flows, quadrature and the finite-sample simu
   :func:`emergence_limit` (the limit of a b, closed form), :func:`symmetric_line` (the
   mesa-optimizer p* in any setting), :func:`emergence_condition`, :func:`recovery_condition`;
 * the numeric routes: :func:`integrate_flow`, :func:`full_model` and
-  :func:`integrate_full_flow`, :func:`simulate_training`;
+  :func:`integrate_full_flow`, :func:`simulate_training`; for any model
+  :func:`parameterized_loss`, :func:`integrate_model_flow`, :func:`train_model`;
 * the verbs, each the mathematics of one command, returning a frozen dataclass with its
   certificate: :func:`limit` (:class:`Limit`), :func:`conditions` (:class:`Conditions`),
   :func:`recovery` (:class:`Recovery`), :func:`full_flow` (:class:`FullFlow`),
@@ -59,10 +62,15 @@ _WHERE = {
     "T": "mesacheck.symbolic.population_loss",
     **dict.fromkeys(("ab_limit", "emergence_limit"), "mesacheck.symbolic.stationary"),
     "symmetric_line": "mesacheck.symbolic.symmetric_line",
+    **dict.fromkeys(("Model", "PAPER_MODEL"), "mesacheck.symbolic.parameterization"),
+    **dict.fromkeys(("model_line", "heads_line"), "mesacheck.symbolic.model_line"),
     "emergence_condition": "mesacheck.symbolic.conditions",
     "recovery_condition": "mesacheck.symbolic.capability",
     "integrate_flow": "mesacheck.numeric.flow",
     **dict.fromkeys(("full_model", "integrate_full_flow"), "mesacheck.numeric.full_flow"),
+    **dict.fromkeys(
+        ("parameterized_loss", "integrate_model_flow", "train_model"), "mesacheck.numeric.parameterized"
+    ),
     "simulate_training": "mesacheck.numeric.simulate",
     **{
         name: f"mesacheck.proofs_check.verbs.{module}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from ._common import emit, progress_wanted, setting_options
+from ._model import model_options
 from ._process import process_options
 
 
 @click.command()
 @setting_options()
 @process_options()
+@model_options(supported=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def conditions(setting, process, a0, b0, mask, force, as_json):
     """Which moment conditions hold: emergence (the full flow keeps the diagonal prediction

@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
+from ._model import model_options
 from ._process import process_options
 
 
 @click.command()
 @setting_options()
 @process_options()
+@model_options(supported=True)
 @click.option("--full", is_flag=True, help="Integrate every entry of W^KQ and W^PV (required for now).")
 @click.option("--init", type=click.Choice(["diagonal", "random"]), default="diagonal", show_default=True)
 @click.option("--sigma-w", type=POSITIVE, default=0.1, show_default=True, help="Scale of --init random.")
@@ -38,6 +40,7 @@ from ._process import process_options
 def flow(
     setting,
     process,
+    model,
     a0,
     b0,
     mask,
@@ -86,6 +89,7 @@ def flow(
             show_cost=show,
             progress=progress_bar if show else None,
             certify=certify,
+            model=model,
         )
     finally:
         for bar in bars:
@@ -105,7 +109,16 @@ def flow(
     payload.update({"heatmap": heatmap, "wall_seconds": wall})
     lines = [
         f"{setting.description}, d = {law.d}, T = {T}, init {init}, {'masked' if mask else 'unmasked'}",
-        f"ab (mean Re W_KQ[d+j,j] Re W_PV[j,j]) = {solution.ab[-1]:.15g}",
+        *(
+            [f"model: {result.model.describe()} (W_KQ, W_PV below: the first head's)"]
+            if not result.model.is_paper
+            else []
+        ),
+        (
+            f"ab (mean Re W_KQ[d+j,j] Re W_PV[j,j]) = {solution.ab[-1]:.15g}"
+            if result.model.is_paper
+            else f"ab (mean over j of Re sum_h W_KQ_h[d+j,j] W_PV_h[j,j]) = {solution.ab[-1]:.15g}"
+        ),
         f"loss = {solution.loss[-1]:.15g}; structure: {structure} "
         f"(largest entry off the diagonal pattern {payload['off_diagonal']:.1e})",
         *(

@@ -9,6 +9,7 @@ import click
 
 from ._common import POSITIVE, emit, number_text, progress_wanted, setting_options
 from ._limit_warm import warm_path
+from ._model import model_options
 from ._process import process_options
 
 
@@ -58,6 +59,7 @@ def _show(result, as_json: bool) -> None:
 @functools.partial(warm_path, show=_show)
 @setting_options()
 @process_options()
+@model_options(supported=False)
 @click.option("--tau-max", type=POSITIVE, default=1e6, show_default=True, help="Time budget of the flow.")
 @click.option(
     "--closed-form",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from ._common import emit, number_text, progress_wanted, setting_options
+from ._model import model_options
 from ._process import process_options
 
 
 @click.command()
 @setting_options()
 @process_options()
+@model_options(supported=False)
 @click.option("--T-test", "T_test", type=int, help="Test sequence length (default: T).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def recovery(setting, process, a0, b0, mask, force, T_test, as_json):

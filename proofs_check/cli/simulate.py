@@ -9,12 +9,23 @@ from pathlib import Path
 import click
 
 from ._common import POSITIVE, emit, output_path, progress_wanted, setting_options
+from ._model import model_options
 from ._process import process_options
 
 
 @click.command()
 @setting_options(sampling=True)
 @process_options(sampling=True)
+@model_options(supported=True)
+@click.option(
+    "--init",
+    type=click.Choice(["diagonal", "random"]),
+    default="diagonal",
+    show_default=True,
+    help="Start: the paper's diagonal (--a0, --b0) or every entry N(0, sigma_w^2).",
+)
+@click.option("--sigma-w", type=POSITIVE, default=0.1, show_default=True, help="Scale of --init random.")
+@click.option("--init-seed", type=int, default=0, show_default=True, help="Seed of --init random.")
 @click.option("--eta", type=POSITIVE, default=1e-4, show_default=True, help="Gradient-descent step size.")
 @click.option("--steps", type=click.IntRange(min=0), default=150, show_default=True)
 @click.option(
@@ -36,6 +47,10 @@ from ._process import process_options
 def simulate(
     setting,
     process,
+    model,
+    init,
+    sigma_w,
+    init_seed,
     a0,
     b0,
     mask,
@@ -70,6 +85,10 @@ def simulate(
         law=setting,
         force=force,
         progress=progress_wanted(as_json) if progress is None else progress,
+        model=model,
+        init=init,
+        sigma_w=sigma_w,
+        init_seed=init_seed,
     )
     payload, records, run = result.report, result.records, result.run
     seconds, limit_ab, flow_curve = payload["seconds"], result.ab_population_limit, result.flow_curve
@@ -77,9 +96,11 @@ def simulate(
         _write_log(Path(out), records)
     if plot:
         _plot(Path(plot), run, eta, setting, flow_curve, limit_ab)
+    described = payload["settings"].get("model")
     lines = [
         f"{setting.description}, d = {setting.law.d}, T = {T}, m = {m}, eta = {eta:g}, {steps} steps "
         f"({seconds:.1f} s)",
+        *([f"model: {described['description']}, init {init}; {result.regime}"] if described else []),
         f"{'step':>6} {'ab':>10} {'ab (flow)':>10} {'test loss':>12} {'ratio':>8}",
     ]
     for r in records:

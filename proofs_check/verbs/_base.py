@@ -14,7 +14,13 @@ __all__ = [
     "diagonal_regime",
     "start_atol",
     "in_user_units",
+    "read_model",
+    "refuse_model",
+    "MODEL_COMMANDS",
 ]
+
+# the commands that take --model, --heads and --key-dim so far (the others refuse them)
+MODEL_COMMANDS = ("flow --full", "simulate")
 
 
 class InvalidRequest(ValueError):
@@ -106,3 +112,36 @@ def start_atol(a0: float, b0: float) -> float:
     starts of order 1; from a tiny start on a0 = -b0 the state falls 13 decades below the start
     into the saddle, and an absolute tolerance above that never lets the solver settle."""
     return 1e-14 * min(1.0, max(abs(a0), abs(b0)))
+
+
+def read_model(model, mask: bool, d: int, init: str = "diagonal"):
+    """The :class:`mesacheck.symbolic.parameterization.Model` a verb runs: ``model`` (default the
+    paper's) with the reference's masking when ``mask``, checked at dimension d with its start
+    ``init``; an impossible one is :class:`InvalidRequest` (one line)."""
+    from dataclasses import replace
+
+    from mesacheck.symbolic.parameterization import PAPER_MODEL, InvalidModel
+
+    model = PAPER_MODEL if model is None else model
+    try:
+        if mask and not model.masked:
+            model = replace(model, mask="prediction-blocks")
+        keys = model.keys(d)
+    except InvalidModel as error:
+        raise InvalidRequest(str(error)) from None
+    if init == "diagonal" and model.parameterization == "separate" and keys < d:
+        raise InvalidRequest(
+            f"the diagonal start W^KQ = a0 I in its lower-left block has rank d = {d}, above the key "
+            f"dimension {keys}: start at random (--init random)"
+        )
+    return model
+
+
+def refuse_model(model, verb: str) -> None:
+    """Refuse a model other than the paper's where a verb's derivation is the paper's."""
+    if model is not None and not model.is_paper:
+        raise InvalidRequest(
+            f"`mesacheck {verb}` takes the paper's model only so far (one merged head), "
+            f"not {model.describe()}; "
+            f"{' and '.join(f'`mesacheck {c}`' for c in MODEL_COMMANDS)} take --model, --heads and --key-dim"
+        )
