@@ -205,9 +205,9 @@ def exact_averages_cost(T: int, setting=None) -> Cost:
     Given the ``setting``: where the averages are fitted and summed in closed form in T
     (mesacheck.symbolic.process_counts.fitted_route_applies: a circle of any radius, roots:N
     with N <= 64, every position or the last; no noise, or complex noise on |lambda| = 1),
-    the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, CPU seconds of
-    the whole command, benchmarks/large_T.py): 2.0-2.3 s at T = 10^5 and 10^6 (r = 0.5, last
-    position), roots:7 2.9-3.3 s, complex noise 3.4-4.6 s."""
+    the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, the whole
+    command, benchmarks/large_T.py at load 1.7): 1.8-2.1 s at T = 10^5 and 10^6 (r = 0.5, last
+    position), roots:7 2.9-3.2 s, complex noise 3.3-3.5 s."""
     direct = Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
     if setting is not None:
         from mesacheck.symbolic.process_counts import closed_form_in_T
