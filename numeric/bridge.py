@@ -30,6 +30,8 @@ from mesacheck.symbolic.full_model import (
 )
 from mesacheck.symbolic.moments import Distribution, exact_number
 from mesacheck.symbolic.noise_counts import noise_counts, noise_weights
+from mesacheck.symbolic.paper_counts import phase_counts
+from mesacheck.symbolic.position_sums import ProgressionSum, numeric_value
 from mesacheck.symbolic.process_counts import setting_counts
 from mesacheck.symbolic.setting import Setting, as_setting
 
@@ -368,7 +370,9 @@ def _full_model_arrays(setting: Setting, T: int, values: tuple) -> FullModelArra
             key: {nu: _number(w, values) for nu, w in noise_weights(setting.noise, cells).items()}
             for key, cells in noise_counts(setting, T, kind).items()
         }
-        counts[kind] = (setting_counts(setting, T, kind), noise)
+        # past ~2000 positions a count holds unevaluated progression sums: each to a double once
+        exact = setting_counts(setting, T, kind)
+        counts[kind] = ({key: numeric_value(value) for key, value in exact.items()}, noise)
     K = _assemble(d, counts["quadratic"][0], moment, QUADRATIC_SLOTS, counts["quadratic"][1])
     # J's first slot is the target, a coordinate with no block: keep block 0 of that axis
     J = _assemble(d, counts["linear"][0], moment, LINEAR_SLOTS, counts["linear"][1])[:d]
@@ -404,6 +408,15 @@ def full_model_rationals(setting, T: int, values: dict) -> tuple[np.ndarray, np.
         return memo[alpha_beta]
 
     counts = {kind: setting_counts(setting, T, kind) for kind in ("quadratic", "linear")}
+    if not all(isinstance(c, Fraction) for kind in counts for c in counts[kind].values()):
+        # past ~2000 positions the counts are closed forms in T holding unevaluated exact sums
+        # (mesacheck.symbolic.position_sums): the paper's table keeps its exact rationals
+        if not setting.is_paper_process:
+            raise ValueError(
+                f"past T = 2002 the averages of {setting.describe()} are closed forms in T, not single "
+                "rationals: the exact rational coefficients are built up to T = 2002"
+            )
+        counts = {kind: phase_counts(T, kind, setting.rho) for kind in ("quadratic", "linear")}
     slots = {"quadratic": QUADRATIC_SLOTS, "linear": LINEAR_SLOTS}
     for kind in counts:  # a first pass meets every moment, for their common denominator
         _assemble(d, {}, moment, slots[kind])
@@ -425,7 +438,13 @@ def full_model_rationals(setting, T: int, values: dict) -> tuple[np.ndarray, np.
 def _number(expr, values: tuple) -> float:
     """An exact expression of the setting at the given parameter values, as a finite float."""
     # a rational (most noise weights, ~10^5 per setting) is its float: evaluate() gives the same
-    value = float(expr) if isinstance(expr, sp.Rational | int) else evaluate(expr, dict(values))
+    if isinstance(expr, sp.Expr) and expr.has(ProgressionSum):  # a closed form in T: its terms at 50 digits
+        point = {s: exact_number(v) for s in expr.free_symbols for k, v in values if s.name == str(k)}
+        expr = expr.xreplace(point)
+    if isinstance(expr, sp.Expr) and expr.has(ProgressionSum) and not expr.free_symbols:
+        value = numeric_value(expr)
+    else:
+        value = float(expr) if isinstance(expr, sp.Rational | int) else evaluate(expr, dict(values))
     if not math.isfinite(value):
         shown = sp.N(sp.sympify(expr), 4)
         raise ValueError(f"{shown} is out of double precision's range: rescale the noise or the token")

@@ -6,8 +6,8 @@ machine (2026-11-24, one BLAS thread, empty derivation cache). They are delibera
 relax everywhere. Since issue 12 the emergence guard takes each phase count in closed form in
 T with harmonic numbers as symbols (mesacheck.symbolic.full_model.phase_count_form): its cost does not
 depend on T, and for an exchangeable law not on d either (its 4-coordinate marginal). The full
-model's table of every count (:func:`_phase_count_table`, used by ``flow --full``) still holds
-exact rationals whose size grows with T.
+model's table of every count (:func:`_phase_count_table`, used by ``flow --full``) holds exact
+rationals up to T = 2002 and closed forms in T past it (issue 25).
 """
 
 from __future__ import annotations
@@ -57,8 +57,11 @@ _PADDED_MOMENTS = 1e-5
 
 def _phase_count_table(T: int) -> float:
     # mesacheck.symbolic.full_model.phase_counts, every entry with exact harmonic numbers: ~1 s at
-    # T = 10^4 and 25 s at T = 10^5 measured cold, the exact rationals' size growing with T
-    return 0.5 + 2.5e-4 * T
+    # T = 10^4 and 25 s at T = 10^5 measured cold, the exact rationals' size growing with T; past
+    # T = 2002 the table is fitted and summed in closed form in T
+    # (mesacheck.symbolic.process_counts.fitted_setting_counts): `flow --full --d 3` cold took
+    # 2.1 CPU-s at T = 10^4 against 4.1 at T = 100 (2026-12-03, loaded machine)
+    return 0.5 + 2.5e-4 * T if T <= 2002 else 1.5
 
 
 def _diagonal_loss(d: int, exchangeable: bool = False) -> Cost:
@@ -194,11 +197,28 @@ def announce(cost: Cost, show: bool) -> None:
         print(f"{cost.what}: about {_seconds(cost.seconds)} ...", file=sys.stderr)
 
 
-def exact_averages_cost(T: int) -> Cost:
+def exact_averages_cost(T: int, setting=None) -> Cost:
     """The exact averages of a non-paper setting enumerate the solutions of the phase equations
     on lines of the (i, j) box: ~3000 systems x T positions x up to T points. Measured at
-    d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold."""
-    return Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
+    d = 5, T = 100: 1.0 s (r < 1), 2.7 s (roots:3), cold.
+
+    Given the ``setting``: where the averages are fitted and summed in closed form in T
+    (mesacheck.symbolic.process_counts.fitted_route_applies: a circle of any radius, roots:N
+    with N <= 64, every position or the last; no noise, or complex noise on |lambda| = 1),
+    the cost does not grow with T. Measured cold, `limit` at d = 5 (2026-12-03, the whole
+    command, benchmarks/large_T.py at load 1.7): 1.8-2.1 s at T = 10^5 and 10^6 (r = 0.5, last
+    position), roots:7 2.9-3.2 s, complex noise 3.3-3.5 s."""
+    direct = Cost(3e-4 * T**2, 2e8 + 50.0 * T**2, f"the exact averages over W at T = {T}")
+    if setting is not None:
+        from mesacheck.symbolic.process_counts import closed_form_in_T
+
+        if closed_form_in_T(setting, T):
+            # the averages' own share of the CPU times above (the imports and the flow are the
+            # rest): ~0.5 s, roots:N ~0.15 s per N, the noise terms' fit grid ~1.5 s
+            seconds = 0.5 + 0.15 * setting.phases.phase_period + (1.5 if setting.noise.present else 0.0)
+            closed = Cost(seconds, 4e8, f"the exact averages over W (closed form in T = {T})")
+            return closed if closed.seconds < direct.seconds else direct
+    return direct
 
 
 # The exact averages beyond the paper's process sum rationals over positions up to T, with
@@ -211,18 +231,26 @@ def exact_averages_cost(T: int) -> Cost:
 MAX_BITS = 20_000
 
 
-def exact_size_guard(phases, T: int, force: bool) -> None:
+def exact_size_guard(phases, T: int, force: bool, setting=None) -> None:
     """Refuse exact arithmetic whose numbers would grow past ``MAX_BITS`` (unless forced), in
     one line with the estimate and the way on. ``phases``: the law of W (its
-    ``bits_per_power()`` and ``describe()``)."""
+    ``bits_per_power()`` and ``describe()``). Given the ``setting``, the powers the exact
+    arithmetic reaches are those of its route (mesacheck.symbolic.process_counts.exact_power_reach:
+    the fitted route takes powers up to ~90 exactly, whatever T, and leaves larger sums
+    unevaluated)."""
     bits_per_power = phases.bits_per_power()
-    bits = bits_per_power * T
+    reach = T
+    if setting is not None:
+        from mesacheck.symbolic.process_counts import exact_power_reach
+
+        reach = exact_power_reach(setting, T)
+    bits = bits_per_power * reach
     if force or bits <= MAX_BITS:
         return
     raise InvalidRequest(
         f"too large: the exact averages for {_short(phases.describe())} would build "
         f"numbers of about {bits:,.0f} bits "
-        f"(each power of |lambda|^2 adds ~{bits_per_power:,.0f} bits, up to the power T = {T}; "
+        f"(each power of |lambda|^2 adds ~{bits_per_power:,.0f} bits, up to the power {reach} at T = {T}; "
         f"limit {MAX_BITS:,} bits); give the law's numbers with fewer digits (e.g. --r 0.999 or "
         f"--r 0.001), or T <= {max(int(MAX_BITS // max(bits_per_power, 1)), 1)}, or pass --force "
         "to run it anyway"

@@ -128,10 +128,16 @@ def target_moment(setting, T: int) -> sp.Expr:
     law = setting.law
     second = sum(law.moment(*_unit(law.d, k)) for k in range(law.d))
     signal, noise = target_weight(setting, T), noise_target_weight(setting, T)
-    total = sp.Rational(signal.numerator, signal.denominator) * second
+    total = _exact(signal) * second
     if noise:
-        total += sp.Rational(noise.numerator, noise.denominator) * setting.noise.second_moment * law.d
+        total += _exact(noise) * setting.noise.second_moment * law.d
     return total
+
+
+def _exact(value) -> sp.Expr:
+    """A Fraction as a SymPy rational; an exact SymPy number (a closed form holding
+    :class:`mesacheck.symbolic.position_sums.ProgressionSum` numbers) as it is."""
+    return sp.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else value
 
 
 def _unit(d: int, k: int) -> tuple[tuple, tuple]:

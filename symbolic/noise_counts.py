@@ -53,8 +53,9 @@ import numpy as np
 import sympy as sp
 
 from ._cache import disk_cached
+from .position_sums import as_number, rho_shift, weighted_power_sum
 from .positions import POLYNOMIAL_FROM as _FIT_FROM
-from .positions import check_length, power_sums
+from .positions import check_length, power_sums, rho_weights
 from .setting import Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, entries
 
@@ -64,6 +65,7 @@ __all__ = [
     "noise_target_weight",
     "check_noise_supported",
     "brute_force_noise_count",
+    "fitted_noise_applies",
 ]
 
 _DEGREE = 5  # two free indices (i, j) and at most three pairs, each min(...) of degree 1
@@ -109,7 +111,7 @@ def noise_weights(noise, cells: dict) -> dict:
     entry's noise terms, collapsed for a given noise law."""
     out: dict = {}
     for (noise_slots, sizes), value in cells.items():
-        weight = sp.Rational(value.numerator, value.denominator)
+        weight = sp.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else value
         for size in sizes:
             weight *= _cumulant(noise, size // 2)
         out[noise_slots] = out.get(noise_slots, 0) + weight
@@ -152,13 +154,19 @@ class _FitGrid:
     quasi-polynomial), and the exact weighted sums over the trained positions."""
 
     def __init__(self, setting: Setting, T: int, kind: str, period: int):
-        self.weights = setting.loss_weights(T, WEIGHT_POWER[kind])
         fit_until = _FIT_FROM + period * (_DEGREE + 1 + _CHECKED) - 1
         self.direct = T - 1 <= fit_until  # short sequences: every position on the grid, no fit
         self.last = T - 1 if self.direct else fit_until
         self.period = period
         power = WEIGHT_POWER[kind]
-        self.tails = None if self.direct else _tail_sums(setting, T, self.weights, period, power)
+        progression = None if self.direct else _progression_tails(setting, T, period, power)
+        if progression is not None:  # closed forms in T: only the first positions' weights are needed
+            omega = setting.position_weights(min(T, _FIT_FROM + 1)) if setting.positions == "all" else {}
+            self.weights = {t: w for t, w in rho_weights(setting.rho, omega, power).items() if t < _FIT_FROM}
+            self.tails = progression
+        else:
+            self.weights = setting.loss_weights(T, power)
+            self.tails = None if self.direct else _tail_sums(setting, T, self.weights, period, power)
 
     def assemble(self, terms) -> dict:
         """{entry: {term: exact sum}} from (G(t), targets) pairs, each distinct G summed once
@@ -169,10 +177,12 @@ class _FitGrid:
             key = G.tobytes()
             if key not in totals:
                 totals[key] = _sum_over_positions(G, self.weights, self.direct, self.tails, self.period)
-            if totals[key]:
+            if any(totals[key].values()):
                 for entry, term in targets:
-                    cell = out.setdefault(entry, {})
-                    cell[term] = cell.get(term, Fraction(0)) + totals[key]
+                    cell = out.setdefault(entry, {}).setdefault(term, {})
+                    for number, value in totals[key].items():  # {ProgressionSum or 1: Fraction}
+                        cell[number] = cell.get(number, Fraction(0)) + value
+        out = {entry: {nu: as_number(parts) for nu, parts in cells.items()} for entry, cells in out.items()}
         return {entry: {nu: c for nu, c in cells.items() if c} for entry, cells in out.items()}
 
 
@@ -395,13 +405,15 @@ def _inner_sums(points: dict, forms, last: int) -> np.ndarray:
     return np.rint(np.bincount(t, weights=weight, minlength=last + 1)).astype(np.int64)
 
 
-def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> Fraction:
+def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, period: int) -> dict:
     """sum_t w_t G(t) over the trained positions, exactly: directly up to the fit, and past it
-    from the Newton coefficients of G on each residue class of t mod the period."""
+    from the Newton coefficients of G on each residue class of t mod the period. As a dict
+    {ProgressionSum or 1: Fraction} (:func:`mesacheck.symbolic.position_sums.as_number`)."""
     upto = len(G) if direct else _FIT_FROM
-    total = sum((w * int(G[t]) for t, w in weights.items() if t < upto), Fraction(0))
+    head = sum((w * int(G[t]) for t, w in weights.items() if t < upto), Fraction(0))
     if direct:
-        return total
+        return {1: head}
+    out = {1: head}
     for c in range(period):
         values = [int(v) for v in G[_FIT_FROM + c :: period]]
         differences = []
@@ -412,8 +424,12 @@ def _sum_over_positions(G: np.ndarray, weights: dict, direct: bool, tails, perio
                 raise NotImplementedError("a noise term is not a polynomial of degree <= 5 in t from t = 16")
         if any(differences[_DEGREE + 1 :]):
             raise NotImplementedError("a noise term is not a polynomial of degree <= 5 in t from t = 16")
-        total += sum(delta * tails[c][k] for k, delta in enumerate(differences[: _DEGREE + 1]) if delta)
-    return total
+        for k, delta in enumerate(differences[: _DEGREE + 1]):
+            if delta:
+                tail = tails[c][k]
+                for number, value in tail.items() if isinstance(tail, dict) else ((1, tail),):
+                    out[number] = out.get(number, Fraction(0)) + delta * value
+    return out
 
 
 def _tail_sums(setting: Setting, T: int, weights: dict, period: int, power: int) -> list[list[Fraction]]:
@@ -430,6 +446,58 @@ def _tail_sums(setting: Setting, T: int, weights: dict, period: int, power: int)
         for k in range(_DEGREE + 1):
             out[c][k] += w * math.comb(m, k)
     return out
+
+
+def fitted_noise_applies(setting: Setting) -> bool:
+    """Whether the noise terms' sums over t past the fit are taken in closed form in T
+    (:func:`_progression_tails`): |lambda| = 1, rho_t = t - c, every position or the last."""
+    phases = setting.phases
+    return (
+        setting.noise.present
+        and phases.fixed_modulus
+        and phases.modulus_squared == 1
+        and setting.positions in ("all", "last")
+        and rho_shift(setting.rho) is not None
+    )
+
+
+def _progression_tails(setting: Setting, T: int, period: int, power: int):
+    """What :func:`_tail_sums` gives, in closed form in T: binomial(m, k) with t = 16 + c +
+    period m is a polynomial in t, so each S[c][k] is a combination of progression sums
+    (:func:`mesacheck.symbolic.position_sums.weighted_power_sum`; exact, unevaluated past ~2000
+    positions). None where it does not apply."""
+    if not fitted_noise_applies(setting):
+        return None
+    shift = rho_shift(setting.rho)
+    low, high = (2, T - 1) if setting.positions == "all" else (T - 1, T - 1)
+    low = max(low, _FIT_FROM)
+    out = []
+    for c in range(period):
+        residue = (_FIT_FROM + c) % period
+        powers = [
+            weighted_power_sum(a, Fraction(1), period, residue, shift, power, low, high)
+            for a in range(_DEGREE + 1)
+        ]
+        row = []
+        for k in range(_DEGREE + 1):
+            total: dict = {}
+            for a, coefficient in enumerate(_binomial_in_t_class(k, c, period)):
+                for number, value in powers[a].items():
+                    total[number] = total.get(number, Fraction(0)) + coefficient * value
+            row.append(total)  # kept as {ProgressionSum or 1: Fraction}: summed per term in assemble
+        out.append(row)
+    return out
+
+
+@functools.cache
+def _binomial_in_t_class(k: int, c: int, period: int) -> tuple[Fraction, ...]:
+    """Coefficients of binomial(m, k), m = (t - 16 - c) / period, in powers t^0..t^k."""
+    poly = [Fraction(1)]
+    for j in range(k):  # multiply by (m - j) / (j + 1) = (t - 16 - c - j period) / (period (j + 1))
+        shifted = [Fraction(0)] + poly
+        scaled = [-(_FIT_FROM + c + j * period) * v for v in poly] + [Fraction(0)]
+        poly = [(a + b) / (period * (j + 1)) for a, b in zip(shifted, scaled)]
+    return tuple(poly)
 
 
 def _tail_closed_form(setting: Setting, T: int, power: int) -> list[Fraction]:
@@ -605,6 +673,14 @@ def noise_target_weight(setting: Setting, T: int) -> Fraction:
         return Fraction(0)
     check_noise_supported(setting)
     q = setting.phases.modulus_squared
+    if setting.phases.fixed_modulus and setting.positions in ("all", "last"):  # closed forms in T
+        low = 2 if setting.positions == "all" else T - 1
+        if q == 1:
+            return as_number(weighted_power_sum(1, Fraction(1), 1, 0, 0, 0, low, T - 1))
+        total = weighted_power_sum(0, Fraction(1), 1, 0, 0, 0, low, T - 1)
+        for number, value in weighted_power_sum(0, q, 1, 0, 0, 0, low, T - 1).items():
+            total[number] = total.get(number, Fraction(0)) - value
+        return as_number({number: value / (1 - q) for number, value in total.items()})
     return sum(
         (omega * (t if q == 1 else (1 - q**t) / (1 - q)) for t, omega in setting.position_weights(T).items()),
         Fraction(0),

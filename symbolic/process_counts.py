@@ -34,11 +34,20 @@ import sympy as sp
 
 from ._cache import disk_cached
 from .paper_counts import phase_counts
+from .position_sums import as_number, rho_shift, weighted_power_sum
 from .positions import check_length
 from .setting import NO_NOISE, Setting
 from .slots import HAS_J, SLOTS, WEIGHT_POWER, check_kind, entries
 
-__all__ = ["setting_counts", "target_weight", "brute_force_count"]
+__all__ = [
+    "setting_counts",
+    "setting_counts_by_positions",
+    "fitted_setting_counts",
+    "fitted_route_applies",
+    "closed_form_in_T",
+    "target_weight",
+    "brute_force_count",
+]
 
 
 def setting_counts(setting: Setting, T: int, kind: str) -> dict:
@@ -61,6 +70,8 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     if setting.noise.present:  # the x_1 term; the noise terms are mesacheck.symbolic.noise_counts
         setting = dataclasses.replace(setting, noise=NO_NOISE)
     if setting.is_paper_process:
+        if T > _PAPER_EXACT_UNTIL and fitted_route_applies(setting):  # exact harmonic numbers grow with T
+            return _setting_counts(setting, T, kind)
         return phase_counts(T, kind, setting.rho)
     phases = setting.phases
     if not phases.symmetric_phase or (phases.phase_period and phases.modulus_moment(1) != 1):
@@ -70,6 +81,9 @@ def setting_counts(setting: Setting, T: int, kind: str) -> dict:
     return _setting_counts(setting, T, kind)
 
 
+# past this T the paper's counts hold their sums over positions as unevaluated exact numbers
+# (the harmonic numbers' HARMONIC_EXACT_UNTIL + 2): exact rationals would grow with T
+_PAPER_EXACT_UNTIL = 2002
 _BY_AVERAGES_MAX_T = 40  # ~30 s for K: the enumeration of every position grows like T^3
 
 
@@ -161,6 +175,17 @@ def _exponent_patterns(kind: str) -> dict:
 
 @disk_cached(key=lambda setting, T, kind: (setting.process_identity, T, kind))  # not the law of x_1
 def _setting_counts(setting: Setting, T: int, kind: str) -> dict:
+    fitted = fitted_setting_counts(setting, T, kind)
+    if fitted is not None:
+        return fitted
+    return setting_counts_by_positions(setting, T, kind)
+
+
+def setting_counts_by_positions(setting: Setting, T: int, kind: str) -> dict:
+    """:func:`setting_counts` of a fixed-modulus law by the finite exact sum over every trained
+    position t (the solutions at each t enumerated): cost ~ T^2 for the entries whose solutions
+    lie on a line. The reference for :func:`fitted_setting_counts` and the route of the settings
+    it does not take."""
     weights = setting.loss_weights(T, WEIGHT_POWER[kind])
     # exact integer arithmetic throughout: w_t = W_t / L, q^k = a^k b^(M-k) / b^M
     L = math.lcm(*(w.denominator for w in weights.values()))
@@ -284,9 +309,15 @@ class _ScaledMoments:
         return product
 
 
-def target_weight(setting: Setting, T: int) -> Fraction:
+def target_weight(setting: Setting, T: int):
     """sum_t omega_t E|lambda|^(2t): the constant of the loss is 1/2 of it times E||x_1||^2
-    (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2)."""
+    (plus, with noise, :func:`mesacheck.symbolic.noise_counts.noise_target_weight` s^2 d / 2).
+    A fixed modulus q = |lambda|^2 with the loss at every position or the last: the geometric
+    sum as a progression sum (exact, unevaluated past ~2000 positions)."""
+    phases = setting.phases
+    if phases.fixed_modulus and setting.positions in ("all", "last"):
+        low = 2 if setting.positions == "all" else T - 1
+        return as_number(weighted_power_sum(0, phases.modulus_squared, 1, 0, 0, 0, low, T - 1))
     return sum(omega * setting.phases.modulus_moment(t) for t, omega in setting.position_weights(T).items())
 
 
@@ -476,3 +507,200 @@ def brute_force_count(setting: Setting, T: int, kind: str, partition, blocks) ->
                     value *= Fraction(int(average.p), int(average.q))
                 total += w * value
     return total
+
+
+# ---------------------------------------------------------------------------------------------
+# The fitted route: each count in closed form in T (eq-progression-sum), at a cost independent of T
+
+_FIT_FROM = 16  # POLYNOMIAL_FROM: past it the solution sets keep their shape (boxes, rows, lines)
+_FIT_CHECKS = 8  # positions past the fit (per residue class: 2) where the fitted form must hold exactly
+_FIT_MAX_PERIOD = 64  # roots:N past this: the fit needs ~5N positions per system, so not taken
+
+
+class _Family:
+    """The functions of t that a count is fitted on, in groups fitted separately, each with its
+    fit positions and check positions. Everything is in integers: phi_b(t) = t^a q^(k t) is
+    ``integer(b, t) / E`` and each group's inverse matrix is an integer matrix over ``D``."""
+
+    def __init__(self, q: Fraction, N: int):
+        self.q, self.N = q, N
+        groups = []
+        if N:  # t^a on each residue class of t mod N
+            start = max(_FIT_FROM, N)
+            for residue in range(N):
+                first = start + (residue - start) % N
+                fit = [first + N * m for m in range(3)]
+                check = [first + N * m for m in range(3, 5)]
+                groups.append(([(a, 0, residue) for a in range(3)], fit, check))
+        else:  # the unit circle: a polynomial of degree <= 2; r < 1: t^a q^(k t), k = 1, 2, 3
+            basis = (
+                [(a, 0, 0) for a in range(3)] if q == 1 else [(a, k, 0) for k in (1, 2, 3) for a in (0, 1)]
+            )
+            fit = [_FIT_FROM + m for m in range(len(basis))]
+            groups.append((basis, fit, [fit[-1] + 1 + m for m in range(_FIT_CHECKS)]))
+        self.last = max(max(check) for _, _, check in groups)
+        self.top = 3 * self.last  # E = b^top, b the denominator of q
+        self.E = q.denominator**self.top
+        self.groups = []
+        for basis, fit, check in groups:
+            inverse = _inverse([[self.integer(b, t) for b in basis] for t in fit])
+            D = math.lcm(*(v.denominator for row in inverse for v in row))
+            rows = [[int(v * D) for v in row] for row in inverse]
+            self.groups.append((basis, fit, check, rows, D))
+        self.D = math.lcm(*(D for *_, D in self.groups))
+        self.positions = sorted({t for _, fit, check, _, _ in self.groups for t in (*fit, *check)})
+
+    def integer(self, b, t: int) -> int:
+        """phi_b(t) E: t^a q^(k t) b^top."""
+        a, k, _ = b
+        return t**a * self.q.numerator ** (k * t) * self.q.denominator ** (self.top - k * t)
+
+    def fit(self, count: dict) -> dict | None:
+        """{basis function: n_b} with count(t) = sum_b n_b phi_b(t) E / self.D past _FIT_FROM,
+        for ``count`` {t: integer} (the count times one common denominator), or None when the
+        fitted form misses a check position."""
+        out = {}
+        for basis, fit, check, rows, D in self.groups:
+            scale = self.D // D
+            numerators = [scale * sum(r * count[t] for r, t in zip(row, fit)) for row in rows]
+            for t in check:
+                if sum(n * self.integer(b, t) for n, b in zip(numerators, basis) if n) != self.D * count[t]:
+                    return None
+            out.update({b: n for b, n in zip(basis, numerators) if n})
+        return out
+
+
+def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
+    """The exact inverse of a small square matrix (Gauss-Jordan over the rationals)."""
+    n = len(matrix)
+    rows = [
+        [Fraction(v) for v in row] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(matrix)
+    ]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col])
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        head = rows[col][col]
+        rows[col] = [v / head for v in rows[col]]
+        for r in range(n):
+            if r != col and rows[r][col]:
+                factor = rows[r][col]
+                rows[r] = [v - factor * w for v, w in zip(rows[r], rows[col])]
+    return [row[n:] for row in rows]
+
+
+def fitted_route_applies(setting: Setting) -> bool:
+    """Whether :func:`fitted_setting_counts` takes this setting: a circle (any radius) or the
+    N-th roots of unity (N <= 64), rho_t = t - c, the loss at every position or the last."""
+    phases = setting.phases
+    if not (phases.symmetric_phase and phases.fixed_modulus) or setting.noise.present:
+        return False
+    if phases.phase_period and (phases.phase_period > _FIT_MAX_PERIOD or phases.modulus_squared != 1):
+        return False
+    return rho_shift(setting.rho) is not None and setting.positions in ("all", "last")
+
+
+def closed_form_in_T(setting: Setting, T: int) -> bool:
+    """Whether the averages of ``setting`` at length T (the noise terms included) are summed over
+    positions in closed form in T (:func:`fitted_setting_counts`), not as a finite sum."""
+    from .noise_counts import fitted_noise_applies
+
+    noiseless = dataclasses.replace(setting, noise=NO_NOISE)
+    if not fitted_route_applies(noiseless) or (setting.noise.present and not fitted_noise_applies(setting)):
+        return False
+    return T - 1 > _Family(noiseless.phases.modulus_squared, noiseless.phases.phase_period).last
+
+
+def exact_power_reach(setting: Setting, T: int) -> int:
+    """The largest power of |lambda|^2 that the exact averages of ``setting`` at length T take
+    as an exact rational: T on the direct routes; on the fitted route the powers of its fit
+    positions (larger sums stay unevaluated, :data:`mesacheck.symbolic.position_sums.EXACT_BITS`)."""
+    if not fitted_route_applies(dataclasses.replace(setting, noise=NO_NOISE)):
+        return T
+    return min(T, 3 * _Family(setting.phases.modulus_squared, setting.phases.phase_period).last + 2)
+
+
+def fitted_setting_counts(setting: Setting, T: int, kind: str) -> dict | None:
+    """:func:`setting_counts` with each count in closed form in T: the positions t < 16 summed
+    directly, and past them the count at t (the average over the solutions of its phase
+    equations) fitted exactly on a few positions by the family of :class:`_Family`, checked on
+    further ones, and summed over t as progression sums (:mod:`mesacheck.symbolic.position_sums`:
+    exact rationals, or unevaluated exact numbers past ~2000 positions). Its cost does not grow
+    with T. None for a setting it does not take (:func:`fitted_route_applies`)."""
+    if not fitted_route_applies(setting):
+        return None
+    phases, has_j, power = setting.phases, HAS_J[kind], WEIGHT_POWER[kind]
+    c = rho_shift(setting.rho)
+    low, high = (2, T - 1) if setting.positions == "all" else (T - 1, T - 1)
+    q, N = phases.modulus_squared, phases.phase_period
+    family = _Family(q, N)
+    if high <= family.last:  # short sequences: the direct sum is as cheap
+        return None
+    powers = _ScaledPowers(q, 3 * family.last + 2)
+    head = sorted(t for t in range(low, min(high + 1, _FIT_FROM)))
+    if any(t == c for t in head):
+        raise ValueError(f"rho_t must be non-zero at every t = 2..T-1; rho_{c} = 0")
+    Lh = math.lcm(1, *((t - c) ** power for t in head))
+    head_weights = {t: Lh // (t - c) ** power for t in head}
+    positions = sorted(set(head) | set(family.positions))
+    sums: dict = {}  # basis function -> {ProgressionSum or 1: Fraction}
+    for _, (basis, *_rest) in enumerate(family.groups):
+        for b in basis:
+            a, k, residue = b
+            sums[b] = weighted_power_sum(a, q**k, N or 1, residue, c, power, max(low, _FIT_FROM), high)
+    numbers = {n for table in sums.values() for n in table} | {1}
+    common = {
+        n: math.lcm(1, *(table[n].denominator for table in sums.values() if n in table)) for n in numbers
+    }
+    scaled = {b: {n: int(v * common[n]) for n, v in table.items()} for b, table in sums.items()}
+    B = powers.denominator
+    by_values: dict = {}  # many systems share one count sequence
+    memo: dict = {}
+    out = {}
+    for partition, blocks, system, shift in entries(kind):
+        key = (system, shift if q != 1 else 0)  # |lambda| = 1: the modulus shift does not matter
+        if key not in memo:
+            count = _counts_at(phases, powers, system, shift, positions, has_j)
+            values = tuple(count[t] for t in positions)
+            if values not in by_values:
+                by_values[values] = _fitted_total(family, count, head_weights, Lh, B, scaled, common, system)
+            memo[key] = by_values[values]
+        if memo[key]:
+            out[partition, blocks] = memo[key]
+    return out
+
+
+def _counts_at(phases, powers, system, shift, positions, has_j) -> dict:
+    """{t: the average over the solutions at t, scaled by powers.denominator} (integers)."""
+    equations, low_i, low_j = system
+    N = phases.phase_period
+    if N:
+        many = [t for t in positions if N <= 6 * t + 6]
+        counts = (
+            _roots_counts(equations, low_i, low_j, np.array(many, dtype=np.int64), has_j, N) if many else []
+        )
+        out = {t: int(v) for t, v in zip(many, counts)}
+        for t in positions:
+            if t not in out:
+                out[t] = _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift)
+        return out
+    return {t: _average_at(phases, powers, equations, low_i, low_j, t, has_j, shift) for t in positions}
+
+
+def _fitted_total(family, count, head_weights, Lh, B, scaled, common, system):
+    numerators = family.fit(count)
+    if numerators is None:
+        raise NotImplementedError(
+            f"the average over the solutions of {system} is not in the fitted family from t = {_FIT_FROM}"
+        )
+    total = {1: Fraction(sum(w * count[t] for t, w in head_weights.items()), Lh * B)}
+    denominator = family.D * B
+    for n in common:
+        value = sum(m * scaled[b][n] for b, m in numerators.items() if n in scaled[b])
+        if value:
+            part = (
+                Fraction(value * family.E, denominator * common[n])
+                if family.E != 1
+                else Fraction(value, denominator * common[n])
+            )
+            total[n] = total.get(n, Fraction(0)) + part
+    return as_number(total)

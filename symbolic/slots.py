@@ -143,9 +143,45 @@ def entries(kind: str) -> tuple:
     every setting, so derived once per process."""
     slots = SLOTS[kind]
     n = len(slots)
-    return tuple(
-        (partition, blocks, phase_system(partition, blocks, slots), modulus_shift(blocks, slots))
-        for partition in partitions(n)
-        for blocks in itertools.product((0, 1), repeat=n)
-        if not (slots[0][0] == "target" and blocks[0])  # the target x_{t+1} has no block
-    )
+    out = []
+    for partition in partitions(n):
+        systems = _phase_systems(partition, slots)
+        for blocks in itertools.product((0, 1), repeat=n):
+            if slots[0][0] == "target" and blocks[0]:  # the target x_{t+1} has no block
+                continue
+            out.append((partition, blocks, systems(blocks), modulus_shift(blocks, slots)))
+    return tuple(out)
+
+
+def _phase_systems(partition, slots):
+    """:func:`phase_system` for one partition as a function of the blocks: each class's
+    coefficients of (i, j, t) do not depend on the blocks, only its constant does (the same
+    systems, ~3x faster than one call per entry)."""
+    classes = []
+    for label in sorted(set(partition)):
+        members = [a for a, own in enumerate(partition) if own == label]
+        row = [0, 0, 0]
+        shifted = []  # (slot, sign) whose block enters the constant
+        for a in members:
+            time, sign = slots[a]
+            if time == "target":
+                row[2] += sign
+            else:
+                row["ijt".index(time)] += sign
+                shifted.append((a, sign))
+        classes.append((tuple(row), shifted))
+    lows = [(a, time) for a, (time, _) in enumerate(slots) if time in ("i", "j")]
+
+    def system(blocks):
+        equations = set()
+        for row, shifted in classes:
+            constant = -sum(sign * (1 + blocks[a]) for a, sign in shifted)
+            full = (*row, constant)
+            if any(full):
+                lead = next(v for v in full if v)
+                equations.add(full if lead > 0 else tuple(-v for v in full))
+        low_i = 2 if any(blocks[a] for a, time in lows if time == "i") else 1
+        low_j = 2 if any(blocks[a] for a, time in lows if time == "j") else 1
+        return tuple(sorted(equations)), low_i, low_j
+
+    return system

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 
 import sympy as sp
 
 from .full_model import linear_coefficient, quadratic_coefficient, target_moment
 from .moments import Distribution
+from .position_sums import ProgressionSum
 from .setting import Setting, as_setting
 
 __all__ = ["SymmetricLine", "symmetric_line", "exchangeable"]
@@ -43,6 +45,8 @@ class SymmetricLine:
         """p* = beta / alpha: the mesa-optimizer's step-size product."""
         if self.alpha == 0:
             raise ZeroDivisionError("alpha = 0: the loss does not depend on a b (x_1 = 0 almost surely?)")
+        if self.alpha.has(ProgressionSum) or self.beta.has(ProgressionSum):
+            return self.beta / self.alpha  # exact; factor() would only slow down past ~2000 positions
         return sp.factor(self.beta / self.alpha)
 
     @property
@@ -50,10 +54,13 @@ class SymmetricLine:
         """The trained model's mean squared error per trained position and coordinate at p*:
         L(p*) = d f(p*) = d (gamma - beta^2 / alpha) / 2 is sum_t omega_t E||y_t - x_{t+1}||^2 / 2,
         so the error is (gamma - beta^2 / alpha) / sum_t omega_t."""
-        total = sum(self.setting.position_weights(self.T).values())
-        return sp.factor(
-            (self.gamma - self.beta**2 / self.alpha) / sp.Rational(total.numerator, total.denominator)
-        )
+        positions = self.setting.positions
+        if positions in ("all", "last"):  # sum_t omega_t without building every weight
+            total = Fraction(self.T - 2 if positions == "all" else 1)
+        else:
+            total = sum(self.setting.position_weights(self.T).values())
+        error = (self.gamma - self.beta**2 / self.alpha) / sp.Rational(total.numerator, total.denominator)
+        return error if error.has(ProgressionSum) else sp.factor(error)
 
     def __repr__(self):
         return f"SymmetricLine(T={self.T}, alpha={self.alpha}, beta={self.beta}, gamma={self.gamma})"

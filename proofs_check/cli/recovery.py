@@ -73,7 +73,7 @@ def _lines_in_setting(setting, payload: dict) -> list[str]:
         f"{payload['T_test']}",
         f"setting: {payload['setting']}",
         f"trained step a b = p(T) = {number_text(payload['p_T'], 12)}   [exact: {payload['p_T_exact']}; "
-        f"T -> oo: {payload['p_T_to_infinity']}]",
+        f"T -> oo: {'not derived' if payload['p_T_to_infinity'] is None else payload['p_T_to_infinity']}]",
         f"recovery at T = {payload['T']}: {verdict[payload['recovery_holds_at_T']]}; as T grows: "
         f"{verdict[payload['recovery_holds_as_T_grows']]}",
         f"  {payload['limit_regime']}: {payload['limit_statement']}",

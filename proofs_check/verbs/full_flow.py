@@ -125,8 +125,8 @@ def full_flow(
         _can_certify(exact, d=given.law.d, mask=mask)
     start_time = time.perf_counter()
     if not exact.is_paper_process:
-        guard(exact_averages_cost(T), force)
-        exact_size_guard(exact.phases, T, force)
+        guard(exact_averages_cost(T, exact), force)
+        exact_size_guard(exact.phases, T, force, exact)
     loss = ParameterizedLoss(model, full_model(exact, T))
     d = given.law.d
     if model.is_paper:  # the paper's starts, drawn as they always were

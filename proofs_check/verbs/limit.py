@@ -298,11 +298,12 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
 
     from mesacheck.numeric.diagonal_flow import integrate_diagonal_flow
     from mesacheck.numeric.full_flow import full_model
+    from mesacheck.symbolic.process_counts import closed_form_in_T
     from mesacheck.symbolic.symmetric_line import exchangeable, symmetric_line
 
     T, d = given.T, given.law.d
-    guard(exact_averages_cost(T), force)
-    exact_size_guard(exact.phases, T, force)
+    guard(exact_averages_cost(T, exact), force)
+    exact_size_guard(exact.phases, T, force, exact)
     if not exchangeable(exact.law):
         return _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start)
     try:
@@ -336,8 +337,14 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
         "limit_kind": "saddle" if saddle else "mesa-optimizer",
         "ab_exact": user(target, -2),
         "ab_mesa_optimizer": user(p_star, -2),
-        "ab_exact_rational": str(line.ab_star) if not given.digits else None,
-        "exact_form": "an exact finite sum over the positions (no closed form in T is used here)",
+        # past ~2000 positions p* holds unevaluated progression sums: exact, but not one rational
+        "ab_exact_rational": str(line.ab_star) if not given.digits and line.ab_star.is_Rational else None,
+        "exact_form": (
+            "exact: the sums over positions in closed form in T (progression sums; past ~2000 positions "
+            "exact numbers evaluated at 50 digits)"
+            if closed_form_in_T(exact, T)
+            else "an exact finite sum over the positions (no closed form in T is used here)"
+        ),
         "error_per_position": user(float(line.error_per_position), 2),
         "ab_flow": user(ab_flow, -2),
         "relative_error": abs(ab_flow - target) / abs(target) if target else None,

@@ -107,7 +107,7 @@ def simulate(
         force,
     )
     if not exact.is_paper_process:  # before sampling (the exact p* of _setting_limit needs it)
-        exact_size_guard(exact.phases, T, force)
+        exact_size_guard(exact.phases, T, force, exact)
     start = time.perf_counter()
     run = simulate_training(
         exact,
@@ -163,7 +163,7 @@ def _setting_limit(exact, T: int, force: bool):
 
     if exact.noise.present:
         return f"{exact.describe()}: no exact flow (noise averages are not derived yet)", None
-    guard(exact_averages_cost(T), force)
+    guard(exact_averages_cost(T, exact), force)
     try:
         return f"{exact.describe()}: exact p* = beta/alpha of the diagonal model", float(
             symmetric_line(exact, T).ab_star

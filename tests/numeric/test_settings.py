@@ -226,6 +226,21 @@ def test_real_noise_with_complex_phases_leaves_the_diagonal_and_complex_noise_do
         assert (engine > 1e-3) == leaves
 
 
+@pytest.mark.parametrize(
+    "setting, T",
+    [
+        (Setting(gaussian(1, 1), circle(sp.Rational(1, 2))), 32),
+        pytest.param(Setting(gaussian(1, 1), roots_of_unity(7)), 52, marks=pytest.mark.slow),
+        (Setting(gaussian(1, 1), positions="last"), 40),
+    ],
+    ids=["r=0.5", "roots:7", "last"],
+)
+def test_engine_in_closed_form_in_T_equals_quadrature(setting, T):
+    """Past the fit's positions (T > 30, > 50 for roots:7) the engine's averages over W are the
+    closed forms in T (process_counts.fitted_setting_counts): against torus quadrature."""
+    _assert_engine_equals_quadrature(setting, T, seed=T)
+
+
 # Not exchangeable: coordinate 1 is +-1, coordinate 2 is +-2 (sign-symmetric, so the full model
 # keeps the diagonal; the two coordinates learn different steps)
 UNEQUAL = Atoms([[1, 2], [1, -2], [-1, 2], [-1, -2]], ["1/4"] * 4)
