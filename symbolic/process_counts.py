@@ -517,6 +517,15 @@ _FIT_CHECKS = 8  # positions past the fit (per residue class: 2) where the fitte
 _FIT_MAX_PERIOD = 64  # roots:N past this: the fit needs ~5N positions per system, so not taken
 
 
+def _last_fit_position(q: Fraction, N: int) -> int:
+    """The last position :class:`_Family` (q, N) fits or checks on, without building it (its
+    integers grow with the bits of q: a guard must read this first)."""
+    if N:  # residue classes from max(_FIT_FROM, N) on, 3 fit and 2 check positions each
+        return max(_FIT_FROM, N) + 5 * N - 1
+    basis = 3 if q == 1 else 6
+    return _FIT_FROM + basis - 1 + _FIT_CHECKS
+
+
 class _Family:
     """The functions of t that a count is fitted on, in groups fitted separately, each with its
     fit positions and check positions. Everything is in integers: phi_b(t) = t^a q^(k t) is
@@ -607,7 +616,7 @@ def closed_form_in_T(setting: Setting, T: int) -> bool:
     noiseless = dataclasses.replace(setting, noise=NO_NOISE)
     if not fitted_route_applies(noiseless) or (setting.noise.present and not fitted_noise_applies(setting)):
         return False
-    return T - 1 > _Family(noiseless.phases.modulus_squared, noiseless.phases.phase_period).last
+    return T - 1 > _last_fit_position(noiseless.phases.modulus_squared, noiseless.phases.phase_period)
 
 
 def exact_power_reach(setting: Setting, T: int) -> int:
@@ -616,7 +625,7 @@ def exact_power_reach(setting: Setting, T: int) -> int:
     positions (larger sums stay unevaluated, :data:`mesacheck.symbolic.position_sums.EXACT_BITS`)."""
     if not fitted_route_applies(dataclasses.replace(setting, noise=NO_NOISE)):
         return T
-    return min(T, 3 * _Family(setting.phases.modulus_squared, setting.phases.phase_period).last + 2)
+    return min(T, 3 * _last_fit_position(setting.phases.modulus_squared, setting.phases.phase_period) + 2)
 
 
 def fitted_setting_counts(setting: Setting, T: int, kind: str) -> dict | None:

@@ -86,11 +86,11 @@ def test_sampled_noise_has_the_stated_second_moment():
         assert np.all(np.abs(second - expected) <= 5 * np.sqrt(2) * expected / np.sqrt(2 * m))
 
 
-# 6 examples by default (~1 s each), the thorough profile's count otherwise: each kind of noise
+# 4 examples by default (~2 s each cold), the thorough profile's count otherwise: each kind of noise
 # is also checked against quadrature at fixed settings, complex on the circle and real on the
 # real process by the claims noise_loss_matches_quadrature and noise_real_loss_matches_quadrature
 # (tests/proofs_check/test_claims.py), under a contraction by the test below
-@settings(max_examples=examples(6))
+@settings(max_examples=examples(4))
 @given(noisy_settings(), st.integers(0, 2**32 - 1))
 def test_engine_equals_quadrature_with_noise(setting_and_T, seed):
     """The exact noise terms against the tensor Gauss-Hermite rule over every noise variable
@@ -185,7 +185,10 @@ def test_the_modulus_rule_has_the_given_moments(moments):
 
 
 _REAL_NOISE = {"gaussian": Noise("real", sp.Rational(1, 2)), "moments": Noise("real", moments=(1, 3, 12))}
-_REAL_DEFAULT = ((circle(1), "gaussian", "all"), (roots_of_unity(4), "moments", "last"))
+# one case in the default run (~9 s cold: the real-noise terms are the engine's slowest
+# derivation); roots of unity, noise by moments and the last position with MESACHECK_SLOW=1, and
+# real noise on the roots of unity against enumeration in tests/symbolic/test_noise_counts.py
+_REAL_DEFAULT = ((circle(1), "gaussian", "all"),)
 
 
 @pytest.mark.parametrize(
@@ -197,8 +200,7 @@ _REAL_DEFAULT = ((circle(1), "gaussian", "all"), (roots_of_unity(4), "moments", 
             for phases in (circle(1), roots_of_unity(3), roots_of_unity(4))
             for noise in _REAL_NOISE
             for positions in ("all", "last")
-            if (phases, noise, positions)
-            not in ((circle(1), "gaussian", "all"), (roots_of_unity(4), "moments", "last"))
+            if (phases, noise, positions) not in _REAL_DEFAULT
         ),
     ],
 )

@@ -138,3 +138,14 @@ def test_a_law_by_its_averages_alone_counts_as_the_structured_routes(phases, pos
     for kind in ("quadratic", "linear"):
         assert setting_counts(by_averages, 5, kind) == setting_counts(structured, 5, kind)
     assert target_weight(by_averages, 5) == target_weight(structured, 5)
+
+
+@pytest.mark.parametrize("q, N", [(1, 0), ("1/4", 0), ("1/10", 0), (1, 1), (1, 2), (1, 7), (1, 17), (1, 64)])
+def test_the_guards_last_fit_position_is_the_fitted_familys(q, N):
+    """The cost and size guards read the fit's last position without building the family (its
+    integers grow with the bits of |lambda|^2: ~2 s each for r = 1e-300); both must agree."""
+    from fractions import Fraction
+
+    from mesacheck.symbolic.process_counts import _Family, _last_fit_position
+
+    assert _last_fit_position(Fraction(q), N) == _Family(Fraction(q), N).last
