@@ -234,6 +234,44 @@ INPUTS = [
     ("sweep 10^6 points", ["sweep", "million.toml"]),
     ("sweep unknown command", ["sweep", "unknown.toml"]),
     ("sweep a folder", ["sweep", "/tmp"]),
+    # the model's options (issue 23) and the certificate (issue 24)
+    ("model unknown", ["flow", "--full", "--d", "2", "--T", "6", "--model", "bogus"]),
+    ("model empty", ["simulate", "--d", "2", "--T", "6", "--model", ""]),
+    ("heads 0", ["flow", "--full", "--d", "2", "--T", "6", "--heads", "0"]),
+    ("heads negative", ["simulate", "--d", "2", "--T", "6", "--heads", "-3"]),
+    ("heads huge", ["flow", "--full", "--d", "2", "--T", "6", "--heads", "1000000000"]),
+    ("heads nan", ["flow", "--full", "--d", "2", "--T", "6", "--heads", "nan"]),
+    ("heads fraction", ["flow", "--full", "--d", "2", "--T", "6", "--heads", "1.5"]),
+    ("key dim 0", ["flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--key-dim", "0"]),
+    ("key dim huge", ["flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--key-dim", "99999"]),
+    ("key dim inf", ["simulate", "--d", "2", "--T", "6", "--model", "separate", "--key-dim", "inf"]),
+    ("key dim with merged", ["flow", "--full", "--d", "2", "--T", "6", "--key-dim", "2"]),
+    ("separate with mask", ["flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--mask"]),
+    ("separate on limit", ["limit", "--d", "2", "--T", "6", "--model", "separate"]),
+    ("heads on conditions", ["conditions", "--d", "2", "--T", "6", "--heads", "2"]),
+    (
+        "separate, key dim 1, JSON",
+        ["flow", "--full", "--d", "2", "--T", "6", "--model", "separate", "--key-dim", "1", "--json"],
+    ),
+    ("certify with mask", ["flow", "--full", "--d", "2", "--T", "6", "--certify", "--mask"]),
+    ("certify with noise", ["flow", "--full", "--d", "2", "--T", "6", "--certify", "--noise", "0.5"]),
+    ("certify d = 6", ["flow", "--full", "--d", "6", "--T", "6", "--certify"]),
+    ("certify separate", ["flow", "--full", "--d", "2", "--T", "6", "--certify", "--model", "separate"]),
+    (
+        "certify roots:2 sparse",
+        ["flow", "--full", "--x1", "sparse", "--d", "2", "--T", "6", "--certify", "--phases", "roots:2"],
+    ),
+    # the theorems in every setting (issue 22)
+    (
+        "conditions real noise r < 1",
+        ["conditions", "--d", "2", "--T", "6", "--noise", "0.5", "--noise-kind", "real", "--r", "0.9"],
+    ),
+    (
+        "recovery random modulus by moments",
+        ["recovery", "--d", "2", "--T", "6", "--modulus", '{"moments": "1/(k+1)"}'],
+    ),
+    ("recovery roots:2", ["recovery", "--d", "2", "--T", "6", "--phases", "roots:2"]),
+    ("conditions d = 1000, roots:3", ["conditions", "--d", "1000", "--T", "10", "--phases", "roots:3"]),
 ]
 
 # sweep files the replay writes into its working folder
