@@ -350,19 +350,9 @@ def integrate_full_flow(
             events=(converged, exploded),
             **({"jac": jacobian} if exact_jacobian and method in ("LSODA", "BDF", "Radau") else {}),
         )
-        if result.status == -1:
-            raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
-        if result.t_events[1].size:
-            raise FlowDidNotConverge(
-                f"the flow blows up: an entry exceeds {blow_up:g} in magnitude at tau = {result.t[-1]:.3g}"
-            )
-        if result.status != 1 and not allow_unfinished:
-            g = np.linalg.norm(velocity(0, result.y[:, -1]))
-            raise FlowDidNotConverge(
-                f"the full flow did not become stationary by tau = {tau_max:g} "
-                f"(gradient norm {g:.3e} > {gtol:.1e})"
-            )
-        stationary = result.status == 1
+        stationary = _flow_ended(
+            result, velocity, tau_max=tau_max, gtol=gtol, blow_up=blow_up, allow_unfinished=allow_unfinished
+        )
         states, tau = np.array([full_state(y) for y in result.y.T]), result.t
     matrices = [model.unpack(y) for y in states]
     conserved = np.array([np.sum(np.abs(P) ** 2) - np.sum(np.abs(Q) ** 2) for Q, P in matrices])
@@ -380,6 +370,24 @@ def integrate_full_flow(
         gtol,
         stationary,
     )
+
+
+def _flow_ended(result, velocity, *, tau_max, gtol, blow_up, allow_unfinished, name="the full flow") -> bool:
+    """Read ``solve_ivp``'s result of a flow run with the events (stationary, blown up): raise
+    :class:`FlowDidNotConverge` on a solver failure, a blow-up, or (unless ``allow_unfinished``)
+    a flow still moving at ``tau_max``; return whether it became stationary."""
+    if result.status == -1:
+        raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
+    if result.t_events[1].size:
+        raise FlowDidNotConverge(
+            f"the flow blows up: an entry exceeds {blow_up:g} in magnitude at tau = {result.t[-1]:.3g}"
+        )
+    if result.status != 1 and not allow_unfinished:
+        g = np.linalg.norm(velocity(0, result.y[:, -1]))
+        raise FlowDidNotConverge(
+            f"{name} did not become stationary by tau = {tau_max:g} (gradient norm {g:.3e} > {gtol:.1e})"
+        )
+    return result.status == 1
 
 
 def _real_coordinates(model: FullModel, size: int) -> np.ndarray:

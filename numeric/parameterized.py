@@ -30,8 +30,7 @@ from scipy.integrate import solve_ivp
 from mesacheck.symbolic.parameterization import PAPER_MODEL, InvalidModel, Model
 
 from .bridge import FullModelArrays
-from .flow import FlowDidNotConverge
-from .full_flow import FullModel, _real_block, gradient_tolerance, prediction_block_mask
+from .full_flow import FullModel, _flow_ended, _real_block, gradient_tolerance, prediction_block_mask
 
 __all__ = [
     "ParameterizedLoss",
@@ -547,19 +546,15 @@ def integrate_model_flow(
             dense_output=dense,
             **({"jac": jacobian} if method in ("LSODA", "BDF", "Radau") else {}),
         )
-        if result.status == -1:
-            raise FlowDidNotConverge(f"the ODE solver failed: {result.message}")
-        if result.t_events[1].size:
-            raise FlowDidNotConverge(
-                f"the flow blows up: an entry exceeds {blow_up:g} in magnitude at tau = {result.t[-1]:.3g}"
-            )
-        if result.status != 1 and not allow_unfinished:
-            g = np.linalg.norm(velocity(0, result.y[:, -1]))
-            raise FlowDidNotConverge(
-                f"the flow did not become stationary by tau = {tau_max:g} "
-                f"(gradient norm {g:.3e} > {gtol:.1e})"
-            )
-        stationary = result.status == 1
+        stationary = _flow_ended(
+            result,
+            velocity,
+            tau_max=tau_max,
+            gtol=gtol,
+            blow_up=blow_up,
+            allow_unfinished=allow_unfinished,
+            name="the flow",
+        )
         states, tau = np.array([full_state(y) for y in result.y.T]), result.t
         interpolant = result.sol
     conserved = np.array([loss.conserved(s) for s in states])

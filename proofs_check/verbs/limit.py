@@ -349,13 +349,7 @@ def _limit_in_setting(given, exact, a_start, b_start, a0, b0, mask, force, start
         "ab_flow": user(ab_flow, -2),
         "relative_error": abs(ab_flow - target) / abs(target) if target else None,
         "absolute_error": user(abs(ab_flow - target), -2),
-        "certificate": {
-            "gradient_norm": user(solution.gradient_norm, 3),
-            "conserved_drift": user(solution.conserved_drift, -2),
-            "tau_end": user(solution.tau, -4),
-            "method": "LSODA",
-            "rtol": 1e-12,
-        },
+        "certificate": _diagonal_certificate(solution, user),
     }
     if saddle:
         report["note"] = (
@@ -409,6 +403,17 @@ def _regime_in_setting(given, exact, model, a_start, b_start, mask) -> tuple[str
     ), False
 
 
+def _diagonal_certificate(solution, user) -> dict:
+    """The diagonal flow's certificate (mesacheck.numeric.diagonal_flow), in the user's units."""
+    return {
+        "gradient_norm": user(solution.gradient_norm, 3),
+        "conserved_drift": user(solution.conserved_drift, -2),
+        "tau_end": user(solution.tau, -4),
+        "method": "LSODA",
+        "rtol": 1e-12,
+    }
+
+
 def _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start) -> Limit:
     """A law that is not exchangeable: the flow leaves the symmetric line, so there is no single
     p*; the diagonal model's flow on the exact loss, one (a_j, b_j) per coordinate, gives the limit
@@ -448,14 +453,7 @@ def _per_coordinate_limit(given, exact, a_start, b_start, a0, b0, mask, start) -
         "ab_flow_per_coordinate": [user(float(v), -2) for v in solution.ab],
         "a_limit": [user(float(v), -1) for v in solution.a],
         "b_limit": [user(float(v), -1) for v in solution.b],
-        "certificate": {
-            "gradient_norm": user(solution.gradient_norm, 3),
-            "conserved_drift": user(solution.conserved_drift, -2),
-            "tau_end": user(solution.tau, -4),
-            "method": "LSODA",
-            "rtol": 1e-12,
-            "state": "(a_1..a_d, b_1..b_d)",
-        },
+        "certificate": _diagonal_certificate(solution, user) | {"state": "(a_1..a_d, b_1..b_d)"},
     }
     if saddle:
         report["note"] = "a0 = -b0: the flow runs into the saddle at the origin"
