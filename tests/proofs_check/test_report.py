@@ -18,6 +18,14 @@ def test_parallel_rows_come_back_in_registry_order_with_the_same_values():
         assert p["passed"] and {**p, "seconds": 0} == {**s, "seconds": 0}
 
 
+def test_every_claim_reaches_a_worker_by_reference():
+    # the pool pickles each claim as module.name: a claim made by a factory must be found there too
+    import pickle
+
+    for claim in runner.find_claims():
+        assert pickle.loads(pickle.dumps(claim)) is claim
+
+
 def test_the_table_fits_100_columns_and_says_what_was_compared():
     text = report.table(BASELINE["claims"])
     assert max(len(line) for line in text.splitlines()) <= 100
