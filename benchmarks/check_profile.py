@@ -37,6 +37,7 @@ import io
 import json
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -75,38 +76,52 @@ from mesacheck.proofs_check.registry import CLAIMS
 quick = sys.argv[1] == "quick"
 out = {}
 for claim in CLAIMS:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     claim(quick=quick)
-    out[claim.__name__] = time.perf_counter() - start
+    out[claim.__name__] = [time.perf_counter() - start, time.process_time() - cpu]
 print(json.dumps(out))
 """
 
 
-def _run(args, tree: Path, cache: str, env_extra=None) -> tuple[float, str]:
+def _run(args, tree: Path, cache: str, env_extra=None, passing=(0,)) -> tuple[float, str, float]:
+    """Run ``args`` in ``tree``: (wall seconds, stdout, CPU seconds of the process and its children).
+
+    A run that exits with a code outside ``passing`` or prints a traceback is an error, not a
+    time: a `mesacheck check` that crashes (as one did on a claim its pool could not pickle) or
+    fails a claim must not be timed as the main job."""
     env = {**os.environ, "MESACHECK_CACHE": cache, **(env_extra or {})}
     if _old_names(tree):
         env["PYTHONPATH"] = str(tree)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run([sys.executable, *args], cwd=tree, env=env, capture_output=True, text=True)
-    if result.returncode not in (0, 1):
-        raise RuntimeError(result.stderr[-2000:])
-    return time.perf_counter() - start, result.stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode not in passing or "Traceback (most recent call last)" in result.stderr:
+        raise RuntimeError(
+            f"{' '.join(args[2:])} exited with {result.returncode}:\n"
+            + (result.stderr or result.stdout)[-2000:]
+        )
+    return wall, result.stdout, cpu
 
 
 def per_claim(settings, profile: int, write_seconds: bool = False) -> None:
     measured = {}
     for setting in settings:
         with tempfile.TemporaryDirectory() as cache:
-            _, cold = _run(["-c", PER_CLAIM, setting], ROOT, cache)
-            _, warm = _run(["-c", PER_CLAIM, setting], ROOT, cache)
+            _, cold, _ = _run(["-c", PER_CLAIM, setting], ROOT, cache)
+            _, warm, _ = _run(["-c", PER_CLAIM, setting], ROOT, cache)
         cold, warm = json.loads(cold), json.loads(warm)
-        measured[setting] = {name: round(seconds, 2) for name, seconds in sorted(cold.items())}
-        measured[f"{setting}_warm"] = {name: round(seconds, 2) for name, seconds in sorted(warm.items())}
-        print(f"\n{setting} settings: per-claim wall time (s), one process, claims in registry order")
-        print(f"{'claim':56s} {'cold':>7s} {'warm':>7s}")
-        for name in sorted(cold, key=lambda n: -cold[n]):
-            print(f"{name:56s} {cold[name]:7.2f} {warm[name]:7.2f}")
-        print(f"{'total':56s} {sum(cold.values()):7.1f} {sum(warm.values()):7.1f}")
+        measured[setting] = {name: round(wall, 2) for name, (wall, _) in sorted(cold.items())}
+        measured[f"{setting}_warm"] = {name: round(wall, 2) for name, (wall, _) in sorted(warm.items())}
+        print(f"\n{setting} settings: per-claim wall and CPU time (s), one process, in registry order")
+        print(f"{'claim':56s} {'cold':>7s} {'cpu':>6s} {'warm':>7s} {'cpu':>6s}")
+        for name in sorted(cold, key=lambda n: -cold[n][0]):
+            (cw, cc), (ww, wc) = cold[name], warm[name]
+            print(f"{name:56s} {cw:7.2f} {cc:6.2f} {ww:7.2f} {wc:6.2f}")
+        totals = [sum(v[i] for v in times.values()) for times in (cold, warm) for i in (0, 1)]
+        print(f"{'total':56s} {totals[0]:7.1f} {totals[1]:6.1f} {totals[2]:7.1f} {totals[3]:6.1f}")
         if profile:
             _profile(sorted(warm, key=lambda n: -warm[n])[:profile], setting == "quick")
     if write_seconds:
@@ -157,17 +172,21 @@ def end_to_end(runs, repeats: int, before: str, before_repeats: int | None = Non
                 args = ["-c", _cli(tree), "check", *(["--quick"] if quick else [])]
                 if label == "before" and before_repeats == 0:
                     continue  # the after tree alone
-                times = []
+                times, cpus = [], []
+                passing = (0,) if label == "after" else (0, 1)  # an old tree may fail a claim
                 for _ in range(repeats if label == "after" or before_repeats is None else before_repeats):
                     with tempfile.TemporaryDirectory() as cache:
                         if run.endswith("warm"):
-                            _run(args, tree, cache)  # fill the cache
-                        times.append(_run(args, tree, cache)[0])
+                            _run(args, tree, cache, passing=passing)  # fill the cache
+                        wall, _, cpu = _run(args, tree, cache, passing=passing)
+                        times.append(wall)
+                        cpus.append(cpu)
                 medians[label] = statistics.median(times)
                 print(
                     f"{run:10s} {label:6s}: "
                     + ", ".join(f"{t:.1f}" for t in times)
-                    + f" s (median {medians[label]:.1f} s)",
+                    + f" s (median {medians[label]:.1f} s; CPU median {statistics.median(cpus):.1f} s"
+                    + f", load average {os.getloadavg()[0]:.2f})",
                     flush=True,
                 )
             if "before" in medians:
