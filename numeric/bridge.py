@@ -418,8 +418,8 @@ def full_model_rationals(setting, T: int, values: dict) -> tuple[np.ndarray, np.
             )
         counts = {kind: phase_counts(T, kind, setting.rho) for kind in ("quadratic", "linear")}
     slots = {"quadratic": QUADRATIC_SLOTS, "linear": LINEAR_SLOTS}
-    for kind in counts:  # a first pass meets every moment, for their common denominator
-        _assemble(d, {}, moment, slots[kind])
+    for kind in counts:  # a first pass meets every moment, for their common denominator (as floats: only
+        _assemble(d, {}, lambda k, s: float(moment(k, s)), slots[kind])  # the memo is wanted)
     scale_moments = math.lcm(*(m.denominator for m in memo.values()))
     scale_counts = math.lcm(*(c.denominator for kind in counts for c in counts[kind].values()))
 
